@@ -1,0 +1,115 @@
+// Memory packets. Commands keep gem5's MemCmd numbering so traces map 1:1.
+// A packet carries its data inline in a reused buffer and comes from a pool,
+// so the steady state allocates nothing. Ownership rule (as in gem5): the
+// object that created a request frees it when the response comes back;
+// requests that need no response are freed by whoever consumes them.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "npusim/sim/eventq.hh"
+#include "npusim/sim/logging.hh"
+#include "npusim/sim/types.hh"
+
+namespace npusim {
+
+enum class MemCmd : std::uint8_t {
+    InvalidCmd = 0,
+    ReadReq = 1,
+    ReadResp = 2,
+    WriteReq = 4,
+    WriteResp = 5,
+    WritebackDirty = 7,
+    WritebackClean = 8,
+    CleanEvict = 10,
+    HardPFReq = 13,
+    HardPFResp = 15,
+    ReadExReq = 22,
+    ReadExResp = 23,
+    ReadCleanReq = 24,
+    ReadSharedReq = 25,
+};
+
+const char *memCmdName(MemCmd cmd);
+bool isValidMemCmd(unsigned raw);
+
+class Packet {
+  public:
+    static constexpr int kMaxRouteDepth = 8;
+
+    // Pool interface.
+    static Packet *create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor);
+    static void destroy(Packet *pkt);
+    static std::uint64_t live();          // packets created and not destroyed
+    static std::uint64_t totalCreated();
+    static void resetPool();              // frees all; used between simulations
+
+    MemCmd cmd = MemCmd::InvalidCmd;
+    Addr addr = 0;
+    unsigned size = 0;
+    RequestorID requestorId = kInvalidRequestorID;
+    Addr pc = 0;
+    bool hasPC = false;
+    // Set on a demand packet by a cache when it hit on a prefetched line.
+    bool servedByPrefetch = false;
+    std::uint64_t id = 0;
+    Tick createTick = 0;
+    // Extra delay charged by interconnect before the packet may be acted on.
+    Tick headerDelay = 0;
+    Tick payloadDelay = 0;
+    // Free for the current owner of a request (e.g. a DMA transfer record).
+    void *senderState = nullptr;
+
+    bool isRead() const;
+    bool isWrite() const;
+    bool isResponse() const;
+    bool isRequest() const { return !isResponse(); }
+    bool needsResponse() const;
+    bool isPrefetch() const { return cmd == MemCmd::HardPFReq || cmd == MemCmd::HardPFResp; }
+    bool isEviction() const {
+        return cmd == MemCmd::WritebackDirty || cmd == MemCmd::WritebackClean || cmd == MemCmd::CleanEvict;
+    }
+    bool hasData() const { return dataValid; }
+    bool isDemand() const { return !isPrefetch() && !isEviction(); }
+
+    // Turns a request into its response in place (ReadReq -> ReadResp, ...).
+    void makeResponse();
+
+    Addr blockAddr(unsigned blockSize) const { return addr & ~Addr(blockSize - 1); }
+    unsigned offsetIn(unsigned blockSize) const { return unsigned(addr & (blockSize - 1)); }
+
+    // Data buffer of `size` bytes (allocated on first use, then reused).
+    std::uint8_t *data() { ensureBuffer(); return buffer.data(); }
+    const std::uint8_t *data() const { return buffer.data(); }
+    void setData(const std::uint8_t *src) { ensureBuffer(); std::memcpy(buffer.data(), src, size); dataValid = true; }
+    void writeDataTo(std::uint8_t *dst) const { std::memcpy(dst, buffer.data(), size); }
+    void markDataValid() { ensureBuffer(); dataValid = true; }
+    template <typename T>
+    T get(unsigned offset = 0) const { T v; std::memcpy(&v, buffer.data() + offset, sizeof(T)); return v; }
+
+    // Route stack used by crossbars to send responses back the way the
+    // request came.
+    void pushRoute(std::uint16_t port) {
+        if (routeDepth == kMaxRouteDepth) panic("packet route stack overflow (more than ", kMaxRouteDepth, " crossbars)");
+        routes[routeDepth++] = port;
+    }
+    std::uint16_t popRoute() {
+        if (routeDepth == 0) panic("response packet with an empty route stack");
+        return routes[--routeDepth];
+    }
+
+    std::string print() const;
+
+  private:
+    void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }
+    std::vector<std::uint8_t> buffer;
+    bool dataValid = false;
+    std::uint16_t routes[kMaxRouteDepth] = {};
+    std::uint8_t routeDepth = 0;
+};
+
+using PacketPtr = Packet *;
+
+}  // namespace npusim

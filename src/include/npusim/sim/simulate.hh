@@ -1,0 +1,16 @@
+// The simulation loop (driven from Python through the module).
+#pragma once
+#include "npusim/sim/eventq.hh"
+#include "npusim/sim/sim_exit.hh"
+
+namespace npusim {
+
+// Runs events until an exit is requested, the queue empties, or the next
+// event lies beyond `maxTick` (then time stops at maxTick).
+ExitInfo simulate(Tick maxTick);
+void requestExit(const std::string &cause, int code, Tick when);
+void resetExitState();
+// Drops pending exit events (between simulations).
+void resetSimulateLoop();
+
+}  // namespace npusim

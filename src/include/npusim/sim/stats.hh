@@ -1,0 +1,199 @@
+// Statistics with gem5's names, semantics and text layout. Stats live in
+// Groups (every SimObject is one); a dump flattens them into rows that the
+// Python layer pads into stats.txt and stats.json.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "npusim/sim/types.hh"
+
+namespace npusim::stats {
+
+// Display flags, as in gem5.
+enum Flags : unsigned {
+    kNone = 0,
+    kTotal = 1u << 0,   // print name::total for vectors
+    kPdf = 1u << 1,     // print the share of each element
+    kCdf = 1u << 2,     // print the cumulative share
+    kNoZero = 1u << 3,  // omit zero elements / zero scalars
+    kNoNan = 1u << 4,   // omit NaN values
+};
+
+// Unit strings exactly as gem5 prints them inside "(...)".
+namespace units {
+inline const std::string Count = "Count";
+inline const std::string Tick = "Tick";
+inline const std::string Cycle = "Cycle";
+inline const std::string Second = "Second";
+inline const std::string Byte = "Byte";
+inline const std::string Ratio = "Ratio";
+inline const std::string Unspecified = "Unspecified";
+inline std::string rate(const std::string &num, const std::string &den) { return "(" + num + "/" + den + ")"; }
+}  // namespace units
+
+// One printed line: name relative to the dumping group, the value, the
+// optional pdf / cdf columns (NaN when absent), description and unit.
+struct Row {
+    std::string name;
+    double value;
+    double pdf;
+    double cdf;
+    int precision;
+    std::string desc;
+    std::string unit;
+};
+
+class Group;
+
+class StatBase {
+  public:
+    StatBase(Group *parent, std::string name, std::string unit, std::string desc);
+    virtual ~StatBase() = default;
+    StatBase(const StatBase &) = delete;
+    StatBase &operator=(const StatBase &) = delete;
+
+    virtual void reset() = 0;
+    virtual void collect(const std::string &prefix, std::vector<Row> &out) const = 0;
+
+    const std::string &name() const { return statName; }
+    StatBase &flags(unsigned f) { displayFlags |= f; return *this; }
+    StatBase &precision(int p) { prec = p; return *this; }
+    StatBase &desc(std::string d) { description = std::move(d); return *this; }
+
+  protected:
+    void emit(std::vector<Row> &out, const std::string &fullName, double value, double pdf = NAN,
+              double cdf = NAN) const;
+    std::string statName;
+    std::string statUnit;
+    std::string description;
+    unsigned displayFlags = kNone;
+    int prec = -1;
+};
+
+class Scalar : public StatBase {
+  public:
+    using StatBase::StatBase;
+    Scalar &operator++() { val += 1; return *this; }
+    Scalar &operator+=(double x) { val += x; return *this; }
+    Scalar &operator-=(double x) { val -= x; return *this; }
+    Scalar &operator=(double x) { val = x; return *this; }
+    double value() const { return val; }
+    void reset() override { val = 0; }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    double val = 0;
+};
+
+// Time-weighted average of a quantity that is set from time to time
+// (gem5's Average): sum(value * ticks held) / ticks since reset.
+class Average : public StatBase {
+  public:
+    using StatBase::StatBase;
+    void set(double v);
+    Average &operator=(double v) { set(v); return *this; }
+    Average &operator+=(double d) { set(current + d); return *this; }
+    Average &operator-=(double d) { set(current - d); return *this; }
+    double value() const;
+    void reset() override;
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    double current = 0;
+    double integral = 0;
+    Tick lastChange = 0;
+    Tick resetTick = 0;
+};
+
+class Vector : public StatBase {
+  public:
+    using StatBase::StatBase;
+    Vector &init(std::size_t n) { vals.assign(n, 0.0); subs.resize(n); return *this; }
+    Vector &subname(std::size_t i, std::string s) { if (i >= subs.size()) subs.resize(i + 1); subs[i] = std::move(s); return *this; }
+    Vector &subnames(const std::vector<std::string> &names);
+    double &operator[](std::size_t i) { return vals[i]; }
+    double operator[](std::size_t i) const { return vals[i]; }
+    std::size_t size() const { return vals.size(); }
+    double total() const;
+    const std::vector<double> &values() const { return vals; }
+    void reset() override { std::fill(vals.begin(), vals.end(), 0.0); }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::vector<double> vals;
+    std::vector<std::string> subs;
+};
+
+// Fixed-bucket histogram with gem5's Distribution output.
+class Distribution : public StatBase {
+  public:
+    using StatBase::StatBase;
+    Distribution &init(double min, double max, double bucketSize);
+    void sample(double v, std::uint64_t n = 1);
+    std::uint64_t samples() const { return count; }
+    double mean() const { return count ? sum / count : NAN; }
+    void reset() override;
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    double lo = 0, hi = 0, bucket = 1;
+    std::vector<double> buckets;
+    double underflow = 0, overflow = 0, sum = 0, squares = 0;
+    double minSeen = NAN, maxSeen = NAN;
+    std::uint64_t count = 0;
+};
+
+// A value computed at dump time from other stats.
+class Formula : public StatBase {
+  public:
+    Formula(Group *parent, std::string name, std::string unit, std::string desc, std::function<double()> f)
+        : StatBase(parent, std::move(name), std::move(unit), std::move(desc)), fn(std::move(f)) {}
+    Formula &operator=(std::function<double()> f) { fn = std::move(f); return *this; }
+    double value() const { return fn ? fn() : NAN; }
+    void reset() override {}
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::function<double()> fn;
+};
+
+// A vector computed at dump time (e.g. per-requestor miss rates); `total`
+// gives the ::total entry, which for ratios is not the sum of elements.
+class VectorFormula : public StatBase {
+  public:
+    using Eval = std::function<std::vector<double>()>;
+    VectorFormula(Group *parent, std::string name, std::string unit, std::string desc)
+        : StatBase(parent, std::move(name), std::move(unit), std::move(desc)) {}
+    VectorFormula &define(Eval elements, std::function<double()> total) { elems = std::move(elements); tot = std::move(total); return *this; }
+    VectorFormula &subnames(const std::vector<std::string> &names) { subs = names; return *this; }
+    void reset() override {}
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    Eval elems;
+    std::function<double()> tot;
+    std::vector<std::string> subs;
+};
+
+class Group {
+  public:
+    explicit Group(Group *parent = nullptr, std::string name = "");
+    virtual ~Group() = default;
+    Group(const Group &) = delete;
+    Group &operator=(const Group &) = delete;
+
+    // Own stats in declaration order, then sub-groups that are not
+    // SimObjects (SimObject children are dumped by the Python tree walk).
+    void collect(const std::string &prefix, std::vector<Row> &out) const;
+    virtual void resetStats();
+    // Hook to bring derived values up to date just before a dump.
+    virtual void preDumpStats() {}
+
+    void addStat(StatBase *stat) { stats.push_back(stat); }
+    void addGroup(Group *group) { groups.push_back(group); }
+    const std::string &groupName() const { return name; }
+
+  private:
+    std::string name;
+    std::vector<StatBase *> stats;
+    std::vector<Group *> groups;
+};
+
+}  // namespace npusim::stats

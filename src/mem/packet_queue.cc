@@ -1,0 +1,47 @@
+#include "npusim/mem/packet_queue.hh"
+
+namespace npusim {
+
+PacketQueue::PacketQueue(std::string label) : sendEvent(this), name(std::move(label)) {}
+
+PacketQueue::~PacketQueue() = default;
+
+void PacketQueue::schedSend(PacketPtr pkt, Tick when) {
+    if (when < curTick()) when = curTick();
+    // Most packets arrive in order; walk back from the tail otherwise.
+    auto it = queue.end();
+    while (it != queue.begin() && std::prev(it)->first > when) --it;
+    queue.insert(it, {when, pkt});
+    if (!waitingRetry) scheduleNext();
+}
+
+void PacketQueue::scheduleNext() {
+    if (queue.empty()) return;
+    Tick when = std::max(queue.front().first, curTick());
+    if (sendEvent.scheduled()) {
+        if (sendEvent.when() > when) reschedule(sendEvent, when);
+    } else {
+        schedule(sendEvent, when);
+    }
+}
+
+void PacketQueue::trySend() {
+    while (!queue.empty() && queue.front().first <= curTick()) {
+        PacketPtr pkt = queue.front().second;
+        if (!sendOut(pkt)) {
+            waitingRetry = true;
+            return;
+        }
+        queue.pop_front();
+        onSent(pkt);
+    }
+    scheduleNext();
+}
+
+void PacketQueue::retry() {
+    if (!waitingRetry) return;
+    waitingRetry = false;
+    trySend();
+}
+
+}  // namespace npusim

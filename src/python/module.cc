@@ -1,0 +1,173 @@
+// The pybind11 boundary: the Python config layer creates objects by type
+// name with checked, base-unit params, binds ports, drives the loop and
+// collects stat rows. Nothing here knows any concrete SimObject type.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <vector>
+
+#include "npusim/mem/packet.hh"
+#include "npusim/mem/port.hh"
+#include "npusim/mem/requestors.hh"
+#include "npusim/sim/sim_object.hh"
+#include "npusim/sim/simulate.hh"
+
+namespace py = pybind11;
+using namespace npusim;
+
+namespace {
+
+std::vector<std::unique_ptr<SimObject>> &liveObjects() {
+    static std::vector<std::unique_ptr<SimObject>> objs;
+    return objs;
+}
+
+ParamValue toParamValue(const std::string &obj, const std::string &key, const py::handle &v) {
+    if (v.is_none()) return std::monostate{};
+    if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+    if (py::isinstance<py::int_>(v)) return v.cast<std::int64_t>();
+    if (py::isinstance<py::float_>(v)) return v.cast<double>();
+    if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+    if (py::isinstance<py::bytes>(v)) return Blob{v.cast<std::string>()};
+    if (py::isinstance<SimObject>(v)) return v.cast<SimObject *>();
+    if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+        py::sequence seq = v.cast<py::sequence>();
+        if (seq.size() == 0) return std::vector<std::int64_t>{};
+        py::handle first = seq[0];
+        if (py::isinstance<SimObject>(first)) return v.cast<std::vector<SimObject *>>();
+        if (py::isinstance<py::str>(first)) return v.cast<std::vector<std::string>>();
+        if (py::isinstance<py::float_>(first)) return v.cast<std::vector<double>>();
+        if (py::isinstance<py::int_>(first)) return v.cast<std::vector<std::int64_t>>();
+    }
+    fatal(obj, ".", key, ": value of Python type '", std::string(py::str(py::type::of(v).attr("__name__"))),
+          "' cannot be passed to C++");
+}
+
+SimObject *create(const std::string &typeName, const std::string &name, const py::dict &params) {
+    Params p(name, typeName);
+    for (auto item : params) {
+        std::string key = item.first.cast<std::string>();
+        p.set(key, toParamValue(name, key, item.second));
+    }
+    liveObjects().emplace_back(createSimObject(typeName, p));
+    return liveObjects().back().get();
+}
+
+void bindPorts(Port &a, Port &b) {
+    if (a.isRequestPort() == b.isRequestPort())
+        fatal("cannot connect ", a.fullName(), " to ", b.fullName(), ": both are ",
+              a.isRequestPort() ? "request" : "response", " ports");
+    auto &req = static_cast<RequestPort &>(a.isRequestPort() ? a : b);
+    auto &resp = static_cast<ResponsePort &>(a.isRequestPort() ? b : a);
+    req.bind(resp);
+}
+
+RequestPort &asRequestPort(Port &port) {
+    if (!port.isRequestPort()) fatal(port.fullName(), ": functional access needs a request port");
+    if (!port.isConnected()) fatal(port.fullName(), ": port is not connected");
+    return static_cast<RequestPort &>(port);
+}
+
+// Functional accesses go down in aligned chunks so every cache on the way
+// sees packets no larger than a page.
+constexpr Addr kFunctionalChunk = 4096;
+
+void functionalWrite(Port &port, Addr addr, const py::bytes &data, RequestorID requestor) {
+    RequestPort &req = asRequestPort(port);
+    std::string_view bytes = data;
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        Addr a = addr + done;
+        std::size_t chunk = std::min<std::size_t>(bytes.size() - done, kFunctionalChunk - (a % kFunctionalChunk));
+        Packet *pkt = Packet::create(MemCmd::WriteReq, a, unsigned(chunk), requestor);
+        pkt->setData(reinterpret_cast<const std::uint8_t *>(bytes.data() + done));
+        req.sendFunctional(pkt);
+        Packet::destroy(pkt);
+        done += chunk;
+    }
+}
+
+py::bytes functionalRead(Port &port, Addr addr, std::size_t size, RequestorID requestor) {
+    RequestPort &req = asRequestPort(port);
+    std::string out(size, '\0');
+    std::size_t done = 0;
+    while (done < size) {
+        Addr a = addr + done;
+        std::size_t chunk = std::min<std::size_t>(size - done, kFunctionalChunk - (a % kFunctionalChunk));
+        Packet *pkt = Packet::create(MemCmd::ReadReq, a, unsigned(chunk), requestor);
+        pkt->markDataValid();
+        req.sendFunctional(pkt);
+        pkt->writeDataTo(reinterpret_cast<std::uint8_t *>(out.data() + done));
+        Packet::destroy(pkt);
+        done += chunk;
+    }
+    return py::bytes(out);
+}
+
+void resetSimulation() {
+    mainEventQueue().clear();
+    auto &objs = liveObjects();
+    while (!objs.empty()) objs.pop_back();  // reverse creation order
+    mainEventQueue().clear();
+    Packet::resetPool();
+    resetRequestors();
+    resetExitState();
+    resetSimulateLoop();
+    detail::currentTick = 0;
+}
+
+py::list statsRows(SimObject &obj) {
+    std::vector<stats::Row> rows;
+    obj.collect("", rows);
+    py::list out;
+    for (auto &r : rows) out.append(py::make_tuple(r.name, r.value, r.pdf, r.cdf, r.precision, r.desc, r.unit));
+    return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "npusim simulation kernel";
+    py::register_exception<SimError>(m, "SimulationError", PyExc_RuntimeError);
+
+    py::class_<Port>(m, "Port")
+        .def_property_readonly("name", &Port::name)
+        .def_property_readonly("full_name", &Port::fullName)
+        .def_property_readonly("is_request", &Port::isRequestPort)
+        .def_property_readonly("is_connected", &Port::isConnected);
+
+    py::class_<SimObject>(m, "SimObject")
+        .def_property_readonly("name", &SimObject::name)
+        .def_property_readonly("type_name", &SimObject::typeName)
+        .def("get_port", &SimObject::getPort, py::arg("name"), py::arg("idx") = -1, py::return_value_policy::reference)
+        .def("init", &SimObject::init)
+        .def("startup", &SimObject::startup)
+        .def("reset_stats", &SimObject::resetStats)
+        .def("stats_rows", &statsRows);
+
+    m.def("create", &create, py::return_value_policy::reference);
+    m.def("bind_ports", &bindPorts);
+    m.def("functional_write", &functionalWrite, py::arg("port"), py::arg("addr"), py::arg("data"),
+          py::arg("requestor") = 0);
+    m.def("functional_read", &functionalRead, py::arg("port"), py::arg("addr"), py::arg("size"),
+          py::arg("requestor") = 0);
+    m.def("simulate", [](Tick maxTick) {
+        ExitInfo info;
+        {
+            py::gil_scoped_release release;
+            info = simulate(maxTick);
+        }
+        return py::make_tuple(info.cause, info.code, info.tick);
+    });
+    m.def("exit_sim_loop", [](const std::string &cause, int code) { exitSimLoop(cause, code); });
+    m.def("cur_tick", &curTick);
+    m.def("reset_simulation", &resetSimulation);
+    m.def("registered_types", &registeredTypes);
+    m.def("requestor_names", &requestorNames);
+    m.def("packets_live", &Packet::live);
+    m.def("packets_created", &Packet::totalCreated);
+    m.def("demand_requests", &demandRequestsIssued);
+    m.def("events_processed", [] { return mainEventQueue().eventsProcessed(); });
+    m.def("events_pending", [] { return mainEventQueue().size(); });
+}

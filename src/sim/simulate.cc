@@ -1,0 +1,61 @@
+#include "npusim/sim/simulate.hh"
+
+#include <memory>
+#include <vector>
+
+namespace npusim {
+
+namespace {
+
+class ExitEvent final : public Event {
+  public:
+    ExitEvent(std::string c, int code) : Event(kSimExitPri), cause(std::move(c)), exitCode(code) {}
+    void process() override;
+    std::string description() const override { return "exit: " + cause; }
+    std::string cause;
+    int exitCode;
+};
+
+bool exitPending = false;
+ExitInfo pendingExit;
+std::vector<std::unique_ptr<ExitEvent>> exitEvents;
+
+void ExitEvent::process() {
+    exitPending = true;
+    pendingExit = ExitInfo{cause, exitCode, curTick()};
+}
+
+}  // namespace
+
+void requestExit(const std::string &cause, int code, Tick when) {
+    exitEvents.push_back(std::make_unique<ExitEvent>(cause, code));
+    schedule(*exitEvents.back(), when);
+}
+
+ExitInfo simulate(Tick maxTick) {
+    EventQueue &q = mainEventQueue();
+    exitPending = false;
+    while (true) {
+        if (q.empty()) return ExitInfo{"event queue empty", 0, curTick()};
+        if (q.nextTick() > maxTick) {
+            detail::currentTick = maxTick;
+            return ExitInfo{"simulate() limit reached", 0, curTick()};
+        }
+        q.serviceOne();
+        if (exitPending) {
+            exitPending = false;
+            // Drop fired exit events; pending ones stay owned here.
+            std::erase_if(exitEvents, [](const std::unique_ptr<ExitEvent> &e) { return !e->scheduled(); });
+            return pendingExit;
+        }
+    }
+}
+
+}  // namespace npusim
+
+namespace npusim {
+void resetSimulateLoop() {
+    exitPending = false;
+    exitEvents.clear();
+}
+}  // namespace npusim

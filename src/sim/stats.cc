@@ -1,0 +1,180 @@
+#include "npusim/sim/stats.hh"
+
+#include <algorithm>
+#include <numeric>
+
+#include "npusim/sim/eventq.hh"
+#include "npusim/sim/logging.hh"
+
+namespace npusim::stats {
+
+StatBase::StatBase(Group *parent, std::string name, std::string unit, std::string desc)
+    : statName(std::move(name)), statUnit(std::move(unit)), description(std::move(desc)) {
+    if (parent) parent->addStat(this);
+}
+
+void StatBase::emit(std::vector<Row> &out, const std::string &fullName, double value, double pdf,
+                    double cdf) const {
+    out.push_back(Row{fullName, value, pdf, cdf, prec, description, statUnit});
+}
+
+static std::string join(const std::string &prefix, const std::string &name) {
+    return prefix.empty() ? name : prefix + "." + name;
+}
+
+void Scalar::collect(const std::string &prefix, std::vector<Row> &out) const {
+    if ((displayFlags & kNoZero) && val == 0) return;
+    if ((displayFlags & kNoNan) && std::isnan(val)) return;
+    emit(out, join(prefix, statName), val);
+}
+
+void Average::set(double v) {
+    Tick now = curTick();
+    integral += current * double(now - lastChange);
+    lastChange = now;
+    current = v;
+}
+
+double Average::value() const {
+    Tick now = curTick();
+    double total = integral + current * double(now - lastChange);
+    Tick span = now - resetTick;
+    return span ? total / double(span) : current;
+}
+
+void Average::reset() {
+    integral = 0;
+    lastChange = resetTick = curTick();
+}
+
+void Average::collect(const std::string &prefix, std::vector<Row> &out) const {
+    double v = value();
+    if ((displayFlags & kNoZero) && v == 0) return;
+    emit(out, join(prefix, statName), v);
+}
+
+Vector &Vector::subnames(const std::vector<std::string> &names) {
+    if (names.size() > vals.size()) vals.resize(names.size(), 0.0);
+    subs = names;
+    subs.resize(vals.size());
+    return *this;
+}
+
+double Vector::total() const { return std::accumulate(vals.begin(), vals.end(), 0.0); }
+
+// gem5 prints each element as name::subname (or name::index), with pdf/cdf
+// columns when asked, then name::total.
+static void collectElements(const StatBase &stat, const std::string &base, const std::vector<double> &vals,
+                            const std::vector<std::string> &subs, unsigned flags, bool totalIsSum, double total,
+                            std::vector<Row> &out, const std::function<void(const std::string &, double, double, double)> &emitRow) {
+    double sum = std::accumulate(vals.begin(), vals.end(), 0.0);
+    double cum = 0;
+    for (std::size_t i = 0; i < vals.size(); ++i) {
+        double v = vals[i];
+        cum += v;
+        if ((flags & kNoZero) && v == 0) continue;
+        if ((flags & kNoNan) && std::isnan(v)) continue;
+        std::string sub = i < subs.size() && !subs[i].empty() ? subs[i] : std::to_string(i);
+        double pdf = (flags & kPdf) ? (sum ? v / sum : NAN) : NAN;
+        double cdf = (flags & kCdf) ? (sum ? cum / sum : NAN) : NAN;
+        emitRow(base + "::" + sub, v, pdf, cdf);
+    }
+    if (flags & kTotal) {
+        double t = totalIsSum ? sum : total;
+        if (!((flags & kNoNan) && std::isnan(t))) emitRow(base + "::total", t, NAN, NAN);
+    }
+    (void)stat;
+    (void)out;
+}
+
+void Vector::collect(const std::string &prefix, std::vector<Row> &out) const {
+    std::string base = join(prefix, statName);
+    collectElements(*this, base, vals, subs, displayFlags, true, 0, out,
+                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
+Distribution &Distribution::init(double min, double max, double bucketSize) {
+    if (bucketSize <= 0 || max < min) panic("bad distribution bounds for stat ", statName);
+    lo = min;
+    hi = max;
+    bucket = bucketSize;
+    buckets.assign(std::size_t((max - min) / bucketSize) + 1, 0.0);
+    return *this;
+}
+
+void Distribution::sample(double v, std::uint64_t n) {
+    double w = double(n);
+    if (v < lo) underflow += w;
+    else if (v > hi) overflow += w;
+    else buckets[std::size_t((v - lo) / bucket)] += w;
+    sum += v * w;
+    squares += v * v * w;
+    count += n;
+    if (std::isnan(minSeen) || v < minSeen) minSeen = v;
+    if (std::isnan(maxSeen) || v > maxSeen) maxSeen = v;
+}
+
+void Distribution::reset() {
+    std::fill(buckets.begin(), buckets.end(), 0.0);
+    underflow = overflow = sum = squares = 0;
+    minSeen = maxSeen = NAN;
+    count = 0;
+}
+
+void Distribution::collect(const std::string &prefix, std::vector<Row> &out) const {
+    std::string base = join(prefix, statName);
+    double n = double(count);
+    emit(out, base + "::samples", n);
+    emit(out, base + "::mean", count ? sum / n : NAN);
+    double var = count > 1 ? (squares * n - sum * sum) / (n * (n - 1)) : 0;
+    emit(out, base + "::stdev", count ? std::sqrt(std::max(0.0, var)) : NAN);
+    double cum = 0;
+    auto row = [&](const std::string &name, double v) {
+        cum += v;
+        emit(out, name, v, n ? v / n : NAN, n ? cum / n : NAN);
+    };
+    row(base + "::underflows", underflow);
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        if ((displayFlags & kNoZero) && buckets[i] == 0) { cum += 0; continue; }
+        double low = lo + double(i) * bucket;
+        double high = low + bucket - 1;
+        std::string label = bucket == 1 ? std::to_string(std::int64_t(low))
+                                        : std::to_string(std::int64_t(low)) + "-" + std::to_string(std::int64_t(high));
+        row(base + "::" + label, buckets[i]);
+    }
+    row(base + "::overflows", overflow);
+    emit(out, base + "::min_value", minSeen);
+    emit(out, base + "::max_value", maxSeen);
+    emit(out, base + "::total", n);
+}
+
+void Formula::collect(const std::string &prefix, std::vector<Row> &out) const {
+    double v = value();
+    if ((displayFlags & kNoZero) && v == 0) return;
+    if ((displayFlags & kNoNan) && std::isnan(v)) return;
+    emit(out, join(prefix, statName), v);
+}
+
+void VectorFormula::collect(const std::string &prefix, std::vector<Row> &out) const {
+    std::vector<double> vals = elems ? elems() : std::vector<double>{};
+    double total = tot ? tot() : NAN;
+    collectElements(*this, join(prefix, statName), vals, subs, displayFlags, false, total, out,
+                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
+Group::Group(Group *parent, std::string groupName) : name(std::move(groupName)) {
+    if (parent) parent->addGroup(this);
+}
+
+void Group::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const_cast<Group *>(this)->preDumpStats();
+    for (const StatBase *s : stats) s->collect(prefix, out);
+    for (const Group *g : groups) g->collect(prefix.empty() ? g->name : prefix + "." + g->name, out);
+}
+
+void Group::resetStats() {
+    for (StatBase *s : stats) s->reset();
+    for (Group *g : groups) g->resetStats();
+}
+
+}  // namespace npusim::stats
