@@ -1,0 +1,98 @@
+"""The npusim command: ``npusim [-d OUTDIR] CONFIG.py [ARGS...]``, as gem5.opt."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+
+
+def _describe_default(desc):
+    from .objects.base import SimObject
+    if not desc.has_default():
+        return "(required)"
+    value = desc.default
+    if isinstance(value, SimObject):
+        return f"{type(value).__name__}()"
+    return repr(value)
+
+
+def list_objects(out=sys.stdout):
+    from . import _core
+    from .objects import all_classes
+    registered = set(_core.registered_types())
+    for name, cls in sorted(all_classes().items()):
+        kind = "abstract" if cls.abstract else f"C++ {cls.type}" + ("" if cls.type in registered else " (not built)")
+        doc = (cls.__doc__ or "").strip().splitlines()
+        print(f"{name:32} {kind:28} {doc[0] if doc else ''}", file=out)
+
+
+def describe(name: str, out=sys.stdout) -> int:
+    from .objects import all_classes
+    classes = all_classes()
+    if name not in classes:
+        close = [c for c in classes if name.lower() in c.lower()]
+        print(f"npusim: no SimObject named {name!r}" + (f"; did you mean {', '.join(sorted(close))}?" if close else ""),
+              file=sys.stderr)
+        return 1
+    cls = classes[name]
+    bases = [b.__name__ for b in cls.__mro__[1:] if hasattr(b, "_params")]
+    print(f"{name}" + (f" ({' <- '.join(bases)})" if bases else ""), file=out)
+    if cls.__doc__:
+        print("  " + " ".join(cls.__doc__.split()), file=out)
+    print(f"  C++ type: {cls.type}{' (abstract)' if cls.abstract else ''}", file=out)
+    print("  Parameters:", file=out)
+    for pname, desc in cls._params.items():
+        print(f"    {pname:28} {desc.type_name:24} default {_describe_default(desc):20} {desc.doc}", file=out)
+    if cls._ports:
+        print("  Ports:", file=out)
+        for pname, desc in cls._ports.items():
+            print(f"    {pname:28} {desc.kind:24} {desc.doc}", file=out)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="npusim", description="Run an npusim config script (gem5 style).")
+    parser.add_argument("-d", "--outdir", default="m5out", help="directory for stats.txt, stats.json, config.json")
+    parser.add_argument("--list-objects", action="store_true", help="list every SimObject type and exit")
+    parser.add_argument("--describe", metavar="NAME", help="show a SimObject's parameters and ports and exit")
+    parser.add_argument("script", nargs="?", help="the config script")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the config script")
+    opts = parser.parse_args(argv)
+
+    if opts.list_objects:
+        list_objects()
+        return 0
+    if opts.describe:
+        return describe(opts.describe)
+    if not opts.script:
+        parser.error("a config script is required")
+    if not os.path.isfile(opts.script):
+        parser.error(f"config script {opts.script!r} not found")
+
+    import npusim
+    from .simulation import set_outdir
+    set_outdir(opts.outdir)
+    os.makedirs(opts.outdir, exist_ok=True)
+    sys.argv = [opts.script] + list(opts.args)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(opts.script)))
+    try:
+        runpy.run_path(opts.script, run_name="__main__")
+    except (npusim.ParamError, npusim.SimulationError) as err:
+        print(f"npusim: error: {err}", file=sys.stderr)
+        return 1
+    except SystemExit as ex:
+        code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+        if ex.code not in (None, 0) and not isinstance(ex.code, int):
+            print(ex.code, file=sys.stderr)
+        if code:
+            return code
+    # As gem5 does at exit, write the final statistics of an instantiated run.
+    if npusim.stats._state["active"]:
+        npusim.stats.dump()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

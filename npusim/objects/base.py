@@ -1,0 +1,266 @@
+"""SimObject declarations and instances, gem5 style.
+
+A class body declares Params and Ports; `type = "Name"` names the C++ class
+registered with NPUSIM_REGISTER_SIMOBJECT (subclasses that only change
+defaults, like DRAM presets, inherit it). Instances form a tree by
+assignment: ``system.l2 = Cache()`` makes ``system.l2`` a child."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..params import ParamDesc, ParamError, Param, VectorParam
+from ..ports import PortDesc, PortRef, RequestPort, ResponsePort  # noqa: F401  (re-exported)
+
+_classes: dict[str, type] = {}
+
+
+def simobject_class(name: str) -> type:
+    try:
+        return _classes[name]
+    except KeyError:
+        raise ParamError(f"no SimObject type named {name!r} is declared") from None
+
+
+def all_classes() -> dict[str, type]:
+    return dict(_classes)
+
+
+class ParentProxy:
+    """``Parent.clk_domain``: the nearest ancestor's value of that attribute."""
+
+    def __init__(self, attr: str):
+        self.attr = attr
+
+    def resolve(self, obj: "SimObject", param: str):
+        node = obj._parent
+        while node is not None:
+            value = node._lookup(self.attr)
+            if value is not None and not isinstance(value, ParentProxy):
+                return value
+            node = node._parent
+        raise ParamError(f"{obj.path()}.{param}: no ancestor has a {self.attr!r} to inherit (Parent.{self.attr})")
+
+    def __repr__(self):
+        return f"Parent.{self.attr}"
+
+
+class _ParentFactory:
+    def __getattr__(self, attr):
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return ParentProxy(attr)
+
+
+Parent = _ParentFactory()
+
+
+class MetaSimObject(type):
+    def __new__(mcls, name, bases, namespace):
+        params: dict[str, ParamDesc] = {}
+        ports: dict[str, PortDesc] = {}
+        for base in reversed(bases):
+            params.update(getattr(base, "_params", {}))
+            ports.update(getattr(base, "_ports", {}))
+        body = {}
+        for key, value in namespace.items():
+            if isinstance(value, ParamDesc):
+                value.name = key
+                params[key] = value
+            elif isinstance(value, PortDesc):
+                value.name = key
+                ports[key] = value
+            else:
+                body[key] = value
+        body.setdefault("abstract", False)
+        cls = super().__new__(mcls, name, bases, body)
+        cls._params = params
+        cls._ports = ports
+        cls._declares_type = "type" in namespace
+        if name in _classes and _classes[name].__module__ != cls.__module__:
+            raise TypeError(f"SimObject class {name} declared twice "
+                            f"({_classes[name].__module__} and {cls.__module__})")
+        _classes[name] = cls
+        return cls
+
+
+class SimObject(metaclass=MetaSimObject):
+    """Base of every simulation object."""
+
+    abstract = True
+    type = None
+
+    def __init__(self, **kwargs):
+        object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_children", {})
+        object.__setattr__(self, "_parent", None)
+        object.__setattr__(self, "_name", None)
+        object.__setattr__(self, "_connections", [])   # (local PortRef, idx, peer PortRef, peer idx)
+        object.__setattr__(self, "_vector_counts", {})
+        object.__setattr__(self, "_cxx", None)
+        object.__setattr__(self, "_connected_as_peer", set())
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # --- naming -----------------------------------------------------------
+    def path(self) -> str:
+        if self._parent is None:
+            return self._name or f"{type(self).__name__}()"
+        parent = self._parent
+        if isinstance(parent, Root):
+            return self._name
+        return f"{parent.path()}.{self._name}"
+
+    def _adopt(self, name: str, child: "SimObject"):
+        if child._parent is not None and (child._parent is not self or child._name != name):
+            return  # already placed elsewhere in the tree: a reference, not a child
+        object.__setattr__(child, "_parent", self)
+        object.__setattr__(child, "_name", name)
+        self._children[name] = child
+
+    # --- attribute protocol ----------------------------------------------
+    def __setattr__(self, name: str, value: Any):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        cls = type(self)
+        if name in cls._ports:
+            self._connect(name, value)
+            return
+        if name in cls._params:
+            desc = cls._params[name]
+            converted = desc.convert(value, self.path())
+            self._values[name] = converted
+            for i, v in enumerate(converted if desc.vector else [converted]):
+                if isinstance(v, SimObject):
+                    self._adopt(name if not desc.vector or len(converted) == 1 else f"{name}{i}", v)
+            return
+        if isinstance(value, SimObject):
+            self._adopt(name, value)
+            return
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, SimObject) for v in value):
+            for i, v in enumerate(value):
+                self._adopt(f"{name}{i}" if len(value) > 1 else name, v)
+            object.__setattr__(self, name, list(value))
+            return
+        raise AttributeError(f"{self.path()}: {cls.__name__} has no parameter or port named {name!r}")
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        cls = type(self)
+        if name in cls._ports:
+            return PortRef(self, cls._ports[name])
+        if name in cls._params:
+            if name in self._values:
+                return self._values[name]
+            desc = cls._params[name]
+            if desc.has_default():
+                return desc.default
+            return None
+        if name in self._children:
+            return self._children[name]
+        raise AttributeError(f"{self.path()}: {cls.__name__} has no parameter, port or child named {name!r}")
+
+    def _lookup(self, name: str):
+        if name in type(self)._params or name in self._children:
+            return getattr(self, name)
+        return None
+
+    # --- ports ------------------------------------------------------------
+    def _port_index(self, desc: PortDesc) -> int:
+        if not desc.is_vector:
+            return -1
+        n = self._vector_counts.get(desc.name, 0)
+        self._vector_counts[desc.name] = n + 1
+        return n
+
+    def _connect(self, name: str, peer):
+        desc = type(self)._ports[name]
+        if not isinstance(peer, PortRef):
+            raise ParamError(f"{self.path()}.{name}: a port can only be connected to another port, "
+                             f"not to {type(peer).__name__}")
+        if desc.is_request == peer.desc.is_request:
+            kind = "request" if desc.is_request else "response"
+            raise ParamError(f"cannot connect {self.path()}.{name} to {peer.full_name()}: both are {kind} ports")
+        for obj, pname in ((self, name), (peer.owner, peer.name)):
+            pdesc = type(obj)._ports[pname]
+            if not pdesc.is_vector and obj._is_port_connected(pname):
+                raise ParamError(f"{obj.path()}.{pname}: port is already connected")
+        local = PortRef(self, desc)
+        self._connections.append((local, self._port_index(desc), peer, peer.owner._port_index(peer.desc)))
+        peer.owner._connected_as_peer.add(peer.name)
+
+    def _is_port_connected(self, name: str) -> bool:
+        if any(c[0].name == name for c in self._connections):
+            return True
+        return name in self._connected_as_peer
+
+    # --- tree -------------------------------------------------------------
+    def children(self) -> list["SimObject"]:
+        """Children sorted by name, as gem5 orders them."""
+        return [self._children[k] for k in sorted(self._children)]
+
+    def descendants(self):
+        yield self
+        for child in self.children():
+            yield from child.descendants()
+
+    def param_values(self) -> dict[str, Any]:
+        """Every declared parameter with its current (converted) value."""
+        return {name: getattr(self, name) for name in type(self)._params}
+
+    def clone(self) -> "SimObject":
+        """A fresh, unattached copy with the same parameter values."""
+        twin = type(self)()
+        for key, value in self._values.items():
+            twin._values[key] = copy.copy(value)
+        return twin
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.path()}>"
+
+    # --- after instantiate -------------------------------------------------
+    def getCxx(self):
+        if self._cxx is None:
+            raise RuntimeError(f"{self.path()} is not instantiated yet (call npusim.instantiate())")
+        return self._cxx
+
+
+class SrcClockDomain(SimObject):
+    type = "SrcClockDomain"
+    clock = Param.Clock("1GHz", "Clock period of the domain (a frequency or a period)")
+
+
+class ClockedObject(SimObject):
+    abstract = True
+    clk_domain = Param.SrcClockDomain(Parent.clk_domain, "Clock domain this object runs in")
+
+
+class System(SimObject):
+    type = "System"
+    clk_domain = Param.SrcClockDomain(Parent.clk_domain, "Default clock domain of the system")
+    cache_line_size = Param.Unsigned(64, "Cache line size in bytes")
+    mem_ranges = VectorParam.AddrRange([], "Physical memory ranges of the system")
+
+
+class Root(SimObject):
+    """The top of the object tree; its children are named without a prefix."""
+
+    type = "Root"
+    full_system = Param.Bool(False, "npusim has no full-system mode; kept for gem5 scripts")
+    sim_quantum = Param.Tick(0, "Unused (single event queue); kept for gem5 scripts")
+    _instance = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        object.__setattr__(self, "_name", "root")
+        Root._instance = self
+
+    def path(self):
+        return "root"
+
+    @classmethod
+    def getInstance(cls):
+        return cls._instance

@@ -1,0 +1,216 @@
+"""instantiate(), simulate(), curTick(): turning a Python object tree into a
+running C++ simulation."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from . import _core
+from .objects.base import ParentProxy, Root, SimObject
+from .params import ParamError
+
+MaxTick = 2**64 - 1
+
+_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False}
+
+
+def set_outdir(path: str):
+    _state["outdir"] = path
+
+
+def outdir() -> str:
+    return _state["outdir"]
+
+
+class ExitEvent:
+    """What ended a simulate() call (gem5's GlobalSimLoopExitEvent)."""
+
+    def __init__(self, cause: str, code: int, tick: int):
+        self.cause, self.code, self.tick = cause, code, tick
+
+    def getCause(self) -> str:
+        return self.cause
+
+    def getCode(self) -> int:
+        return self.code
+
+    def __repr__(self):
+        return f"ExitEvent({self.cause!r} @ {self.tick})"
+
+
+def _resolve(root: Root) -> list[SimObject]:
+    """Fills defaults, resolves Parent proxies, clones SimObject defaults and
+    checks the tree; returns every object in tree order."""
+    objs = list(root.descendants())
+    for obj in objs:
+        cls = type(obj)
+        if cls.abstract:
+            raise ParamError(f"{obj.path()}: {cls.__name__} is abstract and cannot be instantiated")
+        if cls.type is None:
+            raise ParamError(f"{obj.path()}: {cls.__name__} declares no C++ type")
+        for name, desc in cls._params.items():
+            if name in obj._values:
+                value = obj._values[name]
+            elif desc.has_default():
+                value = desc.default
+                if isinstance(value, SimObject):
+                    value = value.clone()
+                    obj._values[name] = value
+                    obj._adopt(name, value)
+                    objs.extend(value.descendants())
+                    continue
+            else:
+                raise ParamError(f"{obj.path()}.{name}: required parameter is not set ({desc.type_name}: {desc.doc})")
+            if isinstance(value, ParentProxy):
+                value = desc.convert(value.resolve(obj, name), obj.path())
+            obj._values[name] = value
+    for obj in objs:
+        for name, desc in type(obj)._params.items():
+            values = obj._values[name] if desc.vector else [obj._values[name]]
+            for v in values:
+                if isinstance(v, SimObject) and v._parent is None:
+                    raise ParamError(f"{obj.path()}.{name}: refers to a {type(v).__name__} that is not part "
+                                     f"of the object tree (assign it to some object first)")
+    return list(root.descendants())
+
+
+def _check_ports(objs):
+    for obj in objs:
+        for name, desc in type(obj)._ports.items():
+            if desc.is_vector or desc.optional:
+                continue
+            if not obj._is_port_connected(name):
+                raise ParamError(f"{obj.path()}.{name}: port is not connected ({desc.kind}: {desc.doc})")
+
+
+def _creation_order(objs):
+    """Objects referenced by a parameter are created before their users."""
+    order, state = [], {}
+
+    def visit(obj, chain):
+        mark = state.get(id(obj))
+        if mark == "done":
+            return
+        if mark == "active":
+            cycle = " -> ".join(o.path() for o in chain + [obj])
+            raise ParamError(f"parameter references form a cycle: {cycle}")
+        state[id(obj)] = "active"
+        for name, desc in type(obj)._params.items():
+            values = obj._values[name] if desc.vector else [obj._values[name]]
+            for v in values:
+                if isinstance(v, SimObject):
+                    visit(v, chain + [obj])
+        state[id(obj)] = "done"
+        order.append(obj)
+
+    for obj in objs:
+        visit(obj, [])
+    return order
+
+
+def _cxx_params(obj):
+    out = {}
+    for name, desc in type(obj)._params.items():
+        value = obj._values[name]
+        if desc.vector:
+            out[name] = [v.getCxx() if isinstance(v, SimObject) else desc.ptype.to_cxx(v) for v in value]
+        elif isinstance(value, SimObject):
+            out[name] = value.getCxx()
+        else:
+            out[name] = desc.to_cxx(value)
+    return out
+
+
+def _config_dict(obj):
+    cls = type(obj)
+    entry = {"type": cls.__name__, "cxx_type": cls.type, "path": obj.path()}
+    for name, desc in cls._params.items():
+        entry[name] = desc.to_config(obj._values[name])
+    for name in cls._ports:
+        peers = []
+        for (local, idx, peer, pidx) in obj._connections:
+            if local.name == name:
+                peers.append(peer.full_name() + (f"[{pidx}]" if pidx >= 0 else ""))
+        for other in _state["objects"]:
+            for (local, idx, peer, pidx) in other._connections:
+                if peer.owner is obj and peer.name == name:
+                    peers.append(local.full_name() + (f"[{idx}]" if idx >= 0 else ""))
+        entry[name] = {"role": cls._ports[name].kind, "peer": peers}
+    for child in obj.children():
+        entry[child._name] = _config_dict(child)
+    return entry
+
+
+def instantiate(outdir: str | None = None):
+    """Builds the C++ objects for the tree under the Root, binds ports, writes
+    config.json and runs init()/startup()."""
+    root = Root.getInstance()
+    if root is None:
+        raise ParamError("no Root object: create one with Root(full_system=False, system=...)")
+    if outdir is not None:
+        set_outdir(outdir)
+    if _state["instantiated"] or _core.events_pending() or _core.packets_created():
+        _core.reset_simulation()
+    objs = _resolve(root)
+    _check_ports(objs)
+    order = _creation_order(objs)
+    for obj in order:
+        obj._cxx = _core.create(type(obj).type, obj.path(), _cxx_params(obj))
+    for obj in objs:
+        for (local, idx, peer, pidx) in obj._connections:
+            _core.bind_ports(obj.getCxx().get_port(local.name, idx), peer.owner.getCxx().get_port(peer.name, pidx))
+    _state.update(root=root, objects=objs, instantiated=True)
+    os.makedirs(_state["outdir"], exist_ok=True)
+    with open(os.path.join(_state["outdir"], "config.json"), "w") as f:
+        json.dump(_config_dict(root), f, indent=2)
+    for obj in order:
+        obj.getCxx().init()
+    for obj in objs:
+        hook = getattr(obj, "after_init", None)   # e.g. functional memory loads
+        if hook:
+            hook()
+    for obj in order:
+        obj.getCxx().startup()
+    from . import stats
+    stats.begin(objs)
+
+
+def simulate(max_ticks: int = MaxTick) -> ExitEvent:
+    """Runs until an exit event, or for at most `max_ticks` more ticks."""
+    if not _state["instantiated"]:
+        raise RuntimeError("simulate() called before instantiate()")
+    if max_ticks < 0:
+        raise ValueError("simulate(): max_ticks must be non-negative")
+    now = _core.cur_tick()
+    limit = MaxTick if max_ticks >= MaxTick - now else now + max_ticks
+    cause, code, tick = _core.simulate(limit)
+    return ExitEvent(cause, code, tick)
+
+
+def curTick() -> int:
+    return _core.cur_tick()
+
+
+def objects() -> list[SimObject]:
+    return list(_state["objects"])
+
+
+def functional_write(obj: SimObject, port: str, addr: int, data: bytes, requestor: int = 0):
+    """Writes `data` at `addr` through `obj`'s request port, functionally."""
+    _core.functional_write(obj.getCxx().get_port(port), addr, bytes(data), requestor)
+
+
+def functional_read(obj: SimObject, port: str, addr: int, size: int, requestor: int = 0) -> bytes:
+    return _core.functional_read(obj.getCxx().get_port(port), addr, size, requestor)
+
+
+def reset():
+    """Tears down the C++ simulation (objects, events, packets) and forgets the tree."""
+    _core.reset_simulation()
+    for obj in _state["objects"]:
+        object.__setattr__(obj, "_cxx", None)
+    _state.update(root=None, objects=[], instantiated=False)
+    Root._instance = None
+    from . import stats
+    stats.end()

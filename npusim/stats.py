@@ -1,0 +1,123 @@
+"""stats.dump() / stats.reset(): gem5's stats.txt layout and a stats.json twin."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import time
+
+from . import _core
+
+_HEADER = "---------- Begin Simulation Statistics ----------"
+_FOOTER = "---------- End Simulation Statistics   ----------"
+
+_state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0,
+          "dumps": [], "active": False, "txt": None, "json": None}
+
+
+def begin(objects):
+    from .simulation import outdir
+    d = outdir()
+    _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
+                  reset_requests=_core.demand_requests(), dumps=[], active=True,
+                  txt=os.path.join(d, "stats.txt"), json=os.path.join(d, "stats.json"))
+    open(_state["txt"], "w").close()
+
+
+def end():
+    _state.update(objects=[], dumps=[], active=False)
+
+
+def _format_value(value: float, precision: int) -> str:
+    """gem5's ValueToString: integral values without decimals, others with 6."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if precision < 0:
+        precision = 0 if value == round(value) else 6
+    return f"{value:.{precision}f}"
+
+
+def _format_row(name, value, pdf, cdf, precision, desc, unit) -> str:
+    pdf_s = "" if math.isnan(pdf) else f"{pdf * 100:.2f}%"
+    cdf_s = "" if math.isnan(cdf) else f"{cdf * 100:.2f}%"
+    line = f"{name:<40} {_format_value(value, precision):>12} {pdf_s:>10} {cdf_s:>10}"
+    if desc:
+        line += f" # {desc}"
+    line += f" ({unit})"
+    return line
+
+
+def _root_rows():
+    now = _core.cur_tick()
+    sim_ticks = now - _state["reset_tick"]
+    host = max(time.perf_counter() - _state["reset_host"], 1e-9)
+    requests = _core.demand_requests() - _state["reset_requests"]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    tick_unit = "(Tick/Second)"
+    return [
+        ("simSeconds", sim_ticks / 1e12, math.nan, math.nan, -1, "Number of seconds simulated", "Second"),
+        ("simTicks", sim_ticks, math.nan, math.nan, -1, "Number of ticks simulated", "Tick"),
+        ("finalTick", now, math.nan, math.nan, -1,
+         "Number of ticks from beginning of simulation (restored from checkpoints and never reset)", "Tick"),
+        ("simFreq", 10**12, math.nan, math.nan, -1, "The number of ticks per simulated second", tick_unit),
+        ("hostSeconds", round(host, 2), math.nan, math.nan, 2, "Real time elapsed on the host", "Second"),
+        ("hostTickRate", round(sim_ticks / host), math.nan, math.nan, -1,
+         "The number of ticks simulated per host second (ticks/s)", tick_unit),
+        ("hostMemory", rss, math.nan, math.nan, -1, "Peak host memory used (resident set)", "Byte"),
+        ("simRequests", requests, math.nan, math.nan, -1, "Number of demand requests issued by requestors", "Count"),
+        ("hostRequestRate", round(requests / host), math.nan, math.nan, -1,
+         "Demand requests simulated per host second", "(Count/Second)"),
+    ]
+
+
+HOST_STATS = ("hostSeconds", "hostTickRate", "hostMemory", "hostRequestRate")
+
+
+def collect() -> list[tuple]:
+    """All rows of one dump, root stats first, then objects in tree order."""
+    rows = _root_rows()
+    for obj in _state["objects"]:
+        prefix = obj.path()
+        if prefix == "root":
+            continue
+        for (name, value, pdf, cdf, precision, desc, unit) in obj.getCxx().stats_rows():
+            rows.append((f"{prefix}.{name}", value, pdf, cdf, precision, desc, unit))
+    return rows
+
+
+def dump():
+    """Appends one Begin/End block to stats.txt and one dump to stats.json."""
+    if not _state["active"]:
+        raise RuntimeError("stats.dump() called before instantiate()")
+    rows = collect()
+    with open(_state["txt"], "a") as f:
+        f.write("\n" + _HEADER + "\n")
+        for row in rows:
+            f.write(_format_row(*row) + "\n")
+        f.write("\n" + _FOOTER + "\n\n")
+    values = {}
+    for (name, value, *_rest) in rows:
+        values[name] = int(value) if value == value and not math.isinf(value) and value == int(value) else value
+    _state["dumps"].append(values)
+    with open(_state["json"], "w") as f:
+        json.dump({"dumps": _state["dumps"]}, f, indent=1)
+    return values
+
+
+def reset():
+    """Zeroes every stat; simTicks and host stats count from now."""
+    if not _state["active"]:
+        raise RuntimeError("stats.reset() called before instantiate()")
+    for obj in _state["objects"]:
+        if obj.path() != "root":
+            obj.getCxx().reset_stats()
+    _state.update(reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
+                  reset_requests=_core.demand_requests())
+
+
+def dumped() -> int:
+    return len(_state["dumps"])
