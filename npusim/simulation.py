@@ -7,7 +7,7 @@ import json
 import os
 
 from . import _core
-from .objects.base import ParentProxy, Root, SimObject
+from .objects.base import InvalidValue, ParentProxy, Root, SimObject
 from .params import ParamError
 
 MaxTick = 2**64 - 1
@@ -52,6 +52,8 @@ def _resolve(root: Root) -> list[SimObject]:
         for name, desc in cls._params.items():
             if name in obj._values:
                 value = obj._values[name]
+                if isinstance(value, InvalidValue):
+                    desc.convert(value.raw, obj.path())  # raises, naming the full path
             elif desc.has_default():
                 value = desc.default
                 if isinstance(value, SimObject):

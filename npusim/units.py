@@ -92,7 +92,10 @@ def clock_period_ticks(value) -> int:
         hz = to_hz(value)
         period = TICKS_PER_SECOND / hz
         return int(round(period))
-    ticks = to_ticks(value)
+    try:
+        ticks = to_ticks(value)
+    except UnitError:
+        raise UnitError(f"cannot read {value!r} as a clock (a frequency like '2GHz' or a period like '500ps')") from None
     if ticks <= 0:
         raise UnitError(f"clock period {value!r} must be positive")
     return ticks

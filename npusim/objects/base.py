@@ -56,6 +56,13 @@ class _ParentFactory:
 Parent = _ParentFactory()
 
 
+class InvalidValue:
+    """A parameter value that failed its check before the object had a path."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+
 class MetaSimObject(type):
     def __new__(mcls, name, bases, namespace):
         params: dict[str, ParamDesc] = {}
@@ -112,6 +119,12 @@ class SimObject(metaclass=MetaSimObject):
             return self._name
         return f"{parent.path()}.{self._name}"
 
+    def _rooted(self) -> bool:
+        node = self
+        while node._parent is not None:
+            node = node._parent
+        return isinstance(node, Root)
+
     def _adopt(self, name: str, child: "SimObject"):
         if child._parent is not None and (child._parent is not self or child._name != name):
             return  # already placed elsewhere in the tree: a reference, not a child
@@ -130,7 +143,15 @@ class SimObject(metaclass=MetaSimObject):
             return
         if name in cls._params:
             desc = cls._params[name]
-            converted = desc.convert(value, self.path())
+            try:
+                converted = desc.convert(value, self.path())
+            except ParamError:
+                if self._rooted():
+                    raise
+                # Not yet under a Root, so the object's path is unknown: report
+                # at instantiate(), where the message can name system.x.y.
+                self._values[name] = InvalidValue(value)
+                return
             self._values[name] = converted
             for i, v in enumerate(converted if desc.vector else [converted]):
                 if isinstance(v, SimObject):

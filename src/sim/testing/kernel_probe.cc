@@ -1,0 +1,67 @@
+// A SimObject for testing the kernel itself: schedules events at given ticks
+// and priorities, records the order they ran in, exercises every stat kind,
+// and can request an exit with a cause at a given tick.
+#include <memory>
+#include <vector>
+
+#include "npusim/sim/clocked_object.hh"
+#include "npusim/sim/sim_exit.hh"
+
+namespace npusim {
+
+class KernelProbe : public ClockedObject {
+  public:
+    explicit KernelProbe(const Params &p)
+        : ClockedObject(p),
+          ticks(p.get<std::vector<std::int64_t>>("event_ticks")),
+          priorities(p.get<std::vector<std::int64_t>>("event_priorities")),
+          exitTick(p.get<Tick>("exit_tick")),
+          exitCause(p.get<std::string>("exit_cause")),
+          samples(p.get<std::vector<double>>("samples")),
+          runOrder(this, "runOrder", stats::units::Count, "Position at which each scheduled event ran"),
+          eventsRun(this, "eventsRun", stats::units::Count, "Events processed by the probe"),
+          lastTick(this, "lastTick", stats::units::Tick, "Tick of the last event"),
+          level(this, "level", stats::units::Count, "Time-weighted average of the event count"),
+          dist(this, "dist", stats::units::Count, "Distribution of the given samples"),
+          ratio(this, "ratio", stats::units::Ratio, "eventsRun per scheduled event",
+                [this] { return ticks.empty() ? NAN : eventsRun.value() / double(ticks.size()); }) {
+        if (!priorities.empty() && priorities.size() != ticks.size())
+            p.error("event_priorities", "needs one priority per entry of event_ticks");
+        runOrder.init(ticks.size()).flags(stats::kTotal);
+        dist.init(0, 9, 2);
+    }
+
+    void startup() override {
+        for (std::size_t i = 0; i < ticks.size(); ++i) {
+            int pri = priorities.empty() ? Event::kDefaultPri : int(priorities[i]);
+            events.push_back(std::make_unique<EventFunctionWrapper>([this, i] { ran(i); }, "probe event", pri));
+            schedule(*events.back(), Tick(ticks[i]));
+        }
+        if (exitTick) exitSimLoop(exitCause, 7, exitTick);
+        for (double s : samples) dist.sample(s);
+    }
+
+  private:
+    void ran(std::size_t i) {
+        runOrder[i] = eventsRun.value();
+        ++eventsRun;
+        level = eventsRun.value();
+        lastTick = double(curTick());
+    }
+
+    std::vector<std::int64_t> ticks, priorities;
+    Tick exitTick;
+    std::string exitCause;
+    std::vector<double> samples;
+    std::vector<std::unique_ptr<EventFunctionWrapper>> events;
+    stats::Vector runOrder;
+    stats::Scalar eventsRun;
+    stats::Scalar lastTick;
+    stats::Average level;
+    stats::Distribution dist;
+    stats::Formula ratio;
+};
+
+NPUSIM_REGISTER_SIMOBJECT(KernelProbe, KernelProbe);
+
+}  // namespace npusim

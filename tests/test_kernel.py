@@ -1,0 +1,210 @@
+"""The simulation kernel: event order, exits, params, stats output, CLI."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+import npusim
+from npusim.objects import KernelProbe, Root, SrcClockDomain, System
+from npusim.testing import stats_dict
+from npusim import units
+
+
+def build(**probe_params):
+    system = System(clk_domain=SrcClockDomain(clock="2GHz"))
+    system.probe = KernelProbe(**probe_params)
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    return system
+
+
+def test_same_tick_events_run_by_priority_then_insertion_order():
+    system = build(event_ticks=[100, 50, 100, 100, 50], event_priorities=[0, 0, -5, 0, 10])
+    ev = npusim.simulate()
+    assert ev.getCause() == "event queue empty"
+    order = stats_dict(system.probe)
+    got = [order[f"runOrder::{i}"] for i in range(5)]
+    # tick 50: #1 (pri 0) before #4 (pri 10); tick 100: #2 (pri -5), then #0, #3 in insertion order
+    assert got == [3, 0, 2, 4, 1]
+    assert order["runOrder::total"] == sum(range(5))
+    assert order["lastTick"] == 100 and npusim.curTick() == 100
+
+
+def test_simulate_limit_then_continue():
+    system = build(event_ticks=[1000, 5000])
+    ev = npusim.simulate(2000)
+    assert ev.getCause() == "simulate() limit reached"
+    assert npusim.curTick() == 2000
+    assert stats_dict(system.probe)["eventsRun"] == 1
+    ev = npusim.simulate()
+    assert ev.getCause() == "event queue empty" and npusim.curTick() == 5000
+
+
+def test_explicit_exit_with_cause_and_code():
+    system = build(event_ticks=[10, 3000], exit_tick=2500, exit_cause="checkpoint here")
+    ev = npusim.simulate()
+    assert (ev.getCause(), ev.getCode(), ev.tick) == ("checkpoint here", 7, 2500)
+    assert stats_dict(system.probe)["eventsRun"] == 1
+
+
+def test_distribution_average_formula_and_reset():
+    system = build(event_ticks=[1000, 3000], samples=[0, 1, 2, 3, 8, 20, -1])
+    npusim.simulate()
+    s = stats_dict(system.probe)
+    assert s["dist::samples"] == 7
+    assert s["dist::underflows"] == 1 and s["dist::overflows"] == 1
+    assert s["dist::0-1"] == 2 and s["dist::2-3"] == 2 and s["dist::8-9"] == 1
+    assert s["dist::min_value"] == -1 and s["dist::max_value"] == 20
+    assert math.isclose(s["dist::mean"], 33 / 7)
+    # level = 1 from t=1000 to 3000, then 2 at t=3000: average over [0, 3000] = 2000/3000
+    assert math.isclose(s["level"], 2000 / 3000)
+    assert s["ratio"] == 1.0
+    npusim.stats.reset()
+    s = stats_dict(system.probe)
+    assert s["eventsRun"] == 0 and s["dist::samples"] == 0
+
+
+def test_stats_txt_layout_matches_gem5(tmp_path):
+    build(event_ticks=[500])
+    npusim.simulate()
+    npusim.stats.dump()
+    npusim.stats.dump()
+    text = open(os.path.join(npusim.simulation.outdir(), "stats.txt")).read()
+    assert text.count("---------- Begin Simulation Statistics ----------") == 2
+    assert text.count("---------- End Simulation Statistics   ----------") == 2
+    lines = text.splitlines()
+    assert "simTicks                                          500                       # Number of ticks simulated (Tick)" in lines
+    assert "system.clk_domain.clock                           500                       # Clock period in ticks (Tick)" in lines
+    assert any(line.startswith("system.probe.runOrder::total") for line in lines)
+    data = json.load(open(os.path.join(npusim.simulation.outdir(), "stats.json")))
+    assert len(data["dumps"]) == 2 and data["dumps"][0]["system.probe.eventsRun"] == 1
+
+
+def _stats_without_host(path):
+    return [l for l in open(path).read().splitlines() if not l.startswith(("host", "simRequests"))]
+
+
+def test_two_runs_give_identical_stats(tmp_path):
+    paths = []
+    for run in range(2):
+        npusim.reset()
+        npusim.simulation.set_outdir(str(tmp_path / f"run{run}"))
+        build(event_ticks=[5, 5, 70, 3], event_priorities=[1, 0, 0, 2], samples=[1, 4, 4])
+        npusim.simulate()
+        npusim.stats.dump()
+        paths.append(tmp_path / f"run{run}" / "stats.txt")
+    assert _stats_without_host(paths[0]) == _stats_without_host(paths[1])
+
+
+def test_config_json_records_every_param():
+    build(event_ticks=[1, 2])
+    cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
+    probe = cfg["system"]["probe"]
+    assert probe["type"] == "KernelProbe" and probe["event_ticks"] == [1, 2]
+    assert probe["clk_domain"] == "system.clk_domain"
+    assert cfg["system"]["clk_domain"]["clock"] == 500
+
+
+@pytest.mark.parametrize("text,ticks", [("30ns", 30000), ("1.5us", 1500000), ("7ps", 7), (42, 42)])
+def test_latency_units(text, ticks):
+    assert units.to_ticks(text) == ticks
+
+
+@pytest.mark.parametrize("text,nbytes", [("256KiB", 262144), ("32kB", 32768), ("1GiB", 2**30), ("64B", 64)])
+def test_size_units(text, nbytes):
+    assert units.to_bytes(text) == nbytes
+
+
+def test_clock_and_bandwidth_units():
+    assert units.clock_period_ticks("2GHz") == 500
+    assert units.clock_period_ticks("1ns") == 1000
+    assert units.to_bytes_per_second("12.8GiB/s") == 12.8 * 2**30
+
+
+def test_wrong_unit_names_object_and_param():
+    system = System(clk_domain=SrcClockDomain(clock="2GHz"))
+    system.probe = KernelProbe()
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.ParamError, match=r"system\.probe\.exit_tick: .*unknown time unit 'parsecs'"):
+        system.probe.exit_tick = "3parsecs"
+    with pytest.raises(npusim.ParamError, match=r"system\.clk_domain\.clock: cannot read 'fast' as a clock"):
+        system.clk_domain.clock = "fast"
+    with pytest.raises(npusim.ParamError, match=r"system\.cache_line_size: 'big' is not"):
+        system.cache_line_size = "big"
+    with pytest.raises(npusim.ParamError, match=r"system\.probe\.event_ticks: .*negative"):
+        system.probe.event_ticks = [5, -1]
+    with pytest.raises(AttributeError, match=r"system\.probe: KernelProbe has no parameter or port named 'colour'"):
+        system.probe.colour = 3
+
+
+def test_bad_value_set_before_root_is_reported_at_instantiate_with_full_path():
+    system = System(clk_domain=SrcClockDomain(clock="2 gigahertz"))
+    system.probe = KernelProbe(exit_tick="soon")
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.ParamError, match=r"system\.clk_domain\.clock: cannot read '2 gigahertz'"):
+        npusim.instantiate()
+
+
+def test_cxx_side_checks_name_object_and_param():
+    system = System(clk_domain=SrcClockDomain(clock="2GHz"), cache_line_size=48)
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.SimulationError, match=r"system\.cache_line_size: must be a power of two, got 48"):
+        npusim.instantiate()
+
+
+def test_probe_param_consistency_error():
+    with pytest.raises(npusim.SimulationError, match=r"system\.probe\.event_priorities: needs one priority"):
+        build(event_ticks=[1, 2], event_priorities=[0])
+
+
+def test_missing_clock_domain_is_reported():
+    system = System()
+    system.probe = KernelProbe()
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.ParamError, match=r"system\.clk_domain: no ancestor has a 'clk_domain'"):
+        npusim.instantiate()
+
+
+def test_abstract_type_cannot_be_instantiated():
+    from npusim.objects import ClockedObject
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.thing = ClockedObject()
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.ParamError, match=r"system\.thing: ClockedObject is abstract"):
+        npusim.instantiate()
+
+
+def _cli(*args, cwd=None):
+    exe = os.path.join(os.path.dirname(sys.executable), "npusim")
+    cmd = [exe, *args] if os.path.exists(exe) else [sys.executable, "-m", "npusim.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_describe_and_list():
+    out = _cli("--describe", "KernelProbe")
+    assert out.returncode == 0
+    assert "exit_tick" in out.stdout and "Tick" in out.stdout and "Request an exit" in out.stdout
+    out = _cli("--list-objects")
+    assert out.returncode == 0 and "KernelProbe" in out.stdout and "SrcClockDomain" in out.stdout
+    assert _cli("--describe", "NoSuchThing").returncode == 1
+
+
+def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
+    script = tmp_path / "cfg.py"
+    script.write_text(
+        "import sys, npusim\nfrom npusim.objects import *\n"
+        "system = System(clk_domain=SrcClockDomain(clock=sys.argv[1]))\n"
+        "system.probe = KernelProbe(event_ticks=[100])\n"
+        "root = Root(full_system=False, system=system)\n"
+        "npusim.instantiate()\nprint(npusim.simulate().getCause())\n")
+    out = _cli("-d", str(tmp_path / "out"), str(script), "1GHz")
+    assert out.returncode == 0, out.stderr
+    assert "event queue empty" in out.stdout
+    assert (tmp_path / "out" / "stats.txt").exists() and (tmp_path / "out" / "config.json").exists()
+    out = _cli("-d", str(tmp_path / "out2"), str(script), "1 GHz please")
+    assert out.returncode == 1
+    assert "npusim: error: system.clk_domain.clock:" in out.stderr and "Traceback" not in out.stderr
