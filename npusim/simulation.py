@@ -62,6 +62,7 @@ def _resolve(root: Root) -> list[SimObject]:
                     obj._adopt(name, value)
                     objs.extend(value.descendants())
                     continue
+                value = desc.convert(value, obj.path())  # defaults are checked and converted like set values
             else:
                 raise ParamError(f"{obj.path()}.{name}: required parameter is not set ({desc.type_name}: {desc.doc})")
             if isinstance(value, ParentProxy):

@@ -78,6 +78,12 @@ class MetaSimObject(type):
             elif isinstance(value, PortDesc):
                 value.name = key
                 ports[key] = value
+            elif key in params and not callable(value):
+                # gem5 idiom: a subclass overrides an inherited param's
+                # default with a plain value (``tCK = "0.833ns"``).
+                desc = copy.copy(params[key])
+                desc.default = value
+                params[key] = desc
             else:
                 body[key] = value
         body.setdefault("abstract", False)
