@@ -22,8 +22,24 @@ from .gem5_trace import (
     write_csv_trace,
     write_gem5_trace,
 )
+from .memory_image import (
+    PAGE_SIZE,
+    MemoryChunk,
+    MemoryImage,
+    MemoryImageError,
+    Region,
+    build_memory_image,
+    load_memory_image,
+)
 
 __all__ = [
+    "PAGE_SIZE",
+    "MemoryChunk",
+    "MemoryImage",
+    "MemoryImageError",
+    "Region",
+    "build_memory_image",
+    "load_memory_image",
     "MAGIC",
     "PACKET_DTYPE",
     "MemCmd",
