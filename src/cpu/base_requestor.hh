@@ -1,0 +1,97 @@
+// The machinery shared by traffic sources that drive one request port
+// (TrafficGen, TraceReplayer): a window of requests in flight, gem5's retry
+// protocol, completion bookkeeping (requestorStarted / requestorFinished) and
+// the statistics of gem5's BaseTrafficGen. A subclass decides what the next
+// request is and when it may go; this class decides whether it can go.
+#pragma once
+#include <string>
+
+#include "npusim/mem/port.hh"
+#include "npusim/mem/requestors.hh"
+#include "npusim/sim/eventq.hh"
+#include "npusim/sim/sim_exit.hh"
+#include "npusim/sim/sim_object.hh"
+#include "npusim/sim/stats.hh"
+
+namespace npusim {
+
+class BaseRequestor : public SimObject {
+  public:
+    // `window`: most requests in flight at once (>= 1).
+    BaseRequestor(const Params &p, unsigned window);
+
+    Port &getPort(const std::string &portName, int idx) override;
+    void init() override;
+    void startup() override;
+    void resetStats() override;
+
+    // Port handlers (ForwardingRequestPort).
+    bool recvTimingResp(PacketPtr pkt, int idx);
+    void recvReqRetry(int idx);
+
+    RequestorID requestorId() const { return reqId; }
+    unsigned inFlight() const { return outstanding; }
+
+  protected:
+    // --- what a subclass provides -------------------------------------
+    // Whether any request remains to be issued.
+    virtual bool hasMoreRequests() const = 0;
+    // The earliest tick at which the next request may be issued (called only
+    // when hasMoreRequests() and a window slot is free).
+    virtual Tick nextIssueTick() const = 0;
+    // Creates the next request and advances past it.
+    virtual PacketPtr makeNextRequest() = 0;
+    // Called once a request has been accepted by the peer.
+    virtual void requestSent(PacketPtr) {}
+    // Called for every response, before the packet is freed.
+    virtual void responseReceived(PacketPtr) {}
+
+    // Ticks to wait after the last response before reporting completion.
+    Tick tailTicks = 0;
+    // Tick of the most recent response (for think-time driven issue).
+    Tick lastResponseTick = 0;
+    // Tick of the most recent successful send.
+    Tick lastSendTick = 0;
+    // Tick of startup(): the time origin of the object's schedule.
+    Tick startTick = 0;
+
+    // Re-evaluates when the next issue can happen (after a subclass changes
+    // its schedule).
+    void scheduleIssue();
+
+    stats::Scalar numPackets;
+    stats::Scalar numRetries;
+    stats::Scalar retryTicks;
+    stats::Scalar bytesRead;
+    stats::Scalar bytesWritten;
+    stats::Scalar totalReadLatency;
+    stats::Scalar totalWriteLatency;
+    stats::Scalar totalReads;
+    stats::Scalar totalWrites;
+    stats::Formula avgReadLatency;
+    stats::Formula avgWriteLatency;
+    stats::Formula readBW;
+    stats::Formula writeBW;
+    stats::Distribution latencyDist;
+    stats::Distribution outstandingDist;
+
+  private:
+    void issue();
+    void sent(PacketPtr pkt);
+    void finish();
+    void finished();
+    double secondsSinceReset() const;
+
+    ForwardingRequestPort<BaseRequestor> port;
+    RequestorID reqId;
+    unsigned window;
+    unsigned outstanding = 0;
+    PacketPtr blockedPkt = nullptr;
+    Tick blockedSince = 0;
+    bool running = false;
+    Tick statsResetTick = 0;
+    MemberEvent<BaseRequestor, &BaseRequestor::issue> issueEvent;
+    MemberEvent<BaseRequestor, &BaseRequestor::finished> finishEvent;
+};
+
+}  // namespace npusim
