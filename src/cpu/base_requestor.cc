@@ -51,6 +51,34 @@ BaseRequestor::BaseRequestor(const Params &p, unsigned windowSize)
     if (buckets == 0) p.error("latency_buckets", "must be at least 1");
     latencyDist.init(0, double(bucket) * buckets - 1, double(bucket));
     outstandingDist.init(1, window, 1);
+    requestTracePath = p.get<std::string>("request_trace_file", "");
+    responseTracePath = p.get<std::string>("response_trace_file", "");
+}
+
+BaseRequestor::~BaseRequestor() {
+    // A run cut short still leaves its records behind; errors here are moot.
+    try {
+        writeRecords();
+    } catch (...) {
+    }
+}
+
+void BaseRequestor::writeRecords() {
+    if (recordsWritten) return;
+    recordsWritten = true;
+    if (!requestTracePath.empty()) writeCsv(requestTracePath, sentRecords, name(), "request_trace_file");
+    if (!responseTracePath.empty()) writeCsv(responseTracePath, respRecords, name(), "response_trace_file");
+}
+
+void BaseRequestor::writeCsv(const std::string &path, const std::vector<Record> &rows, const std::string &owner,
+                             const std::string &param) {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    if (!f) fatal(owner, ".", param, ": cannot write '", path, "'");
+    std::fputs("tick,cmd,addr,size,pc\n", f);
+    for (const Record &r : rows)
+        std::fprintf(f, "%llu,%u,0x%llx,%u,0x%llx\n", static_cast<unsigned long long>(r.tick), unsigned(r.cmd),
+                     static_cast<unsigned long long>(r.addr), r.size, static_cast<unsigned long long>(r.pc));
+    std::fclose(f);
 }
 
 Port &BaseRequestor::getPort(const std::string &portName, int idx) {
@@ -94,12 +122,13 @@ void BaseRequestor::scheduleIssue() {
 void BaseRequestor::issue() {
     while (!blockedPkt && outstanding < window && hasMoreRequests() && nextIssueTick() <= curTick()) {
         PacketPtr pkt = makeNextRequest();
+        Record rec = snapshot(pkt);  // the peer may turn pkt into its response at once
         if (!port.sendTimingReq(pkt)) {
             blockedPkt = pkt;
             blockedSince = curTick();
             return;
         }
-        sent(pkt);
+        sent(rec);
     }
     scheduleIssue();
 }
@@ -107,21 +136,26 @@ void BaseRequestor::issue() {
 void BaseRequestor::recvReqRetry(int) {
     if (!blockedPkt) return;  // nothing waits; a stale retry
     ++numRetries;
+    Record rec = snapshot(blockedPkt);
     if (!port.sendTimingReq(blockedPkt)) return;  // refused again: wait for the next retry
-    PacketPtr pkt = blockedPkt;
     blockedPkt = nullptr;
     retryTicks += double(curTick() - blockedSince);
-    sent(pkt);
+    sent(rec);
     scheduleIssue();
 }
 
-void BaseRequestor::sent(PacketPtr pkt) {
+BaseRequestor::Record BaseRequestor::snapshot(const Packet *pkt) {
+    return Record{curTick(), pkt->addr, pkt->hasPC ? pkt->pc : 0, pkt->size, std::uint8_t(pkt->cmd)};
+}
+
+void BaseRequestor::sent(const Record &rec) {
     ++outstanding;
     ++numPackets;
     lastSendTick = curTick();
     countDemandRequest();
     outstandingDist.sample(outstanding);
-    requestSent(pkt);
+    if (!requestTracePath.empty()) sentRecords.push_back(rec);
+    requestSent();
 }
 
 bool BaseRequestor::recvTimingResp(PacketPtr pkt, int) {
@@ -141,6 +175,7 @@ bool BaseRequestor::recvTimingResp(PacketPtr pkt, int) {
     }
     latencyDist.sample(double(latency));
     lastResponseTick = now;
+    if (!responseTracePath.empty()) respRecords.push_back(snapshot(pkt));
     responseReceived(pkt);
     Packet::destroy(pkt);
     if (outstanding == 0 && !blockedPkt && !hasMoreRequests()) finish();
@@ -156,6 +191,7 @@ void BaseRequestor::finish() {
 
 void BaseRequestor::finished() {
     running = false;
+    writeRecords();
     requestorFinished(name());
 }
 

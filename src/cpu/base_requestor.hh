@@ -4,7 +4,9 @@
 // the statistics of gem5's BaseTrafficGen. A subclass decides what the next
 // request is and when it may go; this class decides whether it can go.
 #pragma once
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "npusim/mem/port.hh"
 #include "npusim/mem/requestors.hh"
@@ -19,6 +21,7 @@ class BaseRequestor : public SimObject {
   public:
     // `window`: most requests in flight at once (>= 1).
     BaseRequestor(const Params &p, unsigned window);
+    ~BaseRequestor() override;
 
     Port &getPort(const std::string &portName, int idx) override;
     void init() override;
@@ -41,8 +44,8 @@ class BaseRequestor : public SimObject {
     virtual Tick nextIssueTick() const = 0;
     // Creates the next request and advances past it.
     virtual PacketPtr makeNextRequest() = 0;
-    // Called once a request has been accepted by the peer.
-    virtual void requestSent(PacketPtr) {}
+    // Called once a request has been accepted by the peer (which now owns it).
+    virtual void requestSent() {}
     // Called for every response, before the packet is freed.
     virtual void responseReceived(PacketPtr) {}
 
@@ -76,8 +79,25 @@ class BaseRequestor : public SimObject {
     stats::Distribution outstandingDist;
 
   private:
+    // Optional record of what was sent and received, written as gem5-style
+    // CSV traces (tick,cmd,addr,size,pc) when the requestor finishes.
+    struct Record {
+        Tick tick;
+        Addr addr;
+        Addr pc;
+        unsigned size;
+        std::uint8_t cmd;
+    };
+    static Record snapshot(const Packet *pkt);
+    void writeRecords();
+    static void writeCsv(const std::string &path, const std::vector<Record> &rows, const std::string &owner,
+                         const std::string &param);
+    std::string requestTracePath, responseTracePath;
+    std::vector<Record> sentRecords, respRecords;
+    bool recordsWritten = false;
+
     void issue();
-    void sent(PacketPtr pkt);
+    void sent(const Record &rec);
     void finish();
     void finished();
     double secondsSinceReset() const;

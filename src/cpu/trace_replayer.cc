@@ -119,7 +119,7 @@ class TraceReplayer final : public BaseRequestor {
         if (bytes.size() % sizeof(std::int64_t) != 0)
             p.error("think_times", "expected int64 values, got " + std::to_string(bytes.size()) + " bytes");
         std::size_t n = bytes.size() / sizeof(std::int64_t);
-        if (n == 0 && records.empty()) return;
+        if (n == 0) return;  // empty: use the trace's own gaps
         if (n + 1 != records.size() && n != records.size())
             p.error("think_times", std::to_string(n) + " think times for " + std::to_string(records.size()) +
                                        " packets (expected one per packet but the last)");

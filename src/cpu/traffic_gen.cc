@@ -101,7 +101,7 @@ class TrafficGen final : public BaseRequestor {
         return pkt;
     }
 
-    void requestSent(PacketPtr) override {
+    void requestSent() override {
         nextGap = minPeriod == maxPeriod ? minPeriod : periodRng.between(minPeriod, maxPeriod);
     }
 
