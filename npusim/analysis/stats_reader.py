@@ -109,9 +109,11 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
     begin_line = 0
     name_of = os.fspath(path)
     lines = text.split("\n")
+    last_line = 1
     for lineno, line in enumerate(lines, start=1):
         if not line or line.isspace():
             continue
+        last_line = lineno
         if line[0] == "-":
             stripped = line.strip()
             if stripped == BEGIN_MARKER:
@@ -170,7 +172,7 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
         if descriptions and name not in descs:
             descs[name] = _split_unit(comment) if comment is not None else ("", "")
     if cur is not None:
-        raise StatsFormatError(f"{name_of}: line {len(lines)}: dump begun at line "
+        raise StatsFormatError(f"{name_of}: line {last_line}: dump begun at line "
                                f"{begin_line} has no End marker (truncated file?)")
     if not dumps:
         raise StatsFormatError(f"{name_of}: line 1: no '{BEGIN_MARKER}' marker: "
