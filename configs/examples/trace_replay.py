@@ -1,0 +1,66 @@
+"""Replay a gem5 reference kernel's L1D trace through the reference memory
+system and write gem5-comparable stats.
+
+    npusim -d m5out/spmv configs/examples/trace_replay.py --kernel spmv_csr [--prefetcher none|stride|...] [--level l2|l1d]
+
+The system (L1D, L2XBar, L2, SystemXBar, MemCtrl + DDR4_2400_8x8, clock) is
+built from the kernel's gem5 config.json. The core is a TraceReplayer named
+system.cpu, so the L1D is system.cpu.dcache and every per-requestor stat is
+::cpu.data, as in gem5's stats. The replay is blocking (one access in
+flight, as TimingSimpleCPU), each request issued its recorded think time
+after the previous response; the first request comes as long after the
+start as it came after gem5's ROI began, and the run ends as long after the
+last response as gem5's ROI did, so simTicks compares with gem5's ROI
+simTicks. Memory holds the kernel's arrays at the traced physical addresses.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+import npusim
+from npusim.analysis.reference import load_reference
+from npusim.objects import Root, TraceReplayer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--kernel", required=True, help="reference kernel folder name (stream_sum, spmv_csr, ...)")
+parser.add_argument("--prefetcher", default="none", help="none or one of: " + ", ".join(sorted(PREFETCHERS)))
+parser.add_argument("--level", choices=["l2", "l1d"], default="l2", help="cache the prefetcher is attached to")
+parser.add_argument("--reference-root", default=None, help="folder of the reference kernels (default: shared)")
+parser.add_argument("--max-requests", type=int, default=0, help="replay only the first N requests (0 = all)")
+parser.add_argument("--mode", choices=["blocking", "window"], default="blocking")
+parser.add_argument("--window", type=int, default=16, help="max_outstanding in window mode")
+parser.add_argument("--no-memory-image", action="store_true", help="leave memory zero-filled")
+args = parser.parse_args()
+
+ref = load_reference(args.kernel, root=args.reference_root)
+requests = ref.requests
+responses = ref.responses
+think = ref.think
+roi_begin, roi_end = ref.roi
+if args.max_requests:
+    requests, responses, think = requests[:args.max_requests], responses[:args.max_requests], \
+        think[:max(args.max_requests - 1, 0)]
+last_response = int(responses["tick"][-1])
+tail = max(roi_end - last_response, 0) if not args.max_requests else 0
+
+hierarchy = hierarchy_from_reference(ref)
+system = make_system(hierarchy)
+system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail, mode=args.mode,
+                           max_outstanding=args.window, line_size=hierarchy["cache_line_size"])
+skipped = build_hierarchy(system, system.cpu, hierarchy, prefetcher=args.prefetcher, level=args.level)
+if not args.no_memory_image:
+    system.cpu.load_memory(ref.memory_image)
+
+root = Root(full_system=False, system=system)
+npusim.instantiate()
+event = npusim.simulate()
+print(f"Exiting @ tick {npusim.curTick()} because {event.getCause()}")
+print(f"replayed {len(requests)} requests of {args.kernel}; gem5 ROI simTicks {roi_end - roi_begin}")
+if skipped:
+    print("gem5 parameters without an npusim counterpart: " + ", ".join(skipped))
