@@ -2,8 +2,6 @@
 
 import csv
 import gzip
-import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ import pytest
 
 from npusim.analysis.reference import (ENV_VAR, ReferenceDataError, cache_hierarchy,
                                        list_kernels, load_reference, reference_root)
-from npusim.traces import (MAGIC, PACKET_DTYPE, MemoryImageError, Trace, TraceError,
+from npusim.traces import (MAGIC, PACKET_DTYPE, MemoryImageError, TraceError,
                            TraceHeader, build_memory_image, load_memory_image, load_trace,
                            make_packets, read_csv_trace, read_gem5_trace, save_trace,
                            think_times, write_csv_trace, write_gem5_trace)

@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -36,14 +36,12 @@ and the file may be gzip-compressed.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 import zlib
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -523,21 +521,22 @@ def _decode_slow(buf, bstarts, bends, path) -> np.ndarray:
     n = len(bstarts)
     out = np.zeros(n, dtype=PACKET_DTYPE)
     m = PacketMsg()
-    mv = memoryview(buf)
+    parse = m.ParseFromString
+    unknown = _unknown_fields.UnknownFieldSet
+    buf = bytes(buf)
     rows = []
     add = rows.append
-    for i in range(n):
-        body = mv[bstarts[i]:bends[i]].tobytes()
+    for i, (b, e) in enumerate(zip(bstarts.tolist(), bends.tolist())):
+        body = buf[b:e]
         try:
-            m.ParseFromString(body)
+            parse(body)
             ok = m.IsInitialized()
         except (DecodeError, ValueError, RuntimeError):
             ok = False
-        if ok and len(_unknown_fields.UnknownFieldSet(m)):
+        if ok and len(unknown(m)):
             # protobuf keeps a known field number with the wrong wire type as
             # an unknown field; for a trace that is an error, not a skip
-            ok = not any(f.field_number in _PACKET_FIELDS
-                         for f in _unknown_fields.UnknownFieldSet(m))
+            ok = not any(f.field_number in _PACKET_FIELDS for f in unknown(m))
         if not ok:
             raise TraceError(f"{_name(path)}: packet {i}: {_describe_bad_packet(body)}")
         add((m.tick, m.cmd, m.addr, m.size, m.flags, m.pc, m.pkt_id))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
