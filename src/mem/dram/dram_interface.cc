@@ -1,0 +1,507 @@
+#include "dram_interface.hh"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "mem_ctrl.hh"
+
+namespace npusim::memory {
+
+namespace {
+
+bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
+
+std::uint64_t roundUpPow2(std::uint64_t v) { return v <= 1 ? 1 : std::uint64_t(1) << (64 - std::countl_zero(v - 1)); }
+
+DRAMInterface::AddrMap parseAddrMap(const Params &p) {
+    auto s = p.get<std::string>("addr_mapping");
+    if (s == "RoRaBaChCo") return DRAMInterface::AddrMap::RoRaBaChCo;
+    if (s == "RoRaBaCoCh") return DRAMInterface::AddrMap::RoRaBaCoCh;
+    if (s == "RoCoRaBaCh") return DRAMInterface::AddrMap::RoCoRaBaCh;
+    p.error("addr_mapping", "unknown address mapping '" + s + "' (RoRaBaChCo, RoRaBaCoCh or RoCoRaBaCh)");
+}
+
+DRAMInterface::PageMgmt parsePagePolicy(const Params &p) {
+    auto s = p.get<std::string>("page_policy");
+    if (s == "open") return DRAMInterface::PageMgmt::Open;
+    if (s == "open_adaptive") return DRAMInterface::PageMgmt::OpenAdaptive;
+    if (s == "close") return DRAMInterface::PageMgmt::Close;
+    if (s == "close_adaptive") return DRAMInterface::PageMgmt::CloseAdaptive;
+    p.error("page_policy", "unknown page policy '" + s + "' (open, open_adaptive, close or close_adaptive)");
+}
+
+}  // namespace
+
+DRAMInterface::DRAMInterface(const Params &p)
+    : AbstractMemory(p),
+      deviceSize(p.get<std::uint64_t>("device_size")),
+      deviceBusWidth(p.get<unsigned>("device_bus_width")),
+      burstLength(p.get<unsigned>("burst_length")),
+      deviceRowBufferSize(p.get<unsigned>("device_rowbuffer_size")),
+      devicesPerRank(p.get<unsigned>("devices_per_rank")),
+      burstSize(devicesPerRank * burstLength * deviceBusWidth / 8),
+      rowBufferSize(devicesPerRank * deviceRowBufferSize),
+      burstsPerRowBuffer(burstSize ? rowBufferSize / burstSize : 0),
+      burstsPerStripe(1),
+      ranksPerChannel(p.get<unsigned>("ranks_per_channel")),
+      banksPerRank(p.get<unsigned>("banks_per_rank")),
+      bankGroupsPerRank(p.get<unsigned>("bank_groups_per_rank")),
+      bankGroupArch(bankGroupsPerRank > 0),
+      rowsPerBank(0),
+      readBufSize(p.get<unsigned>("read_buffer_size")),
+      writeBufSize(p.get<unsigned>("write_buffer_size")),
+      addrMapping(parseAddrMap(p)),
+      pageMgmt(parsePagePolicy(p)),
+      maxAccessesPerRow(p.get<unsigned>("max_accesses_per_row")),
+      tCK(p.get<Tick>("tCK")),
+      tCS(p.get<Tick>("tCS")),
+      tBURST(p.get<Tick>("tBURST")),
+      tRTW(p.get<Tick>("tRTW")),
+      tWTR(p.get<Tick>("tWTR")),
+      tRL(p.get<Tick>("tCL")),
+      tWL(p.get<Tick>("tCWL")),
+      tBURST_MIN(p.get<Tick>("tBURST_MIN")),
+      tBURST_MAX(p.get<Tick>("tBURST_MAX")),
+      tCCD_L_WR(p.get<Tick>("tCCD_L_WR")),
+      tCCD_L(p.get<Tick>("tCCD_L")),
+      tRCD_RD(p.get<Tick>("tRCD")),
+      tRCD_WR(p.get<Tick>("tRCD_WR")),
+      tRP(p.get<Tick>("tRP")),
+      tRAS(p.get<Tick>("tRAS")),
+      tWR(p.get<Tick>("tWR")),
+      tRTP(p.get<Tick>("tRTP")),
+      tRFC(p.get<Tick>("tRFC")),
+      tREFI(p.get<Tick>("tREFI")),
+      tRRD(p.get<Tick>("tRRD")),
+      tRRD_L(p.get<Tick>("tRRD_L")),
+      tPPD(p.get<Tick>("tPPD")),
+      tAAD(p.get<Tick>("tAAD")),
+      tXAW(p.get<Tick>("tXAW")),
+      clkResyncDelay(tBURST_MAX),
+      dataClockSync(p.get<bool>("data_clock_sync")),
+      burstInterleave(tBURST != tBURST_MIN),
+      twoCycleActivate(p.get<bool>("two_cycle_activate")),
+      activationLimit(p.get<unsigned>("activation_limit")),
+      wrToRdDlySameBG(tWL + tBURST_MAX + p.get<Tick>("tWTR_L")),
+      rdToWrDlySameBG(tRTW + tBURST_MAX),
+      readBursts(this, "readBursts", stats::units::Count, "Number of DRAM read bursts"),
+      writeBursts(this, "writeBursts", stats::units::Count, "Number of DRAM write bursts"),
+      perBankRdBursts(this, "perBankRdBursts", stats::units::Count, "Per bank write bursts"),
+      perBankWrBursts(this, "perBankWrBursts", stats::units::Count, "Per bank write bursts"),
+      totQLat(this, "totQLat", stats::units::Tick, "Total ticks spent queuing"),
+      totBusLat(this, "totBusLat", stats::units::Tick, "Total ticks spent in databus transfers"),
+      totMemAccLat(this, "totMemAccLat", stats::units::Tick,
+                   "Total ticks spent from burst creation until serviced by the DRAM"),
+      avgQLat(this, "avgQLat", stats::units::rate(stats::units::Tick, stats::units::Count),
+              "Average queueing delay per DRAM burst", [this] { return totQLat.value() / readBursts.value(); }),
+      avgBusLat(this, "avgBusLat", stats::units::rate(stats::units::Tick, stats::units::Count),
+                "Average bus latency per DRAM burst", [this] { return totBusLat.value() / readBursts.value(); }),
+      avgMemAccLat(this, "avgMemAccLat", stats::units::rate(stats::units::Tick, stats::units::Count),
+                   "Average memory access latency per DRAM burst",
+                   [this] { return totMemAccLat.value() / readBursts.value(); }),
+      readRowHits(this, "readRowHits", stats::units::Count, "Number of row buffer hits during reads"),
+      writeRowHits(this, "writeRowHits", stats::units::Count, "Number of row buffer hits during writes"),
+      readRowHitRate(this, "readRowHitRate", stats::units::Ratio, "Row buffer hit rate for reads",
+                     [this] { return readRowHits.value() / readBursts.value() * 100; }),
+      writeRowHitRate(this, "writeRowHitRate", stats::units::Ratio, "Row buffer hit rate for writes",
+                      [this] { return writeRowHits.value() / writeBursts.value() * 100; }),
+      bytesPerActivate(this, "bytesPerActivate", stats::units::Byte, "Bytes accessed per row activation"),
+      dramBytesRead(this, "dramBytesRead", stats::units::Byte, "Total bytes read"),
+      dramBytesWritten(this, "dramBytesWritten", stats::units::Byte, "Total bytes written"),
+      avgRdBW(this, "avgRdBW", stats::units::rate(stats::units::Byte, stats::units::Second),
+              "Average DRAM read bandwidth in MiBytes/s",
+              [this] { return dramBytesRead.value() / 1e6 / simSeconds(); }),
+      avgWrBW(this, "avgWrBW", stats::units::rate(stats::units::Byte, stats::units::Second),
+              "Average DRAM write bandwidth in MiBytes/s",
+              [this] { return dramBytesWritten.value() / 1e6 / simSeconds(); }),
+      peakBW(this, "peakBW", stats::units::rate(stats::units::Byte, stats::units::Second),
+             "Theoretical peak bandwidth in MiByte/s",
+             [this] { return double(kTicksPerSecond) / double(burstDelay()) * burstSize / 1e6; }),
+      busUtil(this, "busUtil", stats::units::Ratio, "Data bus utilization in percentage",
+              [this] { return (avgRdBW.value() + avgWrBW.value()) / peakBW.value() * 100; }),
+      busUtilRead(this, "busUtilRead", stats::units::Ratio, "Data bus utilization in percentage for reads",
+                  [this] { return avgRdBW.value() / peakBW.value() * 100; }),
+      busUtilWrite(this, "busUtilWrite", stats::units::Ratio, "Data bus utilization in percentage for writes",
+                   [this] { return avgWrBW.value() / peakBW.value() * 100; }),
+      pageHitRate(this, "pageHitRate", stats::units::Ratio, "Row buffer hit rate, read and write combined",
+                  [this] {
+                      return (writeRowHits.value() + readRowHits.value()) /
+                             (writeBursts.value() + readBursts.value()) * 100;
+                  }),
+      numRefreshes(this, "numRefreshes", stats::units::Count, "Refresh commands issued (all ranks)") {
+    // Sanity checks, as gem5 does them (naming the parameter at fault).
+    if (!burstSize || !isPow2(burstSize))
+        p.error("burst_length", "DRAM burst size " + std::to_string(burstSize) +
+                                    " B (devices_per_rank * burst_length * device_bus_width / 8) must be a power of two");
+    if (!isPow2(ranksPerChannel)) p.error("ranks_per_channel", "must be a power of two");
+    if (banksPerRank == 0 || banksPerRank > 32) p.error("banks_per_rank", "must be between 1 and 32");
+    if (burstsPerRowBuffer == 0)
+        p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
+    if (tREFI <= tRP || tREFI <= tRFC) p.error("tREFI", "must be larger than tRP and tRFC");
+    if (bankGroupArch) {
+        if (bankGroupsPerRank > banksPerRank)
+            p.error("bank_groups_per_rank", "must not exceed banks_per_rank");
+        if (banksPerRank % bankGroupsPerRank)
+            p.error("bank_groups_per_rank", "banks_per_rank must be a multiple of it");
+        if (tCCD_L <= tBURST) p.error("tCCD_L", "must be larger than tBURST when bank groups are used");
+        if (tCCD_L_WR <= tBURST) p.error("tCCD_L_WR", "must be larger than tBURST when bank groups are used");
+        if (tRRD_L < tRRD) p.error("tRRD_L", "must not be smaller than tRRD when bank groups are used");
+    }
+    if (readBufSize == 0) p.error("read_buffer_size", "must be at least 1");
+    if (writeBufSize == 0) p.error("write_buffer_size", "must be at least 1");
+
+    std::uint64_t capacity = roundUpPow2(size());
+    rowsPerBank = capacity / (std::uint64_t(rowBufferSize) * banksPerRank * ranksPerChannel);
+    if (rowsPerBank == 0) rowsPerBank = 1;
+
+    ranks.resize(ranksPerChannel);
+    for (auto &r : ranks) {
+        r.banks.resize(banksPerRank);
+        for (unsigned b = 0; b < banksPerRank; ++b) {
+            r.banks[b].bank = std::uint8_t(b);
+            // Bank groups rotate with the low bank bits (gem5's assumption).
+            r.banks[b].bankgr = std::uint8_t(bankGroupArch ? b % bankGroupsPerRank : b);
+        }
+        r.actTicks.assign(activationLimit, 0);
+    }
+    bankMaskScratch.assign(ranksPerChannel, 0);
+    waitingScratch.assign(std::size_t(ranksPerChannel) * banksPerRank, 0);
+
+    perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
+    perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
+    // gem5 uses a 16-bucket histogram that widens its buckets to fit the
+    // largest sample; the largest possible sample is known, so fix it.
+    std::uint64_t maxBytes = maxAccessesPerRow ? std::uint64_t(maxAccessesPerRow) * burstSize : rowBufferSize;
+    std::uint64_t bucket = 1;
+    while (bucket * 16 <= maxBytes) bucket *= 2;
+    bytesPerActivate.init(0, double(bucket * 16 - 1), double(bucket));
+    bytesPerActivate.flags(stats::kNoZero);
+    for (stats::Formula *f : {&avgQLat, &avgBusLat, &avgMemAccLat, &readRowHitRate, &writeRowHitRate, &peakBW,
+                              &busUtil, &busUtilRead, &busUtilWrite, &pageHitRate})
+        f->precision(2);
+    avgRdBW.precision(6);
+    avgWrBW.precision(6);
+}
+
+void DRAMInterface::setCtrl(MemCtrl *c, Tick commandWindow) {
+    ctrl = c;
+    maxCommandsPerWindow = unsigned(commandWindow / tCK);
+    if (maxCommandsPerWindow == 0) maxCommandsPerWindow = 1;
+}
+
+void DRAMInterface::startup() {
+    // gem5 fires the first refresh tRP before tREFI; every later one comes
+    // tREFI - tRP after the previous (its event re-arms at due - tRP).
+    for (auto &r : ranks) r.refreshDueAt = curTick() + tREFI - tRP;
+}
+
+void DRAMInterface::resetStats() { AbstractMemory::resetStats(); }
+
+void DRAMInterface::decode(MemPacket &mp, Addr pktAddr) const {
+    Addr a = (pktAddr - range.start) / burstSize;
+    unsigned rank, bank;
+    std::uint64_t row;
+    if (addrMapping == AddrMap::RoRaBaChCo || addrMapping == AddrMap::RoRaBaCoCh) {
+        a /= burstsPerRowBuffer;  // column bits: sequential bursts share a row
+        bank = unsigned(a % banksPerRank);
+        a /= banksPerRank;
+        rank = unsigned(a % ranksPerChannel);
+        a /= ranksPerChannel;
+        row = a % rowsPerBank;
+    } else {
+        a /= burstsPerStripe > burstsPerRowBuffer ? burstsPerRowBuffer : burstsPerStripe;
+        bank = unsigned(a % banksPerRank);  // bank bits lowest: maximum parallelism
+        a /= banksPerRank;
+        rank = unsigned(a % ranksPerChannel);
+        a /= ranksPerChannel;
+        if (burstsPerStripe < burstsPerRowBuffer) a /= burstsPerRowBuffer / burstsPerStripe;
+        row = a % rowsPerBank;
+    }
+    mp.rank = std::uint8_t(rank);
+    mp.bank = std::uint8_t(bank);
+    mp.row = std::uint32_t(row);
+    mp.bankId = std::uint16_t(banksPerRank * rank + bank);
+}
+
+void DRAMInterface::setupRank(std::uint8_t rank, bool isRead) {
+    if (isRead) ++ranks[rank].readEntries;
+    else ++ranks[rank].writeEntries;
+}
+
+// ---------------------------------------------------------------- refresh
+
+void DRAMInterface::refreshRank(Rank &rank, Tick due) {
+    Tick start;
+    if (rank.numBanksActive) {
+        Tick preAt = due;
+        for (auto &b : rank.banks) preAt = std::max(preAt, b.preAllowedAt);
+        for (auto &b : rank.banks) {
+            if (b.openRow != kNoRow) {
+                prechargeBank(rank, b, preAt, true);
+            } else {
+                b.actAllowedAt = std::max(b.actAllowedAt, preAt + tRP);
+                b.preAllowedAt = std::max(b.preAllowedAt, preAt);
+            }
+        }
+        start = preAt + tRP;
+    } else {
+        start = std::max(due, rank.lastPreDoneAt);
+    }
+    Tick done = start + tRFC;
+    for (auto &b : rank.banks) b.actAllowedAt = std::max(b.actAllowedAt, done);
+    rank.refreshUntil = std::max(rank.refreshUntil, done);
+    rank.refreshDueAt = due + tREFI - tRP;
+    ++rank.refreshes;
+    ++numRefreshes;
+}
+
+bool DRAMInterface::checkRefresh(Tick &wake) {
+    Tick now = curTick();
+    bool allBusy = true;
+    wake = kMaxTick;
+    for (auto &r : ranks) {
+        while (now >= r.refreshDueAt) {
+            Tick period = tREFI - tRP;
+            // An idle rank with closed banks: refreshes long past changed
+            // nothing visible; count them and jump to the latest one.
+            if (r.numBanksActive == 0 && r.refreshDueAt + period <= now && r.lastPreDoneAt <= r.refreshDueAt) {
+                std::uint64_t skip = (now - r.refreshDueAt) / period;
+                r.refreshDueAt += skip * period;
+                r.refreshes += skip;
+                numRefreshes += double(skip);
+            }
+            refreshRank(r, r.refreshDueAt);
+        }
+        if (r.refreshUntil > now) wake = std::min(wake, r.refreshUntil);
+        else allBusy = false;
+    }
+    return allBusy;
+}
+
+// ------------------------------------------------------- bank operations
+
+void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
+    Tick actAt = twoCycleActivate ? ctrl->verifyMultiCmd(actTick, maxCommandsPerWindow, tAAD)
+                                  : ctrl->verifySingleCmd(actTick, maxCommandsPerWindow);
+    bank.openRow = row;
+    bank.bytesAccessed = 0;
+    bank.rowAccesses = 0;
+    ++rank.numBanksActive;
+
+    bank.preAllowedAt = actAt + tRAS;
+    bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
+    bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
+
+    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise.
+    for (auto &b : rank.banks) {
+        Tick gap = (bankGroupArch && b.bankgr == bank.bankgr) ? tRRD_L : tRRD;
+        b.actAllowedAt = std::max(actAt + gap, b.actAllowedAt);
+    }
+
+    // At most activation_limit ACTs in any tXAW window.
+    if (activationLimit) {
+        rank.actTicks[rank.oldest] = actAt;  // replaces the oldest
+        rank.oldest = (rank.oldest + 1) % activationLimit;
+        Tick oldest = rank.actTicks[rank.oldest];
+        if (oldest && oldest + tXAW > actAt) {
+            for (auto &b : rank.banks) b.actAllowedAt = std::max(oldest + tXAW, b.actAllowedAt);
+        }
+    }
+}
+
+void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
+    bytesPerActivate.sample(bank.bytesAccessed);
+    bank.openRow = kNoRow;
+    Tick preAt = preTick;
+    if (autoOrPreall) {
+        bank.preAllowedAt = preAt;
+    } else {
+        preAt = ctrl->verifySingleCmd(preTick, maxCommandsPerWindow);
+        for (auto &b : rank.banks) b.preAllowedAt = std::max(preAt + tPPD, b.preAllowedAt);
+    }
+    Tick preDone = preAt + tRP;
+    bank.actAllowedAt = std::max(bank.actAllowedAt, preDone);
+    rank.lastPreDoneAt = std::max(rank.lastPreDoneAt, preDone);
+    --rank.numBanksActive;
+}
+
+// -------------------------------------------------------------- scheduling
+
+std::uint32_t DRAMInterface::minBankPrep(const MemPacketQueue &queue, Tick minColAt,
+                                         std::vector<std::uint32_t> &mask) const {
+    Tick now = curTick();
+    Tick minActAt = kMaxTick;
+    std::fill(mask.begin(), mask.end(), 0);
+    bool foundSeamless = false;
+    bool hiddenBankPrep = false;
+    std::fill(waitingScratch.begin(), waitingScratch.end(), 0);
+    for (const MemPacket *p : queue)
+        if (now >= ranks[p->rank].refreshUntil) waitingScratch[p->bankId] = 1;
+
+    bool readState = ctrl->inReadBusState(false);
+    Tick tRCD = readState ? tRCD_RD : tRCD_WR;
+    for (unsigned i = 0; i < ranksPerChannel; ++i) {
+        for (unsigned j = 0; j < banksPerRank; ++j) {
+            if (!waitingScratch[i * banksPerRank + j]) continue;
+            const Bank &b = ranks[i].banks[j];
+            // when could this bank take an ACT (ignoring rank switching)
+            Tick actAt = b.openRow == kNoRow ? std::max(b.actAllowedAt, now) : std::max(b.preAllowedAt, now) + tRP;
+            Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
+            Tick colAllowedAt = readState ? b.rdAllowedAt : b.wrAllowedAt;
+            Tick colAt = std::max(colAllowedAt, actAt + tRCD);
+            bool newSeamless = colAt <= minColAt;
+            if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
+                if (!foundSeamless && (newSeamless || actAt < minActAt)) std::fill(mask.begin(), mask.end(), 0);
+                foundSeamless |= newSeamless;
+                hiddenBankPrep = actAt <= hiddenActMax;
+                mask[i] |= std::uint32_t(1) << j;
+                minActAt = actAt;
+            }
+        }
+    }
+    return hiddenBankPrep ? 1 : 0;
+}
+
+std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
+    auto &earliest = bankMaskScratch;
+    bool filledEarliest = false;
+    bool hiddenBankPrep = false;
+    bool foundHiddenBank = false;
+    bool foundPreppedPkt = false;
+    bool foundEarliestPkt = false;
+    Tick selectedColAt = kMaxTick;
+    auto selected = queue.end();
+
+    for (auto it = queue.begin(); it != queue.end(); ++it) {
+        MemPacket *p = *it;
+        const Bank &bank = ranks[p->rank].banks[p->bank];
+        Tick colAllowedAt = p->isRead() ? bank.rdAllowedAt : bank.wrAllowedAt;
+        if (!burstReady(p)) continue;
+        if (bank.openRow == p->row) {
+            if (colAllowedAt <= minColAt) {
+                // a row hit that issues seamlessly: take it, oldest first
+                selected = it;
+                selectedColAt = colAllowedAt;
+                break;
+            } else if (!foundHiddenBank && !foundPreppedPkt) {
+                selected = it;
+                selectedColAt = colAllowedAt;
+                foundPreppedPkt = true;
+            }
+        } else if (!foundEarliestPkt) {
+            if (!filledEarliest) {
+                hiddenBankPrep = minBankPrep(queue, minColAt, earliest) != 0;
+                filledEarliest = true;
+            }
+            if (earliest[p->rank] & (std::uint32_t(1) << p->bank)) {
+                foundEarliestPkt = true;
+                foundHiddenBank = hiddenBankPrep;
+                if (hiddenBankPrep || !foundPreppedPkt) {
+                    selected = it;
+                    selectedColAt = colAllowedAt;
+                }
+            }
+        }
+    }
+    return {selected, selectedColAt};
+}
+
+std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurstAtIn, const MemPacketQueue &queue) {
+    Rank &rank = ranks[mp->rank];
+    Bank &bank = rank.banks[mp->bank];
+    Tick now = curTick();
+
+    bool rowHit = true;
+    if (bank.openRow != mp->row) {
+        rowHit = false;
+        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(bank.preAllowedAt, now), false);
+        Tick actTick = std::max(bank.actAllowedAt, now);
+        activateBank(rank, bank, actTick, mp->row);
+    }
+
+    Tick colAllowedAt = mp->isRead() ? bank.rdAllowedAt : bank.wrAllowedAt;
+    Tick cmdAt = std::max({colAllowedAt, nextBurstAtIn, now});
+
+    Tick maxSync = clkResyncDelay + (mp->isRead() ? tRL : tWL);
+    if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)
+        cmdAt = ctrl->verifyMultiCmd(cmdAt, maxCommandsPerWindow, tCK);
+    else
+        cmdAt = ctrl->verifySingleCmd(cmdAt, maxCommandsPerWindow);
+
+    // Interleaved bursts (LPDDR5 BL32): never double-interleave, and stay on
+    // a tBURST boundary.
+    Tick burstGap = tBURST_MIN;
+    if (burstInterleave) {
+        if (cmdAt == rank.lastBurstTick + tBURST_MIN) burstGap = tBURST;
+        else if (cmdAt < rank.lastBurstTick + tBURST) cmdAt = rank.lastBurstTick + tBURST;
+    }
+
+    mp->readyTime = cmdAt + (mp->isRead() ? tRL : tWL) + tBURST;
+    rank.lastBurstTick = cmdAt;
+
+    // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
+    // burst gap otherwise, read/write turnarounds, rank-to-rank switching.
+    for (unsigned j = 0; j < ranksPerChannel; ++j) {
+        for (auto &b : ranks[j].banks) {
+            Tick dlyRd, dlyWr;
+            if (mp->rank == j) {
+                if (bankGroupArch && bank.bankgr == b.bankgr) {
+                    dlyRd = mp->isRead() ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
+                    dlyWr = mp->isRead() ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+                } else {
+                    dlyRd = mp->isRead() ? burstGap : writeToReadDelay();
+                    dlyWr = mp->isRead() ? readToWriteDelay() : burstGap;
+                }
+            } else {
+                dlyRd = dlyWr = rankToRankDelay();
+            }
+            b.rdAllowedAt = std::max(cmdAt + dlyRd, b.rdAllowedAt);
+            b.wrAllowedAt = std::max(cmdAt + dlyWr, b.wrAllowedAt);
+        }
+    }
+
+    // Write recovery / read to precharge before this bank may close.
+    bank.preAllowedAt = std::max(bank.preAllowedAt, mp->isRead() ? cmdAt + tRTP : mp->readyTime + tWR);
+    bank.bytesAccessed += burstSize;
+    ++bank.rowAccesses;
+
+    bool autoPrecharge = pageMgmt == PageMgmt::Close || bank.rowAccesses == maxAccessesPerRow;
+    if (!autoPrecharge && (pageMgmt == PageMgmt::OpenAdaptive || pageMgmt == PageMgmt::CloseAdaptive)) {
+        // open_adaptive closes the row if nothing queued hits it and some
+        // queued request conflicts with it; close_adaptive closes it unless
+        // something queued hits it.
+        bool moreHits = false, conflict = false;
+        for (const MemPacket *q : queue) {
+            if (q == mp) continue;
+            bool sameBank = q->rank == mp->rank && q->bank == mp->bank;
+            bool sameRow = q->row == mp->row;
+            if (sameBank && sameRow) {
+                moreHits = true;
+                break;
+            }
+            conflict |= sameBank && !sameRow;
+        }
+        autoPrecharge = !moreHits && (conflict || pageMgmt == PageMgmt::CloseAdaptive);
+    }
+    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, bank.preAllowedAt), true);
+
+    if (mp->isRead()) {
+        ++readBursts;
+        if (rowHit) ++readRowHits;
+        dramBytesRead += burstSize;
+        perBankRdBursts[mp->bankId] += 1;
+        totMemAccLat += double(mp->readyTime - mp->entryTime);
+        totQLat += double(cmdAt - mp->entryTime);
+        totBusLat += double(tBURST);
+    } else {
+        --rank.writeEntries;
+        ++writeBursts;
+        if (rowHit) ++writeRowHits;
+        dramBytesWritten += burstSize;
+        perBankWrBursts[mp->bankId] += 1;
+    }
+    return {cmdAt, cmdAt + burstGap};
+}
+
+}  // namespace npusim::memory

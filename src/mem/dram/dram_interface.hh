@@ -1,0 +1,186 @@
+// DRAMInterface: the media model behind MemCtrl (gem5's DRAMInterface and
+// MemInterface). It owns the address decoding, the rank/bank state machines
+// (open row, per-bank earliest ACT/PRE/RD/WR), the activation window, a
+// simple refresh model, and the DRAM-side stats (row hits, bytes per
+// activate, latencies, bandwidth, bus utilisation).
+//
+// Timing follows gem5's model: commands are not simulated one event each;
+// when the controller picks a burst, doBurstAccess() computes when its
+// PRE/ACT/RD/WR commands can issue given all constraints and books them,
+// possibly in the future, and returns when the data is ready.
+//
+// Refresh (gem5 runs a per-rank refresh state machine with events): here it
+// is evaluated lazily, whenever the controller schedules, so an idle memory
+// has no pending events. When a rank's refresh falls due at D: open banks
+// are precharged (at the earliest allowed tick >= D), the refresh starts tRP
+// later (or at D if all banks were closed), lasts tRFC, and the rank takes
+// no bursts until it ends; the next one is due at D + tREFI. Missed
+// refreshes of an idle rank are replayed the same way. No power model and
+// no power-down states (enable_dram_powerdown is accepted and ignored).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "abstract_mem.hh"
+
+namespace npusim::memory {
+
+class MemCtrl;
+
+// Shared by the bursts of a system packet larger than one burst.
+struct BurstHelper {
+    unsigned burstCount = 0;
+    unsigned burstsServiced = 0;
+};
+
+// One DRAM burst (gem5's MemPacket); pooled by the controller.
+struct MemPacket {
+    PacketPtr pkt = nullptr;
+    Tick entryTime = 0;
+    Tick readyTime = 0;
+    Addr addr = 0;         // start of this burst's part of the request
+    unsigned size = 0;     // bytes of the request inside this burst
+    std::uint32_t row = 0;
+    std::uint8_t rank = 0;
+    std::uint8_t bank = 0;
+    std::uint16_t bankId = 0;
+    bool read = true;
+    RequestorID requestorId = 0;
+    BurstHelper *burstHelper = nullptr;
+    bool isRead() const { return read; }
+};
+
+using MemPacketQueue = std::vector<MemPacket *>;
+
+class DRAMInterface final : public AbstractMemory {
+  public:
+    enum class PageMgmt { Open, OpenAdaptive, Close, CloseAdaptive };
+    enum class AddrMap { RoRaBaChCo, RoRaBaCoCh, RoCoRaBaCh };
+    static constexpr std::uint32_t kNoRow = ~std::uint32_t(0);
+
+    struct Bank {
+        std::uint32_t openRow = kNoRow;
+        std::uint8_t bank = 0;
+        std::uint8_t bankgr = 0;
+        Tick rdAllowedAt = 0;
+        Tick wrAllowedAt = 0;
+        Tick preAllowedAt = 0;
+        Tick actAllowedAt = 0;
+        unsigned rowAccesses = 0;
+        std::uint32_t bytesAccessed = 0;
+    };
+
+    struct Rank {
+        std::vector<Bank> banks;
+        unsigned numBanksActive = 0;
+        // The last activation_limit ACT ticks, a ring; `oldest` indexes the
+        // oldest entry (gem5 keeps them in a deque).
+        std::vector<Tick> actTicks;
+        std::size_t oldest = 0;
+        Tick lastBurstTick = 0;
+        unsigned readEntries = 0;
+        unsigned writeEntries = 0;
+        Tick refreshDueAt = 0;
+        Tick refreshUntil = 0;   // no bursts to this rank before this tick
+        Tick lastPreDoneAt = 0;  // when the latest precharge completes
+        std::uint64_t refreshes = 0;
+    };
+
+    explicit DRAMInterface(const Params &p);
+
+    void startup() override;
+    void resetStats() override;
+
+    // Set by the controller that owns this interface.
+    void setCtrl(MemCtrl *ctrl, Tick commandWindow);
+
+    // --- geometry and timing the controller needs -------------------------
+    unsigned bytesPerBurst() const { return burstSize; }
+    unsigned readBufferSize() const { return readBufSize; }
+    unsigned writeBufferSize() const { return writeBufSize; }
+    Tick commandOffset() const { return tRP + std::max(tRCD_RD, tRCD_WR); }
+    Tick minReadToWriteDataGap() const { return std::min(tRTW, tCS); }
+    Tick minWriteToReadDataGap() const { return std::min(tWTR, tCS); }
+    Tick burstDelay() const { return burstInterleave ? tBURST_MAX / 2 : tBURST; }
+
+    // Decodes a burst of `pkt` at `addr` into a MemPacket taken from `mp`.
+    void decode(MemPacket &mp, Addr addr) const;
+    void setupRank(std::uint8_t rank, bool isRead);
+    void respondEvent(std::uint8_t rank) { --ranks[rank].readEntries; }
+    bool burstReady(const MemPacket *mp) const { return curTick() >= ranks[mp->rank].refreshUntil; }
+
+    // Brings every rank's refresh up to now (see the file comment). Returns
+    // true if all ranks are refreshing; `wake` gets the earliest tick at
+    // which some rank becomes available again.
+    bool checkRefresh(Tick &wake);
+
+    std::pair<MemPacketQueue::iterator, Tick> chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt);
+    // Books the burst's commands; returns (command tick, next burst tick).
+    std::pair<Tick, Tick> doBurstAccess(MemPacket *mp, Tick nextBurstAt, const MemPacketQueue &queue);
+
+    // Bus state shared with the controller (gem5 keeps it in MemInterface).
+    enum BusState { READ, WRITE };
+    BusState busState = READ;
+    BusState busStateNext = READ;
+    Tick nextBurstAt = 0;
+    Tick nextReqTime = 0;
+    unsigned readsThisTime = 0;
+    unsigned writesThisTime = 0;
+    unsigned readQueueSize = 0;
+    unsigned writeQueueSize = 0;
+
+    const std::vector<Rank> &rankState() const { return ranks; }
+
+  private:
+    void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
+    void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
+    void refreshRank(Rank &rank, Tick due);
+    std::uint32_t minBankPrep(const MemPacketQueue &queue, Tick minColAt, std::vector<std::uint32_t> &mask) const;
+    Tick readToWriteDelay() const { return tBURST + tRTW; }
+    Tick writeToReadDelay() const { return tBURST + tWTR + tWL; }
+    Tick rankToRankDelay() const { return tBURST + tCS; }
+
+    MemCtrl *ctrl = nullptr;
+    unsigned maxCommandsPerWindow = 0;
+
+    // geometry
+    std::uint64_t deviceSize;
+    unsigned deviceBusWidth, burstLength, deviceRowBufferSize, devicesPerRank;
+    unsigned burstSize, rowBufferSize, burstsPerRowBuffer, burstsPerStripe;
+    unsigned ranksPerChannel, banksPerRank, bankGroupsPerRank;
+    bool bankGroupArch;
+    std::uint64_t rowsPerBank;
+    unsigned readBufSize, writeBufSize;
+    AddrMap addrMapping;
+    PageMgmt pageMgmt;
+    unsigned maxAccessesPerRow;
+
+    // timing
+    Tick tCK, tCS, tBURST, tRTW, tWTR;
+    Tick tRL, tWL, tBURST_MIN, tBURST_MAX, tCCD_L_WR, tCCD_L, tRCD_RD, tRCD_WR, tRP, tRAS, tWR, tRTP, tRFC,
+        tREFI, tRRD, tRRD_L, tPPD, tAAD, tXAW;
+    Tick clkResyncDelay;
+    bool dataClockSync, burstInterleave, twoCycleActivate;
+    unsigned activationLimit;
+    Tick wrToRdDlySameBG, rdToWrDlySameBG;
+
+    std::vector<Rank> ranks;
+    mutable std::vector<std::uint32_t> bankMaskScratch;
+    mutable std::vector<std::uint8_t> waitingScratch;
+
+  public:
+    // --- stats (gem5 names) --------------------------------------------------
+    stats::Scalar readBursts, writeBursts;
+    stats::Vector perBankRdBursts, perBankWrBursts;
+    stats::Scalar totQLat, totBusLat, totMemAccLat;
+    stats::Formula avgQLat, avgBusLat, avgMemAccLat;
+    stats::Scalar readRowHits, writeRowHits;
+    stats::Formula readRowHitRate, writeRowHitRate;
+    stats::Distribution bytesPerActivate;
+    stats::Scalar dramBytesRead, dramBytesWritten;
+    stats::Formula avgRdBW, avgWrBW, peakBW, busUtil, busUtilRead, busUtilWrite, pageHitRate;
+    stats::Scalar numRefreshes;
+};
+
+}  // namespace npusim::memory
