@@ -533,6 +533,7 @@ def test_load_reference_spmv():
     assert len(s) == 21 and set(s.columns) >= {"prefetcher", "level", "sim_ticks"}
     h = r.hierarchy
     assert h["clock"] == 500 and h["cache_line_size"] == 64
+    assert h["mem_ranges"] == [(0, 2 << 30)] and h["frequency_hz"] == 2e9
     l1d, l2 = h["l1d"], h["l2"]
     assert (l1d["size"], l1d["assoc"], l1d["tag_latency"], l1d["data_latency"],
             l1d["response_latency"], l1d["mshrs"], l1d["tgts_per_mshr"],

@@ -208,6 +208,22 @@ def _memory_params(config: dict, path: str = "system.mem_ctrl"):
     return out
 
 
+def _ranges(value) -> list[tuple[int, int]]:
+    """gem5 AddrRange strings ``"start:end"`` (end exclusive) -> tuples."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    out = []
+    for r in value:
+        if isinstance(r, str) and ":" in r:
+            a, b = r.split(":", 1)
+            out.append((int(a, 0), int(b, 0)))
+        elif isinstance(r, (list, tuple)) and len(r) == 2:
+            out.append((int(r[0]), int(r[1])))
+    return out
+
+
 def cache_hierarchy(config: dict) -> dict:
     """The parameters of the reference system as plain dicts (gem5 names and
     units: sizes in bytes, cache/xbar latencies in cycles, memory-controller
@@ -218,6 +234,7 @@ def cache_hierarchy(config: dict) -> dict:
     return {
         "cache_line_size": system.get("cache_line_size"),
         "mem_mode": system.get("mem_mode"),
+        "mem_ranges": _ranges(system.get("mem_ranges")),
         "clock": clock,
         "frequency_hz": (10**12 / clock) if clock else None,
         "cpu": ({"type": cpu.get("type"), "cxx_class": cpu.get("cxx_class"),
