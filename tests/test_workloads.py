@@ -8,7 +8,15 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+try:  # the package root imports the compiled kernel; the ISA and workloads do not need it
+    import npusim  # noqa: F401
+except ImportError:
+    import types
+    _pkg = types.ModuleType("npusim")
+    _pkg.__path__ = [os.path.join(ROOT, "npusim")]
+    sys.modules["npusim"] = _pkg
 
 from npusim import workloads  # noqa: E402
 from npusim.isa import NPUConfig, PagedMemory, decode, run, validate  # noqa: E402
@@ -216,3 +224,27 @@ def test_shape_validation_errors():
         workloads.get("spmm", size="small", format="coo")
     with pytest.raises(ValueError, match="sparsity"):
         workloads.get("spmm", size="small", sparsity=1.0)
+
+
+def test_command_line(tmp_path, capsys):
+    from npusim.workloads.__main__ import main
+    assert main(["list"]) == 0
+    assert "embedding_bag" in capsys.readouterr().out
+    assert main(["run", "spmm", "--size", "small", "-p", "format=csc", "-p", "seed=3"]) == 0
+    out = capsys.readouterr().out
+    assert "within tolerance" in out and "vmacc=" in out
+    assert main(["export", "gnn", "--size", "small", "-o", str(tmp_path)]) == 0
+    code = np.load(tmp_path / "program.npy")
+    assert code.shape[1] == 8
+    raw = (tmp_path / "memory.bin").read_bytes()
+    mem, pos = PagedMemory(), 0
+    while pos < len(raw):
+        addr, n = np.frombuffer(raw[pos:pos + 16], dtype="<u8")
+        mem.write(int(addr), raw[pos + 16:pos + 16 + int(n)])
+        pos += 16 + int(n)
+    import json
+    meta = json.loads((tmp_path / "workload.json").read_text())
+    res = run(decode(code, pc_base=meta["pc_base"]), mem)
+    got = res.read_array(meta["output"]["address"], np.float32, tuple(meta["output"]["shape"]))
+    exp = np.load(tmp_path / "expected.npy")
+    assert np.all(np.abs(got - exp) <= np.load(tmp_path / "tolerance.npy"))

@@ -209,7 +209,8 @@ class Regs:
 def emit_min(p: Program, rd: int, ra: int, rb: int) -> None:
     """rd = min(ra, rb) (signed), the way a compiler lowers it: copy + branch."""
     skip = p.new_label("min")
-    p.mov(rd, ra)
+    if rd != ra:
+        p.mov(rd, ra)
     p.blt(ra, rb, skip)
     p.mov(rd, rb)
     p.label(skip)
