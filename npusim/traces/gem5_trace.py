@@ -21,10 +21,16 @@ and every following one a ``Packet`` (see gem5's ``src/proto/packet.proto``)::
 
 The message classes are built at import time from a ``FileDescriptorProto``
 (no protoc, no generated files).  The header is always parsed by protobuf.
-Packets are decoded by a vectorised numpy varint decoder when the stream has
-the shape gem5 writes (every field a varint); anything else falls back to
-parsing each message with protobuf, which is exact but about 1.3 us per
-packet.  Both paths give identical arrays (tested field by field).
+Packets are decoded with numpy, in three tiers: message boundaries are
+guessed from gem5's layout and verified exactly (walking by hand only where
+a guess fails); then a column-wise varint decoder handles messages whose
+fields are in field-number order (what gem5 writes), a token-wise one any
+all-varint message; anything else (length-delimited unknown fields, repeated
+fields, errors) is parsed message by message with protobuf, which is exact
+and also produces the error messages.  On the 1.6 M-packet reference trace
+the vectorised path reads about 3.7 M packets/s including gunzip, protobuf
+per message about 0.4 M/s.  All paths give identical arrays (tested field
+by field).
 
 Packets are returned as a numpy structured array of :data:`PACKET_DTYPE`.
 
