@@ -77,6 +77,7 @@ def test_default_matches_numpy(name, seed):
     ("spmv", dict(seed=3, pattern="nm", nm=(1, 4))),
     ("sddmm", dict(size="small", d=48, seed=2)),
     ("embedding_bag", dict(size="small", fixed_pooling=True, dim=40, num_tables=3)),
+    ("embedding_bag", dict(index_bytes=8, seed=2)),
     ("gnn", dict(aggr="sum", seed=1)),
     ("gnn", dict(size="small", features=20, exponent=2.5)),
     ("moe", dict(size="small", top_k=1, experts=3, d_ff=48)),

@@ -115,6 +115,9 @@ class Instr:
         spec = OPCODES.get(self.op)
         if spec is None:
             return f"{self.op} {self.args}"
+        if self.op == "ld" and all(isinstance(a, int) for a in self.args):
+            rd, rs1, imm, size = self.args
+            return f"ld r{rd}, [r{rs1} + {imm}], {size}"
         parts = []
         for f, v in zip(spec.fields, self.args):
             if f.kind in ("rd", "rs") and isinstance(v, int):

@@ -17,7 +17,8 @@ F32 = np.float32
 
 def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, tag: str,
                      a_offsets: int, a_indices: int, a_table: int, a_out: int, segments: int,
-                     row_floats: int, out_stride: int, a_scale: int = None) -> None:
+                     row_floats: int, out_stride: int, a_scale: int = None,
+                     index_bytes: int = 4) -> None:
     """Emit: for each segment b < segments:
     out[b] = scale[b] * sum_{j in offsets[b]..offsets[b+1]} table[indices[j]]
 
@@ -27,12 +28,17 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
     (a strided index stream), the table rows are gathered with those
     indices (the indirect table[indices[j]] access), and summed into an
     accumulator row with ``vadd``. ``a_scale`` (optional) is a float32 array
-    of per-segment scale factors, applied with ``vscale``.
+    of per-segment scale factors, applied with ``vscale``. ``index_bytes``
+    (4 or 8) is the size of both the offsets and the indices (PyTorch's
+    EmbeddingBag takes int64).
     """
+    ib = int(index_bytes)
+    if ib not in (4, 8):
+        raise ValueError(f"index_bytes must be 4 or 8, got {index_bytes}")
     D = cfg.dim
     row_bytes = row_floats * 4
     pitch = cfg.pitch(row_bytes)
-    sp_idx = lay.alloc(tag + "idx", D * 4)
+    sp_idx = lay.alloc(tag + "idx", D * ib)
     sp_g = lay.alloc(tag + "rows", D * pitch)
     acc_o = lay.alloc(tag + "sum", row_bytes, space=1)
     offp, idx, tab, outp, b, nb, s, e, n, dim, off, ia, j, g = R.many(
@@ -43,17 +49,17 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
         scp, sc = R.many("scp", "sc")
         p.li(scp, a_scale)
     p.label(tag + "seg")
-    p.ld(s, offp, 0, 4)                          # s = offsets[b]
-    p.ld(e, offp, 4, 4)                          # e = offsets[b+1]
+    p.ld(s, offp, 0, ib)                         # s = offsets[b]
+    p.ld(e, offp, ib, ib)                        # e = offsets[b+1]
     p.vzero(1, 0, acc_o, row_floats)
     p.bge(s, e, tag + "store")
     p.label(tag + "chunk")
     p.sub(n, e, s)
     emit_min(p, n, n, dim)
-    p.shli(off, s, 2)
+    p.shli(off, s, ib.bit_length() - 1)
     p.add(ia, idx, off)
-    p.mvin(ia, 0, sp_idx, 1, D * 4)              # indices[s : s+DIM]
-    p.gather(tab, sp_g, sp_idx, 4, n, row_bytes, row_bytes)   # table[indices[j]]
+    p.mvin(ia, 0, sp_idx, 1, D * ib)             # indices[s : s+DIM]
+    p.gather(tab, sp_g, sp_idx, ib, n, row_bytes, row_bytes)  # table[indices[j]]
     p.li(j, 0)
     p.li(g, 0)
     p.label(tag + "row")
@@ -70,7 +76,7 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
         p.addi(scp, scp, 4)
     p.mvout_acc(outp, 0, acc_o, 1, row_bytes)
     p.addi(outp, outp, out_stride)
-    p.addi(offp, offp, 4)
+    p.addi(offp, offp, ib)
     p.addi(b, b, 1)
     p.blt(b, nb, tag + "seg")
 
@@ -79,7 +85,7 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
           doc="DLRM embedding bags: sum of Zipf-distributed rows per bag, several tables")
 def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: int = 32,
                   num_tables: int = 2, alpha: float = 1.05, seed: int = 0,
-                  fixed_pooling: bool = False, config=None) -> Workload:
+                  fixed_pooling: bool = False, index_bytes: int = 4, config=None) -> Workload:
     """Sum-pooled embedding bags as in DLRM's sparse features.
 
     ``num_tables`` tables of ``rows`` x ``dim`` float32; for each of
@@ -88,8 +94,9 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
     bounded Zipf law with exponent ``alpha`` over randomly permuted rows
     (hot rows scattered over the table). Bags are stored as DLRM/PyTorch
     ``EmbeddingBag`` inputs: a flat index array and an offsets array per
-    table. The output is batch x (num_tables * dim), the tables' pooled
-    vectors concatenated per sample.
+    table, int32 or, with ``index_bytes=8``, int64 as PyTorch uses. The
+    output is batch x (num_tables * dim), the tables' pooled vectors
+    concatenated per sample.
     """
     cfg = NPUConfig.coerce(config)
     rng = rng_for(seed, 10)
@@ -120,15 +127,16 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
         np.add.at(mag[:, t * dim:(t + 1) * dim], seg, np.abs(tf[idx]))
         max_len = max(max_len, int(lengths.max()))
     a_tables = [al.place(f"table{t}", tables[t]) for t in range(num_tables)]
-    a_offs = [al.place(f"offsets{t}", offsets_l[t].astype(I32)) for t in range(num_tables)]
-    a_idx = [al.place(f"indices{t}", indices_l[t].astype(I32)) for t in range(num_tables)]
+    idt = np.int64 if index_bytes == 8 else I32
+    a_offs = [al.place(f"offsets{t}", offsets_l[t].astype(idt)) for t in range(num_tables)]
+    a_idx = [al.place(f"indices{t}", indices_l[t].astype(idt)) for t in range(num_tables)]
     a_out = al.reserve("out", batch * width * 4)
     for t in range(num_tables):
         tag = f"t{t}_"
         emit_segment_sum(p, cfg, R, lay if t == 0 else _Shared(lay), tag=tag,
                          a_offsets=a_offs[t], a_indices=a_idx[t], a_table=a_tables[t],
                          a_out=a_out + t * dim * 4, segments=batch, row_floats=dim,
-                         out_stride=width * 4)
+                         out_stride=width * 4, index_bytes=index_bytes)
     p.halt()
     validate(p, cfg)
     total = sum(len(i) for i in indices_l)
@@ -138,7 +146,7 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
         output=OutputSpec(a_out, np.dtype(F32), (batch, width)),
         expected=expected.astype(F32), tolerance=summation_tolerance(mag, max_len + 1),
         params=dict(rows=rows, dim=dim, batch=batch, pooling=pooling, num_tables=num_tables,
-                    alpha=alpha, seed=seed, fixed_pooling=fixed_pooling),
+                    alpha=alpha, seed=seed, fixed_pooling=fixed_pooling, index_bytes=index_bytes),
         config=cfg, regions=dict(al.regions),
         info=dict(gathered_rows=total, unique_rows=uniq, max_bag=max_len,
                   table_bytes=rows * dim * 4 * num_tables))

@@ -100,7 +100,6 @@ def spmm(M: int = None, K: int = 256, N: int = 32, sparsity: float = 0.9, seed: 
             prog, extra = _spmm_csr_program(cfg, al, w, x, M, K, N, relu)
     elif format == "csc":
         prog, extra = _spmm_csc_program(cfg, al, w, x, M, K, N, relu)
-        terms = int(max(nnz_row.max(initial=0), 1)) + 1
     else:
         raise ValueError(f"unknown format {format!r} (csr or csc)")
     validate(prog, cfg)
