@@ -112,6 +112,26 @@ def test_branches_and_calls():
     assert r.halt_pc == p.pc(p.labels["call"] + 2)
 
 
+def test_extend_and_validate_chaining():
+    body = Program()
+    body.label("inner")
+    body.addi(1, 1, 1)
+    body.blt(1, 2, "inner")
+    p = Program()
+    p.li(2, 3)
+    p.extend(body)
+    p.halt()
+    assert p.validate(CFG) is p
+    assert p.labels["inner"] == 1
+    r = run(p)
+    assert r.regs[1] == 3 and r.counts["blt"] == 3
+    q = Program()
+    q.ld(4, 5, -8, 4)
+    q.gather(1, 64, 0, 4, 2, 64, 64)
+    assert str(q[0]) == "ld r4, [r5 + -8], 4"
+    assert str(q[1]) == "gather r1, 64, 0, 4, r2, 64, 64"
+
+
 def test_j_pseudo_instruction_and_nop():
     p = Program()
     p.j("end")

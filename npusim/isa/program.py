@@ -225,6 +225,13 @@ class Program:
                          for f, a in zip(ins.spec.fields, ins.args))
             self.instrs.append(Instr(ins.op, args))
 
+    def validate(self, config=None) -> "Program":
+        """Check the program against an NPU geometry (see
+        :func:`npusim.isa.validate`); returns ``self`` for chaining."""
+        from .validate import validate
+        validate(self, config)
+        return self
+
     # ---- inspection -------------------------------------------------------
     def pc(self, index: int) -> int:
         return self.pc_base + INSTR_BYTES * index
