@@ -1,0 +1,227 @@
+// The classic cache (gem5's BaseCache + Cache, without coherence): set-
+// associative tags with a pluggable replacement policy, MSHRs with targets,
+// a write buffer for evictions, write-back and write-allocate, an optional
+// prefetcher, real data in every line, and gem5's stats.
+//
+// Timing (gem5's): a read hit answers after max(tag_latency, data_latency)
+// cycles (tag + data when sequential_access), a write hit after
+// tag_latency; a miss is forwarded tag_latency cycles after it arrived and
+// its targets are answered response_latency cycles after the fill. A hit
+// on a line still being filled waits for the fill (data_latency after the
+// fill response). The cpu side refuses requests while no MSHR, target slot
+// or write-buffer entry is free, and sends a retry one tick after it frees.
+//
+// Not modelled: coherence and snoops (fills are always writable, so reads
+// are sent as ReadSharedReq -- ReadCleanReq for read-only or mostly
+// exclusive caches -- and writes as ReadExReq), CleanEvict messages (clean
+// evictions are silent unless writeback_clean), uncacheable accesses,
+// compression, and passing a dirty line up on a read.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npusim/mem/addr_range.hh"
+#include "npusim/mem/cache/prefetch/base.hh"
+#include "npusim/mem/cache/replacement/base.hh"
+#include "npusim/mem/packet_queue.hh"
+#include "npusim/mem/port.hh"
+#include "npusim/sim/clocked_object.hh"
+
+namespace npusim {
+
+class CacheStats;
+
+class Cache final : public ClockedObject, public CacheAccessor {
+  public:
+    explicit Cache(const Params &p);
+    ~Cache() override;
+
+    void init() override;
+    void startup() override;
+    Port &getPort(const std::string &portName, int idx = -1) override;
+
+    // cpu_side (response port) handlers.
+    bool recvTimingReq(PacketPtr pkt, int idx);
+    void recvRespRetry(int idx);
+    void recvFunctional(PacketPtr pkt, int idx);
+    AddrRangeList getAddrRanges(int idx) const;
+    // mem_side (request port) handlers.
+    bool recvTimingResp(PacketPtr pkt, int idx);
+    void recvReqRetry(int idx);
+    void recvRangeChange(int idx);
+
+    // CacheAccessor.
+    bool inCache(Addr addr) const override { return findBlock(lineOf(addr)) >= 0; }
+    bool inMissQueue(Addr addr) const override { return findMshr(lineOf(addr)) >= 0; }
+    bool inWriteBuffer(Addr addr) const override { return findWrite(lineOf(addr)) >= 0; }
+    bool hasBeenPrefetched(Addr addr) const override;
+    unsigned blockSize() const override { return blkSize; }
+    void schedulePrefetchIssue(Tick when) override { schedMemSideSend(when); }
+    std::size_t prefetchedLinesResident(std::uint64_t epoch) const override;
+    std::size_t prefetchesInFlight(std::uint64_t epoch) const override;
+
+    bool isBlocked() const { return blocked != 0; }
+    std::size_t numBlocks() const { return tagAddr.size(); }
+    BasePrefetcher *getPrefetcher() const { return prefetcher; }
+
+    void resetStats() override;
+    void preDumpStats() override;
+
+  private:
+    friend class CacheStats;
+
+    static constexpr Addr kNoLine = ~Addr(0);
+    enum BlockFlag : std::uint8_t { kDirty = 1, kPrefetched = 2 };
+    enum BlockedCause { kNoMshrs = 0, kNoWbBuffers = 1, kNoTargets = 2, kNumBlockedCauses = 3 };
+
+    struct Target {
+        PacketPtr pkt;
+        Tick recvTime;
+        bool fromPrefetcher;
+    };
+    struct Mshr {
+        Addr blkAddr = 0;
+        Tick readyTime = 0;
+        std::uint64_t order = 0;
+        std::uint64_t pfEpoch = 0;
+        bool inService = false;
+        bool isPrefetch = false;       // allocated for a prefetch
+        bool needsWritable = false;
+        bool allocOnFill = false;
+        bool hasFromCache = false;
+        std::vector<Target> targets;   // capacity tgts_per_mshr, reused
+    };
+    struct WriteEntry {
+        Addr blkAddr = 0;
+        Tick readyTime = 0;
+        std::uint64_t order = 0;
+        PacketPtr pkt = nullptr;
+    };
+    // The temporary line used when a fill must not allocate.
+    struct TempBlock {
+        Addr addr = kNoLine;
+        std::uint8_t flags = 0;
+        std::vector<std::uint8_t> data;
+    };
+    // A line reference: >= 0 a block of the tag array, kTemp the temporary
+    // block, -1 none.
+    static constexpr int kTemp = -2;
+
+    // --- geometry and lookups ------------------------------------------
+    Addr lineOf(Addr a) const { return a & ~Addr(blkSize - 1); }
+    std::size_t setOf(Addr line) const { return (line >> lBlkSize) & setMask; }
+    int findBlock(Addr line) const {
+        const std::size_t base = setOf(line) * assoc;
+        const Addr *row = &tagAddr[base];
+        for (unsigned w = 0; w < assoc; ++w)
+            if (row[w] == line) return int(base + w);
+        return -1;
+    }
+    int findMshr(Addr line) const {
+        for (int i : mshrAllocated)
+            if (mshrs[std::size_t(i)].blkAddr == line) return i;
+        return -1;
+    }
+    int findWrite(Addr line) const {
+        for (int i : writeAllocated)
+            if (writes[std::size_t(i)].blkAddr == line) return i;
+        return -1;
+    }
+    std::uint8_t *blockData(int blk) { return blk == kTemp ? tempBlock.data.data() : &blkData[std::size_t(blk) * blkSize]; }
+    std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blkFlags[std::size_t(blk)]; }
+
+    // --- access path ------------------------------------------------------
+    bool access(PacketPtr pkt, int &blk, Cycles &lat);
+    Cycles accessLatency(int blk, Tick headerDelay) const;
+    Cycles tagOnlyLatency(Tick headerDelay) const { return ticksToCycles(headerDelay) + tagLatency; }
+    void satisfyRequest(PacketPtr pkt, int blk);
+    void maintainClusivity(bool fromCache, int blk);
+    void handleHit(PacketPtr pkt, Tick requestTime);
+    void handleMiss(PacketPtr pkt, int blk, Tick forwardTime);
+    void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
+
+    // --- blocks -------------------------------------------------------------
+    int allocateBlock(Addr line, RequestorID src);
+    void evictBlock(int blk);
+    void invalidateBlock(int blk);
+    void insertBlock(int blk, Addr line, RequestorID src);
+    PacketPtr writebackBlock(int blk, Addr line);
+
+    // --- MSHRs and write buffer ---------------------------------------------
+    int allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend);
+    void allocateTarget(Mshr &m, PacketPtr pkt);
+    void deallocateMshr(int i);
+    bool mshrFull() const { return mshrAllocated.size() >= numMshrs; }
+    bool canPrefetch() const { return mshrAllocated.size() + demandMshrReserve < numMshrs; }
+    void allocateWriteBuffer(PacketPtr pkt, Tick time);
+    void deallocateWrite(int i);
+    bool writeBufferFull() const { return writeAllocated.size() >= numWriteBuffers; }
+    void doWritebacks(Tick forwardTime);
+    void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk);
+
+    // --- mem side sending -----------------------------------------------------
+    void schedMemSideSend(Tick when);
+    void processMemSideSend();
+    // Sends the next ready entry; true if the peer refused (retry owed).
+    bool sendNextEntry();
+    bool sendMshr(int i);
+    bool sendWrite(int i);
+    Tick nextQueueReadyTime() const;
+    MemCmd missCommand(const Mshr &m) const;
+
+    // --- blocking ---------------------------------------------------------------
+    void setBlocked(BlockedCause cause);
+    void clearBlocked(BlockedCause cause);
+    void processSendRetry();
+
+    // --- parameters ---------------------------------------------------------
+    unsigned blkSize;
+    unsigned lBlkSize;
+    unsigned assoc;
+    std::size_t numSets;
+    std::size_t setMask;
+    Cycles tagLatency, dataLatency, responseLatency;
+    Cycles forwardLatency, fillLatency;
+    std::size_t numMshrs, numTargets, numWriteBuffers, demandMshrReserve;
+    bool sequentialAccess, isReadOnly, writebackClean, mostlyExclusive;
+    AddrRangeList addrRanges;
+
+    // --- tags (flat arrays, one entry per block) --------------------------------
+    std::vector<Addr> tagAddr;               // line address, kNoLine when invalid
+    std::vector<std::uint8_t> blkFlags;
+    std::vector<RequestorID> blkSrc;         // who brought the line in
+    std::vector<Tick> blkReady;              // when a fill's data is usable
+    std::vector<std::uint64_t> blkPfEpoch;   // epoch of the prefetch that brought it
+    std::vector<std::uint8_t> blkData;
+    std::unique_ptr<ReplacementState> repl;
+    BaseReplacementPolicy *replPolicy;
+    TempBlock tempBlock;
+
+    // --- queues -----------------------------------------------------------------
+    std::vector<Mshr> mshrs;
+    std::vector<int> mshrFree, mshrAllocated, mshrReady;   // ready: not in service, by ready time
+    std::vector<WriteEntry> writes;
+    std::vector<int> writeFree, writeAllocated, writeReady;
+    std::vector<PacketPtr> pendingWritebacks;             // reused between accesses
+    std::uint64_t nextOrder = 0;
+    int noTargetMshr = -1;
+
+    // --- ports and events ----------------------------------------------------------
+    ForwardingResponsePort<Cache> cpuSide;
+    ForwardingRequestPort<Cache> memSide;
+    RespPacketQueue cpuRespQueue;
+    MemberEvent<Cache, &Cache::processMemSideSend> memSendEvent;
+    MemberEvent<Cache, &Cache::processSendRetry> retryEvent;
+    bool waitingOnRetry = false;
+    std::uint8_t blocked = 0;
+    bool mustSendRetry = false;
+    Cycles blockedCycle;
+
+    BasePrefetcher *prefetcher;
+
+    std::unique_ptr<CacheStats> stats;
+};
+
+}  // namespace npusim

@@ -1,0 +1,829 @@
+// The classic cache. Structure and semantics follow gem5's BaseCache/Cache
+// (see the header for what is and is not modelled); the names of the steps
+// (access, handleMiss, allocateMissBuffer, serviceMshrTargets, ...) match
+// gem5's so that the two can be read side by side.
+#include "npusim/mem/cache/cache.hh"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cache_stats.hh"
+#include "npusim/mem/requestors.hh"
+
+namespace npusim {
+
+namespace {
+
+bool needsWritable(MemCmd cmd) { return cmd == MemCmd::WriteReq || cmd == MemCmd::ReadExReq; }
+
+// Requests that come from a cache above (gem5's FromCache attribute).
+bool fromCache(MemCmd cmd) {
+    switch (cmd) {
+      case MemCmd::ReadSharedReq: case MemCmd::ReadCleanReq: case MemCmd::ReadExReq:
+      case MemCmd::WritebackDirty: case MemCmd::WritebackClean: case MemCmd::CleanEvict:
+        return true;
+      default:
+        return false;
+    }
+}
+
+unsigned log2Of(std::uint64_t v) {
+    unsigned n = 0;
+    while ((std::uint64_t(1) << n) < v) ++n;
+    return n;
+}
+
+bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
+
+// Keeps `list` ordered by ready time, FIFO among equal times (gem5's
+// addToReadyList).
+template <typename Entries>
+void insertReady(std::vector<int> &list, const Entries &entries, int idx) {
+    const Tick t = entries[std::size_t(idx)].readyTime;
+    auto pos = list.end();
+    while (pos != list.begin() && entries[std::size_t(*(pos - 1))].readyTime > t) --pos;
+    list.insert(pos, idx);
+}
+
+void eraseValue(std::vector<int> &list, int idx) {
+    auto it = std::find(list.begin(), list.end(), idx);
+    if (it != list.end()) list.erase(it);
+}
+
+}  // namespace
+
+Cache::Cache(const Params &p)
+    : ClockedObject(p),
+      blkSize(p.get<unsigned>("cache_line_size", 64)),
+      lBlkSize(log2Of(blkSize)),
+      assoc(p.get<unsigned>("assoc")),
+      tagLatency(p.get<Cycles>("tag_latency")),
+      dataLatency(p.get<Cycles>("data_latency")),
+      responseLatency(p.get<Cycles>("response_latency")),
+      forwardLatency(tagLatency),
+      fillLatency(dataLatency),
+      numMshrs(p.get<unsigned>("mshrs")),
+      numTargets(p.get<unsigned>("tgts_per_mshr")),
+      numWriteBuffers(p.get<unsigned>("write_buffers", 8)),
+      demandMshrReserve(p.get<unsigned>("demand_mshr_reserve", 1)),
+      sequentialAccess(p.get<bool>("sequential_access", false)),
+      isReadOnly(p.get<bool>("is_read_only", false)),
+      writebackClean(p.get<bool>("writeback_clean", false)),
+      mostlyExclusive(p.get<std::string>("clusivity", "mostly_incl") == "mostly_excl"),
+      replPolicy(p.get<BaseReplacementPolicy *>("replacement_policy")),
+      cpuSide("cpu_side_port", this),
+      memSide("mem_side_port", this),
+      cpuRespQueue(cpuSide, p.name() + ".cpu_side_port"),
+      memSendEvent(this),
+      retryEvent(this),
+      prefetcher(p.get<BasePrefetcher *>("prefetcher", nullptr)) {
+    const std::uint64_t size = p.get<std::uint64_t>("size");
+    if (!isPow2(blkSize) || blkSize < 8)
+        p.error("cache_line_size", "must be a power of 2 of at least 8 bytes, got " + std::to_string(blkSize));
+    if (assoc == 0) p.error("assoc", "must be at least 1");
+    if (size == 0 || size % (std::uint64_t(assoc) * blkSize))
+        p.error("size", std::to_string(size) + " bytes is not a multiple of assoc x cache_line_size (" +
+                            std::to_string(assoc) + " x " + std::to_string(blkSize) + ")");
+    numSets = size / (std::uint64_t(assoc) * blkSize);
+    if (!isPow2(numSets))
+        p.error("size", "gives " + std::to_string(numSets) + " sets, which is not a power of 2");
+    setMask = numSets - 1;
+    if (numMshrs == 0) p.error("mshrs", "must be at least 1");
+    if (numTargets == 0) p.error("tgts_per_mshr", "must be at least 1");
+    if (numWriteBuffers == 0) p.error("write_buffers", "must be at least 1");
+    const std::string clusivity = p.get<std::string>("clusivity", "mostly_incl");
+    if (clusivity != "mostly_incl" && clusivity != "mostly_excl")
+        p.error("clusivity", "must be mostly_incl or mostly_excl, got '" + clusivity + "'");
+    if (!replPolicy) p.error("replacement_policy", "a cache needs a replacement policy");
+
+    if (p.has("addr_ranges")) {
+        auto flat = p.get<std::vector<std::int64_t>>("addr_ranges");
+        if (flat.size() % 2) p.error("addr_ranges", "expected (start, end) pairs");
+        for (std::size_t i = 0; i < flat.size(); i += 2) addrRanges.emplace_back(Addr(flat[i]), Addr(flat[i + 1]));
+    }
+    if (addrRanges.empty()) addrRanges.emplace_back(Addr(0), kMaxTick);
+
+    const std::size_t blocks = numSets * assoc;
+    tagAddr.assign(blocks, kNoLine);
+    blkFlags.assign(blocks, 0);
+    blkSrc.assign(blocks, kInvalidRequestorID);
+    blkReady.assign(blocks, 0);
+    blkPfEpoch.assign(blocks, 0);
+    blkData.assign(blocks * blkSize, 0);
+    tempBlock.data.assign(blkSize, 0);
+    repl = replPolicy->instantiate(numSets, assoc);
+
+    mshrs.resize(numMshrs);
+    for (auto &m : mshrs) m.targets.reserve(numTargets + 1);
+    for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
+    mshrAllocated.reserve(numMshrs);
+    mshrReady.reserve(numMshrs);
+    // Every MSHR may add one eviction beyond the nominal size (gem5's
+    // write-buffer reserve).
+    const std::size_t writeSlots = numWriteBuffers + numMshrs;
+    writes.resize(writeSlots);
+    for (std::size_t i = writeSlots; i-- > 0;) writeFree.push_back(int(i));
+    writeAllocated.reserve(writeSlots);
+    writeReady.reserve(writeSlots);
+    pendingWritebacks.reserve(4);
+
+    stats = std::make_unique<CacheStats>(*this);
+
+    if (prefetcher) {
+        prefetcher->setCache(this, blkSize);
+        prefetcher->overrideTriggers(p.has("prefetch_on_access") ? int(p.get<bool>("prefetch_on_access")) : -1,
+                                     p.has("prefetch_on_pf_hit") ? int(p.get<bool>("prefetch_on_pf_hit")) : -1);
+    }
+}
+
+Cache::~Cache() {
+    // Packets still held (a run stopped mid-flight) go back to the pool.
+    for (int i : mshrAllocated)
+        for (auto &t : mshrs[std::size_t(i)].targets)
+            if (t.fromPrefetcher) Packet::destroy(t.pkt);
+    for (int i : writeAllocated) Packet::destroy(writes[std::size_t(i)].pkt);
+}
+
+Port &Cache::getPort(const std::string &portName, int idx) {
+    if (portName == "cpu_side" || portName == "cpu_side_port") return cpuSide;
+    if (portName == "mem_side" || portName == "mem_side_port") return memSide;
+    return ClockedObject::getPort(portName, idx);
+}
+
+void Cache::init() {
+    if (!cpuSide.isConnected()) fatal(name(), ".cpu_side: port is not connected");
+    if (!memSide.isConnected()) fatal(name(), ".mem_side: port is not connected");
+    cpuSide.sendRangeChange();
+}
+
+void Cache::startup() { stats->ensure(requestorNames().size()); }
+
+AddrRangeList Cache::getAddrRanges(int) const { return addrRanges; }
+
+void Cache::recvRangeChange(int) {
+    if (cpuSide.isConnected()) cpuSide.sendRangeChange();
+}
+
+void Cache::recvRespRetry(int) { cpuRespQueue.retry(); }
+
+// ---------------------------------------------------------------------------
+// Access path: requests from the cpu side.
+
+bool Cache::recvTimingReq(PacketPtr pkt, int) {
+    if (blocked || mustSendRetry) {
+        // Refuse; the requestor gets a retry once we unblock.
+        mustSendRetry = true;
+        return false;
+    }
+    const int ci = CacheStats::cmdIndex(pkt->cmd);
+    if (ci < 0 || pkt->isResponse()) fatal(name(), ": cannot handle ", pkt->print());
+    if (pkt->size == 0 || pkt->offsetIn(blkSize) + pkt->size > blkSize)
+        fatal(name(), ": ", pkt->print(), " does not fit in one ", blkSize, "-byte cache line");
+    if (isReadOnly && pkt->cmd == MemCmd::WriteReq) fatal(name(), ": write ", pkt->print(), " to a read-only cache");
+    stats->ensure(pkt->requestorId);
+
+    // Anything forwarded pays the forward latency and the interconnect's delay.
+    const Tick forwardTime = clockEdge(forwardLatency) + pkt->headerDelay;
+    Cycles lat;
+    int blk = -1;
+    const bool satisfied = access(pkt, blk, lat);
+    // Evictions caused by the access go to the write buffer first, so they
+    // logically precede anything happening below.
+    if (!pendingWritebacks.empty()) doWritebacks(clockEdge(lat + forwardLatency));
+    const Tick requestTime = clockEdge(lat);
+    pkt->headerDelay = pkt->payloadDelay = 0;
+
+    if (satisfied) {
+        const Addr line = lineOf(pkt->addr);
+        const bool present = blk >= 0 && tagAddr[std::size_t(blk)] == line;
+        const bool wasPrefetched = present && (blkFlags[std::size_t(blk)] & kPrefetched);
+        if (prefetcher) notifyPrefetcher(pkt, present ? blk : -1, false, wasPrefetched);
+        if (wasPrefetched) {
+            blkFlags[std::size_t(blk)] &= std::uint8_t(~kPrefetched);
+            prefetcher->prefetchConsumed(blkPfEpoch[std::size_t(blk)]);
+        }
+        handleHit(pkt, requestTime);
+    } else if (prefetcher) {
+        // gem5 notifies the miss after the MSHR exists; the packet may be
+        // consumed by then, so its description is taken first.
+        PrefetchInfo info;
+        info.addr = pkt->addr;
+        info.pc = pkt->pc;
+        info.pcValid = pkt->hasPC;
+        info.requestorId = pkt->requestorId;
+        info.write = pkt->isWrite();
+        info.miss = true;
+        info.size = pkt->size;
+        info.cmd = pkt->cmd;
+        info.lineAddr = lineOf(pkt->addr);
+        info.lineSize = blkSize;
+        handleMiss(pkt, blk, forwardTime);
+        prefetcher->probeNotify(info);
+    } else {
+        handleMiss(pkt, blk, forwardTime);
+    }
+
+    if (prefetcher) {
+        const Tick next = prefetcher->nextPrefetchReadyTime();
+        if (next != kMaxTick) schedMemSideSend(next);
+    }
+    return true;
+}
+
+void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine) {
+    PrefetchInfo info;
+    info.addr = pkt->addr;
+    info.pc = pkt->pc;
+    info.pcValid = pkt->hasPC;
+    info.requestorId = pkt->requestorId;
+    info.write = pkt->isWrite();
+    info.miss = miss;
+    info.size = pkt->size;
+    info.cmd = pkt->cmd;
+    info.prefetchHit = prefetchedLine;
+    info.lineAddr = lineOf(pkt->addr);
+    info.lineSize = blkSize;
+    info.lineData = blk >= 0 ? blockData(blk) : nullptr;
+    prefetcher->probeNotify(info);
+}
+
+Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
+    // Tags then data when sequential, in parallel otherwise; a line whose
+    // fill is still arriving delays the access until it is ready.
+    Cycles lat = sequentialAccess ? ticksToCycles(headerDelay) + tagLatency + dataLatency
+                                  : ticksToCycles(headerDelay) + std::max(tagLatency, dataLatency);
+    const Tick tick = curTick() + headerDelay;
+    const Tick ready = blkReady[std::size_t(blk)];
+    if (ready > tick && ticksToCycles(ready - tick) > lat) lat += ticksToCycles(ready - tick);
+    return lat;
+}
+
+bool Cache::access(PacketPtr pkt, int &blk, Cycles &lat) {
+    const Addr line = lineOf(pkt->addr);
+    blk = findBlock(line);
+    // All ways' tags are read; data too unless accesses are sequential.
+    *stats->tagAccesses += assoc;
+    *stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
+    if (blk >= 0) repl->touch(setOf(line), unsigned(blk) % assoc);
+
+    const MemCmd cmd = pkt->cmd;
+    auto &k = stats->of(CacheStats::cmdIndex(cmd));
+    const RequestorID rid = pkt->requestorId;
+
+    if (pkt->isEviction()) {
+        const int w = findWrite(line);
+        if (w >= 0) {
+            if (cmd == MemCmd::CleanEvict || cmd == MemCmd::WritebackClean) {
+                // Our own pending writeback already carries the line.
+                lat = tagOnlyLatency(pkt->headerDelay);
+                return true;
+            }
+            // A dirty writeback from above supersedes ours.
+            Packet::destroy(writes[std::size_t(w)].pkt);
+            const bool wasFull = writeBufferFull();
+            deallocateWrite(w);
+            if (wasFull && !writeBufferFull()) clearBlocked(kNoWbBuffers);
+        }
+    }
+
+    // The critical part of a write is the tag access.
+    if (pkt->isWrite()) lat = tagOnlyLatency(pkt->headerDelay);
+
+    if (cmd == MemCmd::WritebackDirty || cmd == MemCmd::WritebackClean) {
+        if (pkt->size != blkSize)
+            fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
+        if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
+        if (blk < 0) blk = allocateBlock(line, rid);
+        if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
+        std::memcpy(blockData(blk), pkt->data(), blkSize);
+        k.hits[rid] += 1;
+        blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay +
+                                     std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
+        return true;
+    }
+    if (cmd == MemCmd::CleanEvict) {
+        lat = tagOnlyLatency(pkt->headerDelay);
+        return blk >= 0;
+    }
+    if (blk >= 0) {
+        k.hits[rid] += 1;
+        lat = pkt->isRead() ? accessLatency(blk, pkt->headerDelay) : tagOnlyLatency(pkt->headerDelay);
+        satisfyRequest(pkt, blk);
+        maintainClusivity(fromCache(cmd), blk);
+        return true;
+    }
+    k.misses[rid] += 1;
+    lat = tagOnlyLatency(pkt->headerDelay);
+    return false;
+}
+
+void Cache::satisfyRequest(PacketPtr pkt, int blk) {
+    std::uint8_t *line = blockData(blk);
+    const unsigned off = pkt->offsetIn(blkSize);
+    if (pkt->cmd == MemCmd::WriteReq) {
+        std::memcpy(line + off, pkt->data(), pkt->size);
+        blockFlags(blk) |= kDirty;
+    } else {
+        pkt->setData(line + off);
+    }
+}
+
+void Cache::maintainClusivity(bool fromAbove, int blk) {
+    // A mostly exclusive cache drops a clean line once a cache above has it.
+    if (!mostlyExclusive || !fromAbove || blk == -1) return;
+    if (blk == kTemp ? tempBlock.addr == kNoLine : tagAddr[std::size_t(blk)] == kNoLine) return;
+    if (blockFlags(blk) & kDirty) return;
+    invalidateBlock(blk);
+}
+
+void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
+    if (pkt->needsResponse()) {
+        pkt->makeResponse();
+        cpuRespQueue.schedSend(pkt, requestTime);
+    } else {
+        Packet::destroy(pkt);  // writebacks and clean evictions end here
+    }
+}
+
+void Cache::handleMiss(PacketPtr pkt, int, Tick forwardTime) {
+    const Addr line = lineOf(pkt->addr);
+    auto &k = stats->of(CacheStats::cmdIndex(pkt->cmd));
+    const int mi = findMshr(line);
+    if (mi >= 0) {
+        if (pkt->cmd == MemCmd::CleanEvict) {
+            Packet::destroy(pkt);
+            return;
+        }
+        // Coalesce with the miss already in flight.
+        k.mshrHits[pkt->requestorId] += 1;
+        Mshr &m = mshrs[std::size_t(mi)];
+        allocateTarget(m, pkt);
+        if (m.targets.size() == numTargets) {
+            noTargetMshr = mi;
+            setBlocked(kNoTargets);
+        }
+        return;
+    }
+    k.mshrMisses[pkt->requestorId] += 1;
+    if (prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
+    if (pkt->isEviction()) allocateWriteBuffer(pkt, forwardTime);
+    else allocateMissBuffer(pkt, forwardTime, true);
+}
+
+// ---------------------------------------------------------------------------
+// Blocks.
+
+int Cache::allocateBlock(Addr line, RequestorID src) {
+    const std::size_t set = setOf(line);
+    const unsigned way = repl->getVictim(set);
+    const int blk = int(set * assoc + way);
+    if (tagAddr[std::size_t(blk)] != kNoLine) {
+        *stats->replacements += 1;
+        evictBlock(blk);
+    }
+    insertBlock(blk, line, src);
+    return blk;
+}
+
+void Cache::insertBlock(int blk, Addr line, RequestorID src) {
+    const std::size_t b = std::size_t(blk);
+    tagAddr[b] = line;
+    blkFlags[b] = 0;
+    blkSrc[b] = src;
+    repl->reset(b / assoc, unsigned(b % assoc));
+    *stats->tagsInUse += 1;
+    stats->occupancyChange(src, +1);
+    *stats->tagAccesses += 1;
+    *stats->dataAccesses += 1;
+}
+
+PacketPtr Cache::writebackBlock(int blk, Addr line) {
+    const bool dirty = blockFlags(blk) & kDirty;
+    PacketPtr pkt = Packet::create(dirty ? MemCmd::WritebackDirty : MemCmd::WritebackClean, line, blkSize,
+                                   writebackRequestorId());
+    pkt->setData(blockData(blk));
+    stats->ensure(writebackRequestorId());
+    stats->writebacks[writebackRequestorId()] += 1;
+    blockFlags(blk) &= std::uint8_t(~kDirty);
+    return pkt;
+}
+
+void Cache::evictBlock(int blk) {
+    const Addr line = blk == kTemp ? tempBlock.addr : tagAddr[std::size_t(blk)];
+    const std::uint8_t flags = blockFlags(blk);
+    if (prefetcher && blk != kTemp) {
+        EvictionInfo info;
+        info.addr = line;
+        info.requestorId = blkSrc[std::size_t(blk)];
+        info.wasPrefetched = flags & kPrefetched;
+        info.dirty = flags & kDirty;
+        info.data = blockData(blk);
+        info.size = blkSize;
+        prefetcher->notifyEvict(info);
+    }
+    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(blk, line));
+    invalidateBlock(blk);
+}
+
+void Cache::invalidateBlock(int blk) {
+    // A line still tagged as prefetched was never used.
+    if (blockFlags(blk) & kPrefetched) prefetcher->prefetchUnused(blk == kTemp ? 0 : blkPfEpoch[std::size_t(blk)]);
+    if (blk == kTemp) {
+        tempBlock.addr = kNoLine;
+        tempBlock.flags = 0;
+        return;
+    }
+    const std::size_t b = std::size_t(blk);
+    *stats->tagsInUse -= 1;
+    stats->occupancyChange(blkSrc[b], -1);
+    repl->invalidate(b / assoc, unsigned(b % assoc));
+    tagAddr[b] = kNoLine;
+    blkFlags[b] = 0;
+}
+
+bool Cache::hasBeenPrefetched(Addr addr) const {
+    const int blk = findBlock(lineOf(addr));
+    return blk >= 0 && (blkFlags[std::size_t(blk)] & kPrefetched);
+}
+
+std::size_t Cache::prefetchedLinesResident(std::uint64_t epoch) const {
+    std::size_t n = 0;
+    for (std::size_t b = 0; b < tagAddr.size(); ++b)
+        if (tagAddr[b] != kNoLine && (blkFlags[b] & kPrefetched) && blkPfEpoch[b] == epoch) ++n;
+    return n;
+}
+
+std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
+    std::size_t n = 0;
+    for (int i : mshrAllocated) {
+        const Mshr &m = mshrs[std::size_t(i)];
+        if (m.isPrefetch && m.pfEpoch == epoch) ++n;
+    }
+    return n;
+}
+
+// ---------------------------------------------------------------------------
+// MSHRs and the write buffer.
+
+int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend) {
+    if (mshrFree.empty()) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
+    const int i = mshrFree.back();
+    mshrFree.pop_back();
+    Mshr &m = mshrs[std::size_t(i)];
+    m.blkAddr = lineOf(pkt->addr);
+    m.readyTime = time;
+    m.order = nextOrder++;
+    m.inService = false;
+    m.isPrefetch = pkt->cmd == MemCmd::HardPFReq;
+    m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
+    m.needsWritable = m.allocOnFill = m.hasFromCache = false;
+    m.targets.clear();
+    allocateTarget(m, pkt);
+    mshrAllocated.push_back(i);
+    insertReady(mshrReady, mshrs, i);
+    if (mshrFull()) setBlocked(kNoMshrs);
+    if (schedSend) schedMemSideSend(time);
+    return i;
+}
+
+void Cache::allocateTarget(Mshr &m, PacketPtr pkt) {
+    const MemCmd cmd = pkt->cmd;
+    m.targets.push_back(Target{pkt, curTick(), cmd == MemCmd::HardPFReq});
+    // Once the request is sent its command is fixed; a later write is
+    // still served by the fill, which is always writable here.
+    if (!m.inService && needsWritable(cmd)) m.needsWritable = true;
+    if (!mostlyExclusive || cmd == MemCmd::ReadReq || cmd == MemCmd::WriteReq || cmd == MemCmd::HardPFReq)
+        m.allocOnFill = true;
+    if (fromCache(cmd)) m.hasFromCache = true;
+}
+
+void Cache::deallocateMshr(int i) {
+    Mshr &m = mshrs[std::size_t(i)];
+    auto it = std::find(mshrAllocated.begin(), mshrAllocated.end(), i);
+    *it = mshrAllocated.back();
+    mshrAllocated.pop_back();
+    if (!m.inService) eraseValue(mshrReady, i);
+    m.targets.clear();
+    m.inService = false;
+    mshrFree.push_back(i);
+}
+
+void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
+    if (writeFree.empty()) {
+        // Beyond the reserve; cannot happen while the cpu side blocks on a
+        // full buffer, but grow rather than lose a writeback.
+        writes.emplace_back();
+        writeFree.push_back(int(writes.size() - 1));
+    }
+    const int i = writeFree.back();
+    writeFree.pop_back();
+    WriteEntry &w = writes[std::size_t(i)];
+    w.blkAddr = lineOf(pkt->addr);
+    w.readyTime = time;
+    w.order = nextOrder++;
+    w.pkt = pkt;
+    writeAllocated.push_back(i);
+    insertReady(writeReady, writes, i);
+    if (writeBufferFull()) setBlocked(kNoWbBuffers);
+    schedMemSideSend(time);
+}
+
+void Cache::deallocateWrite(int i) {
+    auto it = std::find(writeAllocated.begin(), writeAllocated.end(), i);
+    *it = writeAllocated.back();
+    writeAllocated.pop_back();
+    eraseValue(writeReady, i);
+    writes[std::size_t(i)].pkt = nullptr;
+    writeFree.push_back(i);
+}
+
+void Cache::doWritebacks(Tick forwardTime) {
+    for (PacketPtr pkt : pendingWritebacks) allocateWriteBuffer(pkt, forwardTime);
+    pendingWritebacks.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Responses from the mem side.
+
+bool Cache::recvTimingResp(PacketPtr pkt, int) {
+    Mshr *mp = static_cast<Mshr *>(pkt->senderState);
+    if (!mp || mp < mshrs.data() || mp >= mshrs.data() + mshrs.size())
+        panic(name(), ": response ", pkt->print(), " matches no MSHR");
+    Mshr &m = *mp;
+    const int mi = int(mp - mshrs.data());
+    if (pkt->size != blkSize) panic(name(), ": fill ", pkt->print(), " is not a whole line");
+
+    if (mi == noTargetMshr) {
+        // At least one target slot frees now.
+        noTargetMshr = -1;
+        clearBlocked(kNoTargets);
+    }
+
+    // The first target's wait is the MSHR miss latency.
+    const Target &initial = m.targets.front();
+    const MemCmd initialCmd = initial.pkt->cmd;
+    const RequestorID initialReq = initial.pkt->requestorId;
+    stats->ensure(initialReq);
+    stats->of(CacheStats::cmdIndex(initialCmd)).mshrMissLatency[initialReq] += double(curTick() - initial.recvTime);
+
+    const Addr line = m.blkAddr;
+    int blk = findBlock(line);
+    if (blk < 0) {
+        blk = m.allocOnFill ? allocateBlock(line, initialReq) : -1;
+        if (blk < 0) {
+            // Not allocating (mostly exclusive): serve from the temporary line.
+            tempBlock.addr = line;
+            tempBlock.flags = 0;
+            blk = kTemp;
+        }
+        std::memcpy(blockData(blk), pkt->data(), blkSize);
+    }
+    // (A line already present was written back from above while the miss
+    // was in flight: its data is newer than the fill's.)
+    if (blk != kTemp) blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay + pkt->payloadDelay;
+
+    if (prefetcher) {
+        PrefetchInfo info;
+        info.addr = line;
+        info.pc = initial.pkt->pc;
+        info.pcValid = initial.pkt->hasPC;
+        info.requestorId = initialReq;
+        info.write = m.needsWritable;
+        info.miss = true;
+        info.size = blkSize;
+        info.cmd = initialCmd;
+        info.lineAddr = line;
+        info.lineSize = blkSize;
+        info.lineData = blockData(blk);
+        prefetcher->notifyFill(info);
+    }
+
+    serviceMshrTargets(m, pkt, blk);
+
+    const bool wasFull = mshrFull();
+    deallocateMshr(mi);
+    if (wasFull && !mshrFull()) clearBlocked(kNoMshrs);
+    // A freed MSHR may let a prefetch go.
+    if (prefetcher && canPrefetch() && !isBlocked()) {
+        const Tick next = std::max(prefetcher->nextPrefetchReadyTime(), clockEdge());
+        if (next != kMaxTick) schedMemSideSend(next);
+    }
+    if (blk == kTemp && tempBlock.addr != kNoLine) evictBlock(kTemp);
+    if (!pendingWritebacks.empty()) doWritebacks(clockEdge(forwardLatency) + pkt->headerDelay);
+    Packet::destroy(pkt);
+    return true;
+}
+
+void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
+    const unsigned initialOffset = m.targets.front().pkt->offsetIn(blkSize);
+    bool fromCore = false, fromPref = false;
+    for (Target &t : m.targets) {
+        PacketPtr tp = t.pkt;
+        if (t.fromPrefetcher) {
+            fromPref = true;
+            Packet::destroy(tp);
+            continue;
+        }
+        fromCore = true;
+        const int ci = CacheStats::cmdIndex(tp->cmd);
+        satisfyRequest(tp, blk);
+        // Words after the critical one wait for the rest of the payload.
+        int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
+        if (transfer < 0) transfer += int(blkSize);
+        const Tick completion = pkt->headerDelay + clockEdge(responseLatency) + (transfer ? pkt->payloadDelay : 0);
+        stats->ensure(tp->requestorId);
+        stats->of(ci).missLatency[tp->requestorId] += double(completion - t.recvTime);
+        tp->makeResponse();
+        tp->headerDelay = tp->payloadDelay = 0;
+        cpuRespQueue.schedSend(tp, completion);
+    }
+    m.targets.clear();
+    if (m.isPrefetch && fromCore && prefetcher) prefetcher->prefetchLate(m.pfEpoch);
+    // Only a line that no demand has touched counts as prefetched.
+    if (blk >= 0 && !fromCore && fromPref) {
+        blkFlags[std::size_t(blk)] |= kPrefetched;
+        blkPfEpoch[std::size_t(blk)] = m.pfEpoch;
+    }
+    maintainClusivity(m.hasFromCache, blk);
+}
+
+// ---------------------------------------------------------------------------
+// Sending on the mem side.
+
+void Cache::schedMemSideSend(Tick when) {
+    if (waitingOnRetry || when == kMaxTick) return;
+    // As gem5's packet queues: never now, at the earliest one tick later.
+    when = std::max(when, curTick() + 1);
+    if (!memSendEvent.scheduled()) schedule(memSendEvent, when);
+    else if (when < memSendEvent.when()) reschedule(memSendEvent, when);
+}
+
+void Cache::processMemSideSend() {
+    if (waitingOnRetry) return;
+    waitingOnRetry = sendNextEntry();
+    if (!waitingOnRetry) schedMemSideSend(nextQueueReadyTime());
+}
+
+void Cache::recvReqRetry(int) {
+    if (!waitingOnRetry) return;
+    waitingOnRetry = false;
+    processMemSideSend();
+}
+
+Tick Cache::nextQueueReadyTime() const {
+    Tick next = kMaxTick;
+    if (!mshrReady.empty()) next = std::min(next, mshrs[std::size_t(mshrReady.front())].readyTime);
+    if (!writeReady.empty()) next = std::min(next, writes[std::size_t(writeReady.front())].readyTime);
+    if (prefetcher && canPrefetch() && !isBlocked()) next = std::min(next, prefetcher->nextPrefetchReadyTime());
+    return next;
+}
+
+bool Cache::sendNextEntry() {
+    const Tick now = curTick();
+    const int miss = !mshrReady.empty() && mshrs[std::size_t(mshrReady.front())].readyTime <= now ? mshrReady.front() : -1;
+    const int wb = !writeReady.empty() && writes[std::size_t(writeReady.front())].readyTime <= now ? writeReady.front() : -1;
+
+    // A full write buffer goes first, then misses; an entry waits for an
+    // older conflicting one of the other queue.
+    if (wb >= 0 && (writeBufferFull() || miss < 0)) {
+        const WriteEntry &w = writes[std::size_t(wb)];
+        for (int i : mshrReady)
+            if (mshrs[std::size_t(i)].blkAddr == w.blkAddr && mshrs[std::size_t(i)].order < w.order) return sendMshr(i);
+        return sendWrite(wb);
+    }
+    if (miss >= 0) {
+        const Addr line = mshrs[std::size_t(miss)].blkAddr;
+        for (int i : writeReady)
+            if (writes[std::size_t(i)].blkAddr == line) return sendWrite(i);
+        return sendMshr(miss);
+    }
+
+    // Nothing else to do: try a prefetch.
+    if (prefetcher && canPrefetch() && !isBlocked()) {
+        PacketPtr pf = prefetcher->getPacket();
+        if (!pf) return false;
+        const Addr line = lineOf(pf->addr);
+        if (findBlock(line) >= 0) {
+            prefetcher->pfHitInCacheAtIssue();
+            Packet::destroy(pf);
+        } else if (findMshr(line) >= 0) {
+            prefetcher->pfHitInMshrAtIssue();
+            Packet::destroy(pf);
+        } else if (findWrite(line) >= 0) {
+            prefetcher->pfHitInWbAtIssue();
+            Packet::destroy(pf);
+        } else {
+            stats->ensure(pf->requestorId);
+            stats->of(CacheStats::kHardPFReq).mshrMisses[pf->requestorId] += 1;
+            return sendMshr(allocateMissBuffer(pf, now, false));
+        }
+    }
+    return false;
+}
+
+MemCmd Cache::missCommand(const Mshr &m) const {
+    if (m.needsWritable) return MemCmd::ReadExReq;
+    return isReadOnly || mostlyExclusive ? MemCmd::ReadCleanReq : MemCmd::ReadSharedReq;
+}
+
+bool Cache::sendMshr(int i) {
+    Mshr &m = mshrs[std::size_t(i)];
+    const PacketPtr first = m.targets.front().pkt;
+    PacketPtr pkt = Packet::create(missCommand(m), m.blkAddr, blkSize, first->requestorId);
+    pkt->pc = first->pc;
+    pkt->hasPC = first->hasPC;
+    pkt->senderState = &m;
+    if (!memSide.sendTimingReq(pkt)) {
+        Packet::destroy(pkt);  // made afresh when the retry comes
+        return true;
+    }
+    m.inService = true;
+    eraseValue(mshrReady, i);
+    return false;
+}
+
+bool Cache::sendWrite(int i) {
+    WriteEntry &w = writes[std::size_t(i)];
+    if (!memSide.sendTimingReq(w.pkt)) return true;
+    // The writeback needs no response: the entry is done.
+    const bool wasFull = writeBufferFull();
+    deallocateWrite(i);
+    if (wasFull && !writeBufferFull()) clearBlocked(kNoWbBuffers);
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Blocking the cpu side.
+
+void Cache::setBlocked(BlockedCause cause) {
+    const std::uint8_t flag = std::uint8_t(1u << cause);
+    if (blocked == 0) {
+        stats->blockedCauses[cause] += 1;
+        blockedCycle = curCycle();
+        if (retryEvent.scheduled()) {
+            // A retry promised for this tick has not gone out: hold it.
+            deschedule(retryEvent);
+            mustSendRetry = true;
+        }
+    }
+    blocked |= flag;
+}
+
+void Cache::clearBlocked(BlockedCause cause) {
+    const std::uint8_t flag = std::uint8_t(1u << cause);
+    if (!(blocked & flag)) return;
+    blocked &= std::uint8_t(~flag);
+    if (blocked == 0) {
+        stats->blockedCycles[cause] += double(curCycle() - blockedCycle);
+        if (mustSendRetry && !retryEvent.scheduled()) schedule(retryEvent, curTick() + 1);
+    }
+}
+
+void Cache::processSendRetry() {
+    mustSendRetry = false;
+    cpuSide.sendRetryReq();
+}
+
+// ---------------------------------------------------------------------------
+// Functional accesses: the level below first, then newer copies held here
+// (pending writebacks, then the line itself, then writes waiting in MSHRs).
+
+void Cache::recvFunctional(PacketPtr pkt, int) {
+    memSide.sendFunctional(pkt);
+    const bool write = pkt->isWrite();
+    const Addr start = pkt->addr, end = pkt->addr + pkt->size;
+    std::uint8_t *data = pkt->data();
+    for (Addr line = lineOf(start); line < end; line += blkSize) {
+        const Addr lo = std::max(start, line), hi = std::min(end, line + blkSize);
+        auto apply = [&](std::uint8_t *lineData) {
+            if (write) std::memcpy(lineData + (lo - line), data + (lo - start), hi - lo);
+            else std::memcpy(data + (lo - start), lineData + (lo - line), hi - lo);
+        };
+        const int w = findWrite(line);
+        if (w >= 0) apply(writes[std::size_t(w)].pkt->data());
+        const int b = findBlock(line);
+        if (b >= 0) apply(blockData(b));
+        const int mi = findMshr(line);
+        if (mi >= 0 && !write) {
+            for (const Target &t : mshrs[std::size_t(mi)].targets) {
+                if (t.pkt->cmd != MemCmd::WriteReq) continue;
+                const Addr ws = std::max(lo, t.pkt->addr), we = std::min(hi, t.pkt->addr + t.pkt->size);
+                if (ws < we) std::memcpy(data + (ws - start), t.pkt->data() + (ws - t.pkt->addr), we - ws);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stats.
+
+void Cache::resetStats() {
+    ClockedObject::resetStats();
+    stats->reset();
+}
+
+void Cache::preDumpStats() { stats->publishBlocked(); }
+
+}  // namespace npusim
+
+NPUSIM_REGISTER_SIMOBJECT(Cache, npusim::Cache);

@@ -1,0 +1,335 @@
+#include "cache_stats.hh"
+
+#include <cmath>
+
+#include "npusim/mem/cache/cache.hh"
+#include "npusim/mem/requestors.hh"
+
+namespace npusim {
+
+using namespace stats;
+
+namespace {
+const char *const kCmdNames[CacheStats::kNumCmds] = {
+    "CleanEvict", "HardPFReq", "ReadCleanReq", "ReadExReq", "ReadReq", "ReadSharedReq", "WriteReq",
+    "WritebackClean", "WritebackDirty"};
+// gem5's "demand" commands; the only non-demand one a cache receives here
+// is its own prefetcher's HardPFReq.
+const int kDemandCmds[] = {CacheStats::kReadReq, CacheStats::kWriteReq, CacheStats::kReadExReq,
+                           CacheStats::kReadCleanReq, CacheStats::kReadSharedReq};
+const std::string kTickPerCount = units::rate(units::Tick, units::Count);
+
+double at(const std::vector<double> &v, std::size_t i) { return i < v.size() ? v[i] : 0.0; }
+std::string join(const std::string &prefix, const std::string &name) {
+    return prefix.empty() ? name : prefix + "." + name;
+}
+}  // namespace
+
+RequestorVector::RequestorVector(Group *parent, std::string name, std::string unit, std::string desc, Elem e,
+                                 Total t, unsigned f)
+    : StatBase(parent, std::move(name), std::move(unit), std::move(desc)), elem(std::move(e)), total(std::move(t)) {
+    flags(f);
+}
+
+bool RequestorVector::skip(double v) const {
+    if ((displayFlags & kNoZero) && (v == 0.0 || std::isnan(v))) return true;
+    if ((displayFlags & kNoNan) && std::isnan(v)) return true;
+    return false;
+}
+
+void RequestorVector::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const std::string base = join(prefix, statName);
+    const auto &names = requestorNames();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        double v = elem(i);
+        if (!skip(v)) emit(out, base + "::" + names[i], v);
+    }
+    if (displayFlags & kTotal) {
+        double t = total();
+        if (!skip(t)) emit(out, base + "::total", t);
+    }
+}
+
+int CacheStats::cmdIndex(MemCmd cmd) {
+    switch (cmd) {
+      case MemCmd::CleanEvict: return kCleanEvict;
+      case MemCmd::HardPFReq: return kHardPFReq;
+      case MemCmd::ReadCleanReq: return kReadCleanReq;
+      case MemCmd::ReadExReq: return kReadExReq;
+      case MemCmd::ReadReq: return kReadReq;
+      case MemCmd::ReadSharedReq: return kReadSharedReq;
+      case MemCmd::WriteReq: return kWriteReq;
+      case MemCmd::WritebackClean: return kWritebackClean;
+      case MemCmd::WritebackDirty: return kWritebackDirty;
+      default: return -1;
+    }
+}
+
+struct CacheStats::CmdGroup : public Group {
+    CmdGroup(CacheStats &s, Group *parent, int c)
+        : Group(parent, kCmdNames[c]) {
+        const std::string n = kCmdNames[c];
+        const unsigned fl = kTotal | kNoZero | kNoNan;
+        auto field = [&s, c](Field f) {
+            return [&s, c, f](std::size_t i) { return at(s.counters[std::size_t(c)].*f, i); };
+        };
+        auto total = [&s, c](Field f) { return [&s, c, f] { return s.cmdTotal(c, f); }; };
+        auto acc = [&s, c](std::size_t i) {
+            const Counters &k = s.counters[std::size_t(c)];
+            return at(k.hits, i) + at(k.misses, i);
+        };
+        auto accTotal = [&s, c] { return s.cmdTotal(c, &Counters::hits) + s.cmdTotal(c, &Counters::misses); };
+        auto ratio = [&s, c, acc](Field num) {
+            return [&s, c, num, acc](std::size_t i) { return at(s.counters[std::size_t(c)].*num, i) / acc(i); };
+        };
+        auto ratioTotal = [&s, c, accTotal](Field num) {
+            return [&s, c, num, accTotal] { return s.cmdTotal(c, num) / accTotal(); };
+        };
+        auto per = [&s, c](Field num, Field den) {
+            return [&s, c, num, den](std::size_t i) {
+                const Counters &k = s.counters[std::size_t(c)];
+                return at(k.*num, i) / at(k.*den, i);
+            };
+        };
+        auto perTotal = [&s, c](Field num, Field den) {
+            return [&s, c, num, den] { return s.cmdTotal(c, num) / s.cmdTotal(c, den); };
+        };
+        add(std::make_unique<RequestorVector>(this, "hits", units::Count, "number of " + n + " hits",
+                                              field(&Counters::hits), total(&Counters::hits), fl));
+        add(std::make_unique<RequestorVector>(this, "misses", units::Count, "number of " + n + " misses",
+                                              field(&Counters::misses), total(&Counters::misses), fl));
+        add(std::make_unique<RequestorVector>(this, "missLatency", units::Tick, "number of " + n + " miss ticks",
+                                              field(&Counters::missLatency), total(&Counters::missLatency), fl));
+        add(std::make_unique<RequestorVector>(this, "accesses", units::Count,
+                                              "number of " + n + " accesses(hits+misses)", acc, accTotal, fl));
+        add(std::make_unique<RequestorVector>(this, "missRate", units::Ratio, "miss rate for " + n + " accesses",
+                                              ratio(&Counters::misses), ratioTotal(&Counters::misses), fl));
+        add(std::make_unique<RequestorVector>(this, "avgMissLatency", kTickPerCount,
+                                              "average " + n + " miss latency",
+                                              per(&Counters::missLatency, &Counters::misses),
+                                              perTotal(&Counters::missLatency, &Counters::misses), fl));
+        add(std::make_unique<RequestorVector>(this, "mshrHits", units::Count, "number of " + n + " MSHR hits",
+                                              field(&Counters::mshrHits), total(&Counters::mshrHits), fl));
+        add(std::make_unique<RequestorVector>(this, "mshrMisses", units::Count, "number of " + n + " MSHR misses",
+                                              field(&Counters::mshrMisses), total(&Counters::mshrMisses), fl));
+        add(std::make_unique<RequestorVector>(this, "mshrMissLatency", units::Tick,
+                                              "number of " + n + " MSHR miss ticks",
+                                              field(&Counters::mshrMissLatency), total(&Counters::mshrMissLatency),
+                                              fl));
+        add(std::make_unique<RequestorVector>(this, "mshrMissRate", units::Ratio,
+                                              "mshr miss rate for " + n + " accesses",
+                                              ratio(&Counters::mshrMisses), ratioTotal(&Counters::mshrMisses), fl));
+        add(std::make_unique<RequestorVector>(this, "avgMshrMissLatency", kTickPerCount,
+                                              "average " + n + " mshr miss latency",
+                                              per(&Counters::mshrMissLatency, &Counters::mshrMisses),
+                                              perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses), fl));
+    }
+    void add(std::unique_ptr<StatBase> s) { owned.push_back(std::move(s)); }
+    std::vector<std::unique_ptr<StatBase>> owned;
+};
+
+CacheStats::CacheStats(Cache &c) : cache(c) {
+    const unsigned fl = kTotal | kNoZero | kNoNan;
+    auto vec = [&](const char *name, const std::string &unit, const char *desc, RequestorVector::Elem e,
+                   RequestorVector::Total t, unsigned flags) {
+        top.push_back(std::make_unique<RequestorVector>(&cache, name, unit, desc, std::move(e), std::move(t), flags));
+    };
+    auto sumOf = [this](Field f, bool overall) {
+        return [this, f, overall](std::size_t i) { return sum(f, i, overall); };
+    };
+    auto totalOf = [this](Field f, bool overall) { return [this, f, overall] { return sumTotal(f, overall); }; };
+    auto accesses = [this](bool overall) {
+        return [this, overall](std::size_t i) { return sum(&Counters::hits, i, overall) + sum(&Counters::misses, i, overall); };
+    };
+    auto accessesTotal = [this](bool overall) {
+        return [this, overall] { return sumTotal(&Counters::hits, overall) + sumTotal(&Counters::misses, overall); };
+    };
+    auto ratio = [this, accesses](Field num, bool overall) {
+        auto acc = accesses(overall);
+        return [this, num, overall, acc](std::size_t i) { return sum(num, i, overall) / acc(i); };
+    };
+    auto ratioTotal = [this, accessesTotal](Field num, bool overall) {
+        auto acc = accessesTotal(overall);
+        return [this, num, overall, acc] { return sumTotal(num, overall) / acc(); };
+    };
+    auto per = [this](Field num, Field den, bool overall) {
+        return [this, num, den, overall](std::size_t i) { return sum(num, i, overall) / sum(den, i, overall); };
+    };
+    auto perTotal = [this](Field num, Field den, bool overall) {
+        return [this, num, den, overall] { return sumTotal(num, overall) / sumTotal(den, overall); };
+    };
+
+    vec("demandHits", units::Count, "number of demand (read+write) hits", sumOf(&Counters::hits, false),
+        totalOf(&Counters::hits, false), fl);
+    vec("overallHits", units::Count, "number of overall hits", sumOf(&Counters::hits, true),
+        totalOf(&Counters::hits, true), fl);
+    vec("demandMisses", units::Count, "number of demand (read+write) misses", sumOf(&Counters::misses, false),
+        totalOf(&Counters::misses, false), fl);
+    vec("overallMisses", units::Count, "number of overall misses", sumOf(&Counters::misses, true),
+        totalOf(&Counters::misses, true), fl);
+    vec("demandMissLatency", units::Tick, "number of demand (read+write) miss ticks",
+        sumOf(&Counters::missLatency, false), totalOf(&Counters::missLatency, false), fl);
+    vec("overallMissLatency", units::Tick, "number of overall miss ticks", sumOf(&Counters::missLatency, true),
+        totalOf(&Counters::missLatency, true), fl);
+    vec("demandAccesses", units::Count, "number of demand (read+write) accesses", accesses(false),
+        accessesTotal(false), fl);
+    vec("overallAccesses", units::Count, "number of overall (read+write) accesses", accesses(true),
+        accessesTotal(true), fl);
+    vec("demandMissRate", units::Ratio, "miss rate for demand accesses", ratio(&Counters::misses, false),
+        ratioTotal(&Counters::misses, false), fl);
+    vec("overallMissRate", units::Ratio, "miss rate for overall accesses", ratio(&Counters::misses, true),
+        ratioTotal(&Counters::misses, true), fl);
+    vec("demandAvgMissLatency", kTickPerCount, "average overall miss latency in ticks",
+        per(&Counters::missLatency, &Counters::misses, false),
+        perTotal(&Counters::missLatency, &Counters::misses, false), fl);
+    vec("overallAvgMissLatency", kTickPerCount, "average overall miss latency",
+        per(&Counters::missLatency, &Counters::misses, true),
+        perTotal(&Counters::missLatency, &Counters::misses, true), fl);
+
+    auto *cycles = new Vector(&cache, "blockedCycles", units::Cycle, "number of cycles access was blocked");
+    top.emplace_back(cycles);
+    cycles->init(2).subname(0, "no_mshrs").subname(1, "no_targets");
+    auto *causes = new Vector(&cache, "blockedCauses", units::Count, "number of times access was blocked");
+    top.emplace_back(causes);
+    causes->init(2).subname(0, "no_mshrs").subname(1, "no_targets");
+    auto *avgBlocked = new VectorFormula(&cache, "avgBlocked", units::rate(units::Cycle, units::Count),
+                                         "average number of cycles each access was blocked");
+    top.emplace_back(avgBlocked);
+    avgBlocked->subnames({"no_mshrs", "no_targets"});
+    avgBlocked->define(
+        [this] {
+            return std::vector<double>{blockedCycles[Cache::kNoMshrs] / blockedCauses[Cache::kNoMshrs],
+                                       blockedCycles[Cache::kNoTargets] / blockedCauses[Cache::kNoTargets]};
+        },
+        nullptr);
+    blockedVectors[0] = cycles;
+    blockedVectors[1] = causes;
+
+    vec("writebacks", units::Count, "number of writebacks", [this](std::size_t i) { return at(writebacks, i); },
+        [this] {
+            double t = 0;
+            for (double v : writebacks) t += v;
+            return t;
+        },
+        fl);
+    vec("demandMshrHits", units::Count, "number of demand (read+write) MSHR hits", sumOf(&Counters::mshrHits, false),
+        totalOf(&Counters::mshrHits, false), fl);
+    vec("overallMshrHits", units::Count, "number of overall MSHR hits", sumOf(&Counters::mshrHits, true),
+        totalOf(&Counters::mshrHits, true), fl);
+    vec("demandMshrMisses", units::Count, "number of demand (read+write) MSHR misses",
+        sumOf(&Counters::mshrMisses, false), totalOf(&Counters::mshrMisses, false), fl);
+    vec("overallMshrMisses", units::Count, "number of overall MSHR misses", sumOf(&Counters::mshrMisses, true),
+        totalOf(&Counters::mshrMisses, true), fl);
+    vec("demandMshrMissLatency", units::Tick, "number of demand (read+write) MSHR miss ticks",
+        sumOf(&Counters::mshrMissLatency, false), totalOf(&Counters::mshrMissLatency, false), fl);
+    vec("overallMshrMissLatency", units::Tick, "number of overall MSHR miss ticks",
+        sumOf(&Counters::mshrMissLatency, true), totalOf(&Counters::mshrMissLatency, true), fl);
+    vec("demandMshrMissRate", units::Ratio, "mshr miss ratio for demand accesses", ratio(&Counters::mshrMisses, false),
+        ratioTotal(&Counters::mshrMisses, false), fl);
+    vec("overallMshrMissRate", units::Ratio, "mshr miss ratio for overall accesses", ratio(&Counters::mshrMisses, true),
+        ratioTotal(&Counters::mshrMisses, true), fl);
+    vec("demandAvgMshrMissLatency", kTickPerCount, "average overall mshr miss latency",
+        per(&Counters::mshrMissLatency, &Counters::mshrMisses, false),
+        perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses, false), fl);
+    vec("overallAvgMshrMissLatency", kTickPerCount, "average overall mshr miss latency",
+        per(&Counters::mshrMissLatency, &Counters::mshrMisses, true),
+        perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses, true), fl);
+    replacements = new Scalar(&cache, "replacements", units::Count, "number of replacements");
+    top.emplace_back(replacements);
+
+    for (int cmd = 0; cmd < kNumCmds; ++cmd) cmdGroups.push_back(std::make_unique<CmdGroup>(*this, &cache, cmd));
+
+    tagsGroup = std::make_unique<Group>(&cache, "tags");
+    tagsInUse = new Average(tagsGroup.get(), "tagsInUse", kTickPerCount, "Average ticks per tags in use");
+    top.emplace_back(tagsInUse);
+    top.push_back(std::make_unique<RequestorVector>(
+        tagsGroup.get(), "occupancies", units::rate(units::Count, units::Tick),
+        "Average occupied blocks per tick, per requestor", [this](std::size_t i) { return occupancy(i); },
+        [] { return 0.0; }, kNoZero));
+    top.push_back(std::make_unique<RequestorVector>(
+        tagsGroup.get(), "avgOccs", units::rate(units::Ratio, units::Tick), "Average percentage of cache occupancy",
+        [this](std::size_t i) { return occupancy(i) / double(cache.numBlocks()); },
+        [this] {
+            double t = 0;
+            for (std::size_t i = 0; i < occCurrent.size(); ++i) t += occupancy(i);
+            return t / double(cache.numBlocks());
+        },
+        kNoZero | kTotal));
+    tagAccesses = new Scalar(tagsGroup.get(), "tagAccesses", units::Count, "Number of tag accesses");
+    top.emplace_back(tagAccesses);
+    dataAccesses = new Scalar(tagsGroup.get(), "dataAccesses", units::Count, "Number of data accesses");
+    top.emplace_back(dataAccesses);
+}
+
+CacheStats::~CacheStats() = default;
+
+void CacheStats::grow(std::size_t n) {
+    for (auto &k : counters) {
+        for (Field f : {&Counters::hits, &Counters::misses, &Counters::missLatency, &Counters::mshrHits,
+                        &Counters::mshrMisses, &Counters::mshrMissLatency})
+            (k.*f).resize(n, 0.0);
+    }
+    writebacks.resize(n, 0.0);
+    occCurrent.resize(n, 0.0);
+    occIntegral.resize(n, 0.0);
+    occLastChange.resize(n, occResetTick);
+    width = n;
+}
+
+double CacheStats::sum(Field f, std::size_t i, bool overall) const {
+    double s = 0;
+    for (int c : kDemandCmds) s += at(counters[std::size_t(c)].*f, i);
+    if (overall) s += at(counters[kHardPFReq].*f, i);
+    return s;
+}
+
+double CacheStats::cmdTotal(int c, Field f) const {
+    double s = 0;
+    for (double v : counters[std::size_t(c)].*f) s += v;
+    return s;
+}
+
+double CacheStats::sumTotal(Field f, bool overall) const {
+    double s = 0;
+    for (int c : kDemandCmds) s += cmdTotal(c, f);
+    if (overall) s += cmdTotal(kHardPFReq, f);
+    return s;
+}
+
+void CacheStats::occupancyChange(RequestorID id, double delta) {
+    ensure(id);
+    const Tick now = curTick();
+    occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
+    occLastChange[id] = now;
+    occCurrent[id] += delta;
+}
+
+double CacheStats::occupancy(std::size_t id) const {
+    if (id >= occCurrent.size()) return 0.0;
+    const Tick now = curTick();
+    const Tick span = now - occResetTick;
+    const double integral = occIntegral[id] + occCurrent[id] * double(now - occLastChange[id]);
+    return span ? integral / double(span) : occCurrent[id];
+}
+
+void CacheStats::reset() {
+    for (auto &k : counters) {
+        for (Field f : {&Counters::hits, &Counters::misses, &Counters::missLatency, &Counters::mshrHits,
+                        &Counters::mshrMisses, &Counters::mshrMissLatency})
+            std::fill((k.*f).begin(), (k.*f).end(), 0.0);
+    }
+    std::fill(writebacks.begin(), writebacks.end(), 0.0);
+    for (int i = 0; i < 3; ++i) blockedCycles[i] = blockedCauses[i] = 0;
+    occResetTick = curTick();
+    std::fill(occIntegral.begin(), occIntegral.end(), 0.0);
+    std::fill(occLastChange.begin(), occLastChange.end(), occResetTick);
+}
+
+void CacheStats::publishBlocked() {
+    (*blockedVectors[0])[0] = blockedCycles[Cache::kNoMshrs];
+    (*blockedVectors[0])[1] = blockedCycles[Cache::kNoTargets];
+    (*blockedVectors[1])[0] = blockedCauses[Cache::kNoMshrs];
+    (*blockedVectors[1])[1] = blockedCauses[Cache::kNoTargets];
+}
+
+}  // namespace npusim

@@ -1,0 +1,100 @@
+// The Cache's statistics, with gem5's names, descriptions, flags and
+// formulas. Counting happens in plain per-command, per-requestor arrays
+// (a few adds per access); the printed vectors and ratios are computed at
+// dump time.
+#pragma once
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npusim/mem/packet.hh"
+#include "npusim/sim/stats.hh"
+
+namespace npusim {
+
+class Cache;
+
+// A per-requestor vector (subnames from requestorNames()) printed as gem5
+// prints one: with nozero, zero and NaN rows are left out, the ::total row
+// included, so an all-zero vector prints nothing; with nonan, NaN rows are
+// left out; inf is printed.
+class RequestorVector final : public stats::StatBase {
+  public:
+    using Elem = std::function<double(std::size_t)>;
+    using Total = std::function<double()>;
+    RequestorVector(stats::Group *parent, std::string name, std::string unit, std::string desc, Elem elem,
+                    Total total, unsigned flags);
+    void reset() override {}
+    void collect(const std::string &prefix, std::vector<stats::Row> &out) const override;
+
+  private:
+    bool skip(double v) const;
+    Elem elem;
+    Total total;
+};
+
+class CacheStats {
+  public:
+    // Commands a cache can receive, in the alphabetical order gem5 prints
+    // its per-command groups in.
+    enum Cmd {
+        kCleanEvict, kHardPFReq, kReadCleanReq, kReadExReq, kReadReq, kReadSharedReq, kWriteReq,
+        kWritebackClean, kWritebackDirty, kNumCmds
+    };
+    static int cmdIndex(MemCmd cmd);
+
+    struct Counters {
+        std::vector<double> hits, misses, missLatency, mshrHits, mshrMisses, mshrMissLatency;
+    };
+    using Field = std::vector<double> Counters::*;
+
+    explicit CacheStats(Cache &cache);
+    ~CacheStats();
+
+    // Makes room for requestor `id` (requestors may register late).
+    void ensure(std::size_t id) {
+        if (id >= width) grow(id + 1);
+    }
+    Counters &of(int cmdIdx) { return counters[std::size_t(cmdIdx)]; }
+    void reset();
+    // Copies the blocked counters into their printed vectors.
+    void publishBlocked();
+
+    // Raw counters.
+    std::array<Counters, kNumCmds> counters;
+    std::vector<double> writebacks;
+    double blockedCycles[3] = {0, 0, 0};
+    double blockedCauses[3] = {0, 0, 0};
+    // Time-weighted occupancy per requestor (gem5's tags.occupancies).
+    std::vector<double> occCurrent, occIntegral;
+    std::vector<Tick> occLastChange;
+    Tick occResetTick = 0;
+    void occupancyChange(RequestorID id, double delta);
+    double occupancy(std::size_t id) const;
+
+  private:
+    void grow(std::size_t n);
+    double sum(Field f, std::size_t i, bool overall) const;
+    double sumTotal(Field f, bool overall) const;
+    double cmdTotal(int c, Field f) const;
+
+    Cache &cache;
+    std::size_t width = 0;
+
+    // Printed stats, in gem5's order.
+    std::vector<std::unique_ptr<stats::StatBase>> top;
+    struct CmdGroup;
+    std::vector<std::unique_ptr<CmdGroup>> cmdGroups;
+    std::unique_ptr<stats::Group> tagsGroup;
+    stats::Vector *blockedVectors[2] = {nullptr, nullptr};
+
+  public:
+    stats::Scalar *replacements = nullptr;
+    stats::Average *tagsInUse = nullptr;
+    stats::Scalar *tagAccesses = nullptr;
+    stats::Scalar *dataAccesses = nullptr;
+};
+
+}  // namespace npusim
