@@ -1,0 +1,127 @@
+"""The classic cache (gem5's src/mem/cache/Cache.py), and two test doubles
+for cache unit tests.
+
+Parameters and defaults are gem5's, except where gem5 has no default (size,
+assoc, the latencies, mshrs, tgts_per_mshr): npusim gives those the values
+of gem5's example L1 data cache so that ``Cache(size="256KiB")`` works.
+``cache_line_size`` is a parameter of the cache here (gem5 takes it from the
+system). The C++ class is npusim/mem/cache/cache.hh."""
+
+from .base import ClockedObject, SimObject
+from .replacement import LRURP
+from ..params import AddrRange, ParamDesc, ParamType, Param, VectorParam, _addr_range, _bool
+from ..ports import RequestPort, ResponsePort
+
+
+class _AddrRangeList(ParamType):
+    """A list of AddrRanges, passed to C++ as flat (start, end) pairs."""
+
+    name = "VectorParam.AddrRange"
+
+    def convert(self, value):
+        if value is None:
+            return []
+        if isinstance(value, (AddrRange, str)) or (isinstance(value, tuple) and len(value) == 2
+                                                   and not isinstance(value[0], (AddrRange, tuple, str))):
+            value = [value]
+        return [_addr_range(v) for v in value]
+
+    def to_cxx(self, value):
+        flat = []
+        for r in value:
+            flat += [r.start, r.end]
+        return flat
+
+    def to_config(self, value):
+        return [[r.start, r.end] for r in value]
+
+
+class _OptionalBool(ParamType):
+    """A Bool that may be left unset (None)."""
+
+    name = "Bool (or None)"
+
+    def convert(self, value):
+        return None if value is None else _bool(value)
+
+
+class Cache(ClockedObject):
+    """Set-associative, write-back, write-allocate cache with MSHRs, a write
+    buffer, a replacement policy and an optional prefetcher."""
+
+    type = "Cache"
+
+    size = Param.MemorySize("32KiB", "Capacity (gem5 has no default)")
+    assoc = Param.Unsigned(8, "Associativity (gem5 has no default)")
+    cache_line_size = Param.Unsigned(64, "Line size in bytes (gem5: system.cache_line_size)")
+
+    tag_latency = Param.Cycles(2, "Tag lookup latency (gem5 has no default)")
+    data_latency = Param.Cycles(2, "Data access latency (gem5 has no default)")
+    response_latency = Param.Cycles(2, "Latency for the return path on a miss (gem5 has no default)")
+
+    mshrs = Param.Unsigned(16, "Number of MSHRs (max outstanding requests) (gem5 has no default)")
+    demand_mshr_reserve = Param.Unsigned(1, "MSHRs reserved for demand access")
+    tgts_per_mshr = Param.Unsigned(20, "Max number of accesses per MSHR (gem5 has no default)")
+    write_buffers = Param.Unsigned(8, "Number of write buffers")
+
+    is_read_only = Param.Bool(False, "Is this cache read only (e.g. inst)")
+
+    prefetcher = Param.BasePrefetcher(None, "Prefetcher attached to cache")
+    prefetch_on_access = ParamDesc(_OptionalBool(), (
+        None, "Notify the hardware prefetcher on every access (not just misses); "
+              "None: the prefetcher's own prefetch_on_access"))
+    prefetch_on_pf_hit = ParamDesc(_OptionalBool(), (
+        None, "Notify the hardware prefetcher on hit on prefetched lines; "
+              "None: the prefetcher's own prefetch_on_pf_hit"))
+
+    replacement_policy = Param.BaseReplacementPolicy(LRURP(), "Replacement policy")
+
+    sequential_access = Param.Bool(False, "Whether to access tags and data sequentially")
+
+    cpu_side = ResponsePort("Upstream port closer to the CPU and/or device")
+    mem_side = RequestPort("Downstream port closer to memory")
+
+    addr_ranges = ParamDesc(_AddrRangeList(), ([], "Address range for the CPU-side port (empty: all memory)"))
+
+    clusivity = Param.Enum(["mostly_incl", "mostly_excl"], "mostly_incl",
+                           "Clusivity with upstream cache")
+    writeback_clean = Param.Bool(False, "Writeback clean lines")
+
+
+# --------------------------------------------------------------------------
+# Test doubles for cache unit tests (src/mem/cache/testing/).
+
+class CacheTestMemory(SimObject):
+    """Answers every request `latency` after it arrives, with real data;
+    records each timing request as stats rows reqTick::i, reqCmd::i,
+    reqAddr::i, reqSize::i, reqRequestor::i. With max_outstanding > 0 it
+    refuses requests while that many responses are pending."""
+
+    type = "CacheTestMemory"
+    port = ResponsePort("Requests in, responses out")
+    latency = Param.Latency("10ns", "Request to response latency")
+    max_outstanding = Param.Unsigned(0, "Refuse requests while this many responses are pending (0: never)")
+    range = Param.AddrRange("0:4GiB", "Address range")
+
+
+class CacheTestRequestor(SimObject):
+    """Plays a script of (tick, cmd, addr, size, value) requests in order;
+    records sendTick::i, respTick::i and respData::i (first 8 bytes, little
+    endian). A write carries `value` in its first 8 bytes."""
+
+    type = "CacheTestRequestor"
+    port = RequestPort("Requests out, responses in")
+    script = VectorParam.Int([], "Flat (tick, cmd, addr, size, value) tuples; cmd is gem5's MemCmd number")
+    requestor_suffix = Param.String("data", "Requestor name suffix: <path without 'system.'>.<suffix>")
+
+    READ, WRITE, WRITEBACK_DIRTY = 1, 4, 7
+
+    @staticmethod
+    def make_script(requests):
+        """[(tick, cmd, addr, size[, value]), ...] -> the flat list."""
+        flat = []
+        for r in requests:
+            tick, cmd, addr, size = r[:4]
+            value = r[4] if len(r) > 4 else 0
+            flat += [int(tick), int(cmd), int(addr), int(size), int(value)]
+        return flat
