@@ -1,0 +1,350 @@
+// NoncoherentXBar: see xbar.hh for the routing and timing model.
+#include "xbar.hh"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+namespace npusim::xbar {
+
+namespace {
+constexpr int kNumCmds = 26;  // MemCmd values used by npusim are below this
+
+std::string hexAddr(Addr a) {
+    std::ostringstream os;
+    os << "0x" << std::hex << a;
+    return os.str();
+}
+
+// Copies the bytes of `src` (a packet carrying data) that overlap `dst`.
+void overlay(PacketPtr dst, const PacketPtr src) {
+    Addr lo = std::max(dst->addr, src->addr);
+    Addr hi = std::min(dst->addr + dst->size, src->addr + src->size);
+    if (lo >= hi) return;
+    std::memcpy(dst->data() + (lo - dst->addr), src->data() + (lo - src->addr), hi - lo);
+}
+
+// Packets that move a payload across the crossbar.
+bool carriesData(const PacketPtr pkt) {
+    return (pkt->isWrite() && pkt->isRequest()) || (pkt->isRead() && pkt->isResponse());
+}
+}  // namespace
+
+// ------------------------------------------------------------------ Layer
+
+Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statName)
+    : group(&x, statName),
+      occupancy(&group, "occupancy", stats::units::Tick, "Layer occupancy (ticks)"),
+      utilization(&group, "utilization", stats::units::Ratio, "Layer utilization",
+                  [this] {
+                      Tick span = curTick() - xbar.statsSince();
+                      return span ? occupancy.value() / double(span) : NAN;
+                  }),
+      xbar(x),
+      isRequestLayer(isReq),
+      destIdx(dest),
+      releaseEvent(this),
+      deliverEvent(this) {
+    occupancy.flags(stats::kNoZero);
+    utilization.precision(1).flags(stats::kNoZero | stats::kNoNan);
+    // the senders into a request layer are CPU-side ports, into a response
+    // layer memory-side ports
+    isWaiting.assign(isReq ? x.numCpuPorts() : x.numMemPorts(), false);
+}
+
+bool Layer::tryTiming(int src) {
+    if (state == BUSY || blocked) {
+        if (!isWaiting[src]) {
+            isWaiting[src] = true;
+            waiting.push_back(src);
+        }
+        return false;
+    }
+    state = BUSY;
+    return true;
+}
+
+void Layer::occupy(Tick until) {
+    if (until < curTick()) until = curTick();
+    occupancy += double(until - curTick());
+    schedule(releaseEvent, until);
+}
+
+void Layer::accept(PacketPtr pkt, Tick deliverAt, Tick busyUntil) {
+    occupy(busyUntil);
+    if (!pkt) return;
+    // deliveries never overtake each other
+    deliverAt = std::max(deliverAt, lastDeliver);
+    lastDeliver = deliverAt;
+    queue.push_back(Held{deliverAt, pkt});
+    if (!blocked && !deliverEvent.scheduled()) schedule(deliverEvent, std::max(queue.front().when, curTick()));
+}
+
+void Layer::release() {
+    state = IDLE;
+    if (!blocked && !waiting.empty()) retryWaiting();
+}
+
+void Layer::retryWaiting() {
+    state = RETRY;
+    int src = waiting.front();
+    waiting.pop_front();
+    isWaiting[src] = false;
+    xbar.sendRetryTo(isRequestLayer, src);
+    // the port did not use its turn at once: hold the layer to the next
+    // clock edge, then offer it to the next in line
+    if (state == RETRY) {
+        state = BUSY;
+        occupy(xbar.clockEdge());
+    }
+}
+
+void Layer::scheduleDeliver() {
+    if (queue.empty() || blocked || deliverEvent.scheduled()) return;
+    schedule(deliverEvent, std::max(queue.front().when, curTick()));
+}
+
+void Layer::deliver() {
+    while (!queue.empty() && queue.front().when <= curTick()) {
+        PacketPtr pkt = queue.front().pkt;
+        if (!xbar.sendTo(isRequestLayer, destIdx, pkt)) {
+            blocked = true;  // the peer owes us a retry
+            return;
+        }
+        queue.pop_front();
+    }
+    scheduleDeliver();
+}
+
+void Layer::recvRetry() {
+    if (!blocked) return;
+    blocked = false;
+    deliver();
+    if (!blocked && state == IDLE && !waiting.empty()) retryWaiting();
+}
+
+// -------------------------------------------------------- NoncoherentXBar
+
+NoncoherentXBar::NoncoherentXBar(const Params &p)
+    : ClockedObject(p),
+      frontendLatency(p.get<Cycles>("frontend_latency")),
+      forwardLatency(p.get<Cycles>("forward_latency")),
+      responseLatency(p.get<Cycles>("response_latency")),
+      headerLatency(p.get<Cycles>("header_latency")),
+      width(p.get<unsigned>("width")),
+      pointOfCoherency(p.get<bool>("point_of_coherency", false)),
+      transDist(this, "transDist", stats::units::Count, "Transaction distribution") {
+    if (width == 0) p.error("width", "the datapath width must be at least one byte");
+    transDist.init(kNumCmds);
+    for (int c = 0; c < kNumCmds; ++c)
+        if (isValidMemCmd(unsigned(c))) transDist.subname(std::size_t(c), memCmdName(static_cast<MemCmd>(c)));
+    transDist.flags(stats::kNoZero);
+}
+
+NoncoherentXBar::~NoncoherentXBar() = default;
+
+Port &NoncoherentXBar::getPort(const std::string &portName, int idx) {
+    if (portName == "cpu_side_ports" || portName == "mem_side_ports") {
+        if (idx < 0) fatal(name(), ".", portName, ": a vector port needs an index");
+        if (routesBuilt || !reqLayers.empty())
+            fatal(name(), ".", portName, "[", idx, "]: ports cannot be added after init()");
+        if (portName == "cpu_side_ports") {
+            while (int(cpuPorts.size()) <= idx) {
+                int i = int(cpuPorts.size());
+                cpuPorts.push_back(std::make_unique<ForwardingResponsePort<NoncoherentXBar>>(
+                    "cpu_side_ports[" + std::to_string(i) + "]", this, i));
+            }
+            return *cpuPorts[std::size_t(idx)];
+        }
+        while (int(memPorts.size()) <= idx) {
+            int i = int(memPorts.size());
+            memPorts.push_back(std::make_unique<ForwardingRequestPort<NoncoherentXBar>>(
+                "mem_side_ports[" + std::to_string(i) + "]", this, i));
+        }
+        return *memPorts[std::size_t(idx)];
+    }
+    return ClockedObject::getPort(portName, idx);
+}
+
+void NoncoherentXBar::buildRoutes() {
+    if (routesBuilt) return;
+    if (buildingRoutes) fatal(name(), ": address ranges depend on themselves (a loop of crossbars)");
+    buildingRoutes = true;
+    routes.clear();
+    for (std::size_t j = 0; j < memPorts.size(); ++j) {
+        if (!memPorts[j]->isConnected()) fatal(memPorts[j]->fullName(), ": port is not connected");
+        for (const AddrRange &r : memPorts[j]->getAddrRanges())
+            if (r.valid()) routes.push_back(Route{r.start, r.end, int(j)});
+    }
+    std::sort(routes.begin(), routes.end(), [](const Route &a, const Route &b) { return a.start < b.start; });
+    for (std::size_t i = 1; i < routes.size(); ++i) {
+        const Route &a = routes[i - 1], &b = routes[i];
+        if (b.start < a.end) {
+            auto describe = [this](const Route &r) {
+                const auto &port = *memPorts[std::size_t(r.port)];
+                return port.fullName() + " (" + port.peer().fullName() + ", " + AddrRange(r.start, r.end).toString() +
+                       ")";
+            };
+            fatal(name(), ": overlapping address ranges on the memory side: ", describe(a), " and ", describe(b));
+        }
+    }
+    buildingRoutes = false;
+    routesBuilt = true;
+}
+
+void NoncoherentXBar::init() {
+    for (auto &p : cpuPorts)
+        if (!p->isConnected()) fatal(p->fullName(), ": port is not connected");
+    buildRoutes();
+
+    for (std::size_t j = 0; j < memPorts.size(); ++j)
+        reqLayers.push_back(std::make_unique<Layer>(*this, true, int(j), "reqLayer" + std::to_string(j)));
+    for (std::size_t i = 0; i < cpuPorts.size(); ++i)
+        respLayers.push_back(std::make_unique<Layer>(*this, false, int(i), "respLayer" + std::to_string(i)));
+
+    // Per (CPU-side peer, memory-side peer) packet counts and bytes, as
+    // gem5's pktCount_<requestor>::<responder>.
+    std::vector<std::string> memNames;
+    for (auto &m : memPorts) memNames.push_back(m->peer().fullName());
+    for (auto &c : cpuPorts) {
+        std::string peer = c->peer().fullName();
+        auto count = std::make_unique<stats::Vector>(this, "pktCount_" + peer, stats::units::Count,
+                                                     "Packet count per connected requestor and responder");
+        count->init(memPorts.size()).subnames(memNames).flags(stats::kNoZero);
+        pktCount.push_back(std::move(count));
+    }
+    pktCountTotal = std::make_unique<stats::Formula>(
+        this, "pktCount::total", stats::units::Count, "Packet count per connected requestor and responder", [this] {
+            double t = 0;
+            for (auto &v : pktCount) t += v->total();
+            return t;
+        });
+    for (auto &c : cpuPorts) {
+        std::string peer = c->peer().fullName();
+        auto size = std::make_unique<stats::Vector>(this, "pktSize_" + peer, stats::units::Byte,
+                                                    "Cumulative packet size per connected requestor and responder");
+        size->init(memPorts.size()).subnames(memNames).flags(stats::kNoZero);
+        pktSize.push_back(std::move(size));
+    }
+    pktSizeTotal = std::make_unique<stats::Formula>(
+        this, "pktSize::total", stats::units::Byte, "Cumulative packet size per connected requestor and responder",
+        [this] {
+            double t = 0;
+            for (auto &v : pktSize) t += v->total();
+            return t;
+        });
+}
+
+void NoncoherentXBar::resetStats() {
+    ClockedObject::resetStats();
+    lastResetTick = curTick();
+}
+
+AddrRangeList NoncoherentXBar::getAddrRanges(int) {
+    buildRoutes();
+    AddrRangeList out;
+    for (const Route &r : routes) {
+        if (!out.empty() && out.back().end == r.start) out.back().end = r.end;  // merge neighbours
+        else out.emplace_back(r.start, r.end);
+    }
+    return out;
+}
+
+int NoncoherentXBar::findPort(const PacketPtr pkt) {
+    if (!routesBuilt) buildRoutes();
+    Addr a = pkt->addr;
+    if (lastRoute < routes.size() && a >= routes[lastRoute].start && a < routes[lastRoute].end)
+        return routes[lastRoute].port;
+    auto it = std::upper_bound(routes.begin(), routes.end(), a, [](Addr v, const Route &r) { return v < r.start; });
+    if (it != routes.begin()) {
+        --it;
+        if (a < it->end) {
+            lastRoute = std::size_t(it - routes.begin());
+            return it->port;
+        }
+    }
+    fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
+}
+
+Tick NoncoherentXBar::dataTicks(const PacketPtr pkt) const {
+    if (!carriesData(pkt)) return 0;
+    return cyclesToTicks(Cycles((pkt->size + width - 1) / width));
+}
+
+void NoncoherentXBar::countPacket(int cpuIdx, int memIdx, const PacketPtr pkt) {
+    transDist[std::size_t(pkt->cmd)] += 1;
+    (*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)] += 1;
+    if (carriesData(pkt)) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += pkt->size;
+}
+
+bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
+    int memIdx = findPort(pkt);
+    Layer &layer = *reqLayers[std::size_t(memIdx)];
+    if (!layer.tryTiming(cpuIdx)) return false;
+
+    Tick data = std::max(dataTicks(pkt), pkt->payloadDelay);
+    Tick busyUntil = clockEdge(headerLatency) + data;
+    countPacket(cpuIdx, memIdx, pkt);
+    if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
+        // gem5's point of coherency does not forward clean evictions to memory
+        layer.accept(nullptr, 0, busyUntil);
+        Packet::destroy(pkt);
+        return true;
+    }
+    Tick deliverAt = clockEdge(frontendLatency + forwardLatency) + data + pkt->headerDelay;
+    pkt->headerDelay = pkt->payloadDelay = 0;
+    if (pkt->needsResponse()) pkt->pushRoute(std::uint16_t(cpuIdx));
+    layer.accept(pkt, deliverAt, busyUntil);
+    return true;
+}
+
+bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
+    std::uint16_t cpuIdx = pkt->popRoute();
+    if (cpuIdx >= respLayers.size()) panic(name(), ": response routed to unknown port ", cpuIdx);
+    Layer &layer = *respLayers[cpuIdx];
+    if (!layer.tryTiming(memIdx)) {
+        pkt->pushRoute(cpuIdx);  // it will come back on retry
+        return false;
+    }
+    Tick data = std::max(dataTicks(pkt), pkt->payloadDelay);
+    Tick busyUntil = clockEdge(headerLatency) + data;
+    Tick deliverAt = clockEdge(responseLatency) + data + pkt->headerDelay;
+    pkt->headerDelay = pkt->payloadDelay = 0;
+    countPacket(cpuIdx, memIdx, pkt);
+    layer.accept(pkt, deliverAt, busyUntil);
+    return true;
+}
+
+bool NoncoherentXBar::sendTo(bool request, int idx, PacketPtr pkt) {
+    return request ? memPorts[std::size_t(idx)]->sendTimingReq(pkt) : cpuPorts[std::size_t(idx)]->sendTimingResp(pkt);
+}
+
+void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {
+    if (requestLayer) cpuPorts[std::size_t(srcIdx)]->sendRetryReq();
+    else memPorts[std::size_t(srcIdx)]->sendRetryResp();
+}
+
+void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]->recvRetry(); }
+
+void NoncoherentXBar::recvRespRetry(int cpuIdx) { respLayers[std::size_t(cpuIdx)]->recvRetry(); }
+
+void NoncoherentXBar::recvFunctional(PacketPtr pkt, int) {
+    int memIdx = findPort(pkt);
+    memPorts[std::size_t(memIdx)]->sendFunctional(pkt);
+    if (reqLayers.empty()) return;
+    // Writes still held in the crossbar are newer than memory: a functional
+    // read sees them, a functional write updates them.
+    Layer &layer = *reqLayers[std::size_t(memIdx)];
+    for (std::size_t i = 0; i < layer.inFlight(); ++i) {
+        PacketPtr held = layer.inFlightPacket(i);
+        if (!held->isWrite() || !held->hasData()) continue;
+        if (pkt->isRead()) overlay(pkt, held);
+        else if (pkt->isWrite()) overlay(held, pkt);
+    }
+}
+
+// Python: NoncoherentXBar and its gem5-named subclasses (SystemXBar,
+// L2XBar, IOXBar) all use this class with different defaults.
+NPUSIM_REGISTER_SIMOBJECT(NoncoherentXBar, NoncoherentXBar);
+
+}  // namespace npusim::xbar
