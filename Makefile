@@ -29,6 +29,8 @@ build: deps
 	    -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV))/bin/ninja > /dev/null; fi
 	$(VENV)/bin/cmake --build $(BUILD_DIR) -j $(JOBS)
 	@# rename is atomic: a running test never sees a half-written module
+	@# a module with unresolved symbols links fine but cannot load: try it first
+	$(PY) -c "import importlib.util as u, sys; s = u.spec_from_file_location('_core', sys.argv[1]); s.loader.exec_module(u.module_from_spec(s))" $(BUILD_DIR)/_core*.so
 	cp $(BUILD_DIR)/_core*.so npusim/.core.tmp.$$$$ && mv npusim/.core.tmp.$$$$ npusim/$$(basename $(BUILD_DIR)/_core*.so)
 	echo "$(CURDIR)" > $(VENV)/lib/$(SITE)/site-packages/npusim-dev.pth
 	printf '#!%s\nfrom npusim.cli import main\nraise SystemExit(main())\n' "$(abspath $(PY))" > $(VENV)/bin/npusim
