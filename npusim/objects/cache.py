@@ -8,6 +8,7 @@ of gem5's example L1 data cache so that ``Cache(size="256KiB")`` works.
 system). The C++ class is npusim/mem/cache/cache.hh."""
 
 from .base import ClockedObject, SimObject
+from .prefetch import QueuedPrefetcher
 from .replacement import LRURP
 from ..params import AddrRange, ParamDesc, ParamType, Param, VectorParam, _addr_range, _bool
 from ..ports import RequestPort, ResponsePort
@@ -125,3 +126,14 @@ class CacheTestRequestor(SimObject):
             value = r[4] if len(r) > 4 else 0
             flat += [int(tick), int(cmd), int(addr), int(size), int(value)]
         return flat
+
+
+class CacheTestDataPrefetcher(QueuedPrefetcher):
+    """Reads the accessed 8-byte word of the line and prefetches the address
+    stored there (the data path an indirect prefetcher needs); counts the
+    fills and evictions it is notified of."""
+
+    type = "CacheTestDataPrefetcher"
+    prefetch_on_access = Param.Bool(True, "Notify the hardware prefetcher on every access (not just misses)")
+    prefetch_on_pf_hit = Param.Bool(False, "Notify the hardware prefetcher on hit on prefetched lines")
+    prefetch_across_pages = Param.Bool(True, "Pointers lead to other pages")

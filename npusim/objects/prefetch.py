@@ -39,6 +39,9 @@ class QueuedPrefetcher(BasePrefetcher):
     queue_filter = Param.Bool(True, "Don't queue redundant prefetches")
     cache_snoop = Param.Bool(False, "Snoop cache to eliminate redundant request")
     tag_prefetch = Param.Bool(True, "Tag prefetch with PC of generating access")
+    prefetch_across_pages = Param.Bool(
+        False, "npusim: keep candidates outside the trigger's page. gem5 keeps them only when an MMU is "
+               "registered (registerMMU); npusim addresses are physical, so crossing needs no translation")
     throttle_control_percentage = Param.Percent(
         0, "Percentage of requests that can be throttled depending on the accuracy of the prefetcher.")
 

@@ -17,6 +17,7 @@ QueuedPrefetcher::QueuedPrefetcher(const Params &p)
       cacheSnoop(p.get<bool>("cache_snoop", false)),
       tagPrefetch(p.get<bool>("tag_prefetch", true)),
       throttleControlPct(unsigned(p.get<double>("throttle_control_percentage", 0.0))),
+      acrossPages(p.get<bool>("prefetch_across_pages", false)),
       pfIdentified(this, "pfIdentified", stats::units::Count, "number of prefetch candidates identified"),
       pfBufferHit(this, "pfBufferHit", stats::units::Count,
                   "number of redundant prefetches already in prefetch queue"),
@@ -75,12 +76,13 @@ void QueuedPrefetcher::notify(const PrefetchInfo &info) {
     for (auto &[addr, priority] : candidates) {
         const Addr target = blockAddress(addr);
         if (!samePage(target, info.addr)) {
-            // Without a TLB a page-crossing candidate cannot be translated;
-            // gem5 counts and drops it (and counts it "useful" when the
-            // trigger itself hit a prefetched line).
+            // gem5 counts a page-crossing candidate (and "useful" when the
+            // trigger itself hit a prefetched line), and keeps it only if it
+            // can translate it (an MMU is registered). npusim addresses are
+            // physical: crossing is the identity, allowed on request.
             ++pfSpanPage;
             if (hasBeenPrefetched(info.addr)) ++pfUsefulSpanPage;
-            continue;
+            if (!acrossPages) continue;
         }
         ++pfIdentified;
         insert(info, target, priority);

@@ -22,8 +22,9 @@
 // (queue_filter, pfBufferHit); with cache_snoop a candidate already in the
 // cache or an MSHR is dropped (pfInCache); a full queue drops its oldest
 // lowest-priority entry (pfRemovedFull); candidates in another page than
-// the trigger are counted (pfSpanPage) and dropped, as gem5 does without a
-// TLB. Balanced: pfIdentified + pfQueuedAtReset ==
+// the trigger are counted (pfSpanPage) and dropped, as gem5 does without an
+// MMU, unless prefetch_across_pages (npusim: addresses are physical, so the
+// translation gem5 would need is the identity). Balanced: pfIdentified + pfQueuedAtReset ==
 // pfIssued + pfDropped::total + pfQueued (pfQueuedAtReset: candidates that
 // were waiting when the stats were last reset).
 #pragma once
@@ -70,6 +71,7 @@ class QueuedPrefetcher : public BasePrefetcher {
     Cycles latency;
     bool queueSquash, queueFilter, cacheSnoop, tagPrefetch;
     unsigned throttleControlPct;
+    bool acrossPages;
 
   public:
     stats::Scalar pfIdentified;
