@@ -1,0 +1,90 @@
+"""The NPU accelerator (src_ext/npu/): a Gemmini-like DIM x DIM systolic
+array with a banked scratchpad, an accumulator, a DMA engine and decoupled
+load / execute / store queues, running programs of the NPU ISA
+(npusim.isa). See docs/npu.md for the timing model.
+
+    system.npu = NPU(dim=16, dataflow="WS", clk_domain=SrcClockDomain(clock="1GHz"))
+    system.npu.program = workload.program     # validated here, encoded for C++
+    system.npu.dma_port = system.l2.cpu_side
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import ClockedObject, SimObject
+from ..params import Param
+from ..ports import RequestPort
+
+
+class Scratchpad(SimObject):
+    """Banked on-chip SRAM with real contents (the NPU's scratchpad and accumulator).
+
+    Each bank serves ``read_ports`` reads and ``write_ports`` writes of one
+    row per NPU cycle; accesses beyond that wait (bank conflicts)."""
+
+    type = "Scratchpad"
+    size = Param.MemorySize("256KiB", "Capacity in bytes")
+    banks = Param.Unsigned(4, "Number of banks")
+    row_bytes = Param.Unsigned(0, "Bank width: bytes per row (one access); 0 = 4 * dim of the NPU")
+    read_ports = Param.Unsigned(1, "Row reads per bank per NPU cycle")
+    write_ports = Param.Unsigned(1, "Row writes per bank per NPU cycle")
+    bank_mapping = Param.Enum(["block", "interleaved"], "block",
+                              "Rows to banks: block (bank = row / rows_per_bank, Gemmini) or "
+                              "interleaved (bank = row % banks)")
+
+
+class NPU(ClockedObject):
+    """Gemmini-like NPU. ``program`` takes an :class:`npusim.isa.Program`
+    (validated against this NPU's geometry when assigned, then encoded), or
+    an already encoded (n, 8) int64 array / its bytes."""
+
+    type = "NPU"
+    dim = Param.Unsigned(16, "The systolic array is dim x dim; a scratchpad row holds dim float32")
+    dataflow = Param.Enum(["WS", "OS"], "WS", "Systolic dataflow: weight- or output-stationary")
+    overlap_preload = Param.Bool(True, "Overlap the next tile's preload (WS weights / OS fold) with the "
+                                       "current tile, as Gemmini does; False = folds back to back (SCALE-Sim)")
+    scratchpad = Param.Scratchpad(Scratchpad(), "Scratchpad (operands of matmul, DMA target)")
+    accumulator = Param.Scratchpad(Scratchpad(size="64KiB", banks=2), "Accumulator (matmul results)")
+    line_size = Param.Unsigned(64, "DMA request granularity: transfers are split into line requests")
+    dma_max_inflight = Param.Unsigned(16, "Requests in flight on dma_port at most")
+    dma_requests_per_cycle = Param.Unsigned(1, "Requests the DMA engine can send per NPU cycle")
+    ld_queue_depth = Param.Unsigned(8, "Load-queue entries (dispatched, unfinished mvin/gather)")
+    ex_queue_depth = Param.Unsigned(16, "Execute-queue entries (matmul, vector ops)")
+    st_queue_depth = Param.Unsigned(4, "Store-queue entries (mvout/scatter)")
+    num_regs = Param.Unsigned(32, "Scalar registers (r0 reads as zero)")
+    vector_lanes = Param.Unsigned(0, "Vector-unit float32 lanes (elements per cycle); 0 = dim")
+    vector_latency = Param.Unsigned(1, "Cycles from a vector op's last read to its result being written")
+    program = Param.Blob("The encoded program (npusim.isa encoding: n x 8 int64)")
+    pc_base = Param.Addr(0x1000, "PC of the first instruction (PCs are pc_base + 4 * index)")
+    dma_port = RequestPort("DMA and scalar-load port to the memory system")
+
+    def __setattr__(self, name, value):
+        if name == "program":
+            from ..isa import Program, validate
+            if isinstance(value, Program):
+                validate(value, self.isa_config())
+                object.__setattr__(self, "_program", value)
+                super().__setattr__("pc_base", value.pc_base)
+                value = value.encode()
+            elif isinstance(value, np.ndarray):
+                value = np.ascontiguousarray(value, dtype="<i8")
+        super().__setattr__(name, value)
+
+    def isa_config(self):
+        """The geometry programs are validated against (npusim.isa.NPUConfig)."""
+        from ..isa import NPUConfig
+
+        def value(obj, name):
+            desc = type(obj)._params[name]
+            return desc.convert(getattr(obj, name), obj.path())   # defaults arrive unconverted
+
+        spad, acc = self.scratchpad, self.accumulator
+        return NPUConfig(dim=value(self, "dim"),
+                         spad_bytes=value(spad, "size") if spad is not None else 256 * 1024,
+                         acc_bytes=value(acc, "size") if acc is not None else 64 * 1024,
+                         num_regs=value(self, "num_regs"))
+
+    def source_program(self):
+        """The Program last assigned (None if raw bytes were given)."""
+        return self.__dict__.get("_program")
