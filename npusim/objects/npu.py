@@ -88,3 +88,13 @@ class NPU(ClockedObject):
     def source_program(self):
         """The Program last assigned (None if raw bytes were given)."""
         return self.__dict__.get("_program")
+
+
+class NPUProbe(SimObject):
+    """Test/demo listener (src_ext/npu/npu_probe.cc): attaches to an NPU
+    through the plugin interface of src_ext/npu/npu.hh and counts/records
+    what it is told (issued instructions, DMA requests)."""
+
+    type = "NPUProbe"
+    npu = Param.NPU("The NPU to listen to")
+    record = Param.Unsigned(64, "Instructions and DMA requests recorded in full (the first ones)")
