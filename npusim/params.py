@@ -20,9 +20,11 @@ class AddrRange:
     """A half-open physical address range [start, end)."""
 
     def __init__(self, start=0, end=None, size=None):
-        if isinstance(start, str) and end is None and size is None and ":" in start:
-            lo, hi = start.split(":", 1)
-            start, end = lo, hi
+        if isinstance(start, str) and end is None and size is None:
+            if ":" in start:
+                start, end = start.split(":", 1)
+            else:  # gem5's AddrRange("512MB"): a size from address 0
+                start, size = 0, start
         self.start = _addr(start)
         if size is not None:
             self.end = self.start + units.to_bytes(size)

@@ -117,7 +117,9 @@ def _cxx_params(obj):
     for name, desc in type(obj)._params.items():
         value = obj._values[name]
         if desc.vector:
-            out[name] = [v.getCxx() if isinstance(v, SimObject) else desc.ptype.to_cxx(v) for v in value]
+            items = [v.getCxx() if isinstance(v, SimObject) else desc.ptype.to_cxx(v) for v in value]
+            # Vectors of pairs (address ranges) reach C++ flattened: [s0, e0, s1, e1, ...].
+            out[name] = [x for item in items for x in item] if items and isinstance(items[0], list) else items
         elif isinstance(value, SimObject):
             out[name] = value.getCxx()
         else:

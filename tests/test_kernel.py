@@ -208,3 +208,14 @@ def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
     out = _cli("-d", str(tmp_path / "out2"), str(script), "1 GHz please")
     assert out.returncode == 1
     assert "npusim: error: system.clk_domain.clock:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
+    from npusim.objects import AddrRange
+    assert AddrRange("512MB") == AddrRange(0, 512 * 2**20)
+    assert AddrRange("0x1000:0x2000").size() == 0x1000
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"), mem_ranges=["512MB", "1GiB:2GiB"])
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
+    assert cfg["system"]["mem_ranges"] == [[0, 512 * 2**20], [2**30, 2**31]]
