@@ -5,7 +5,7 @@ automatically, so a new type needs only its own module (no central list);
 import importlib
 import pkgutil
 
-from .base import ClockedObject, Parent, Root, SimObject, SrcClockDomain, System, all_classes  # noqa: F401
+from .base import ClockedObject, Parent, Root, Self, SimObject, SrcClockDomain, System, all_classes  # noqa: F401
 from ..params import AddrRange, Param, VectorParam  # noqa: F401
 
 for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
@@ -13,4 +13,4 @@ for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
         importlib.import_module(f"{__name__}.{_mod}")
 
 globals().update(all_classes())
-__all__ = sorted(all_classes()) + ["Parent", "AddrRange"]
+__all__ = sorted(all_classes()) + ["Parent", "Self", "AddrRange"]

@@ -56,6 +56,30 @@ class _ParentFactory:
 Parent = _ParentFactory()
 
 
+class _SelfProxy(ParentProxy):
+    """``Self.tRCD``: another parameter of the same object (gem5's Self)."""
+
+    def resolve(self, obj, param):
+        desc = type(obj)._params[self.attr]
+        value = obj._values.get(self.attr, desc.default)
+        if isinstance(value, ParentProxy):
+            value = value.resolve(obj, self.attr)
+        return desc.convert(value, obj.path())
+
+    def __repr__(self):
+        return f"Self.{self.attr}"
+
+
+class _SelfFactory:
+    def __getattr__(self, attr):
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return _SelfProxy(attr)
+
+
+Self = _SelfFactory()
+
+
 class InvalidValue:
     """A parameter value that failed its check before the object had a path."""
 

@@ -4,7 +4,7 @@ DRAMInterface and gem5's DRAM presets, and a scripted requestor for tests.
 Names, parameters and defaults are gem5's (src/mem/AbstractMemory.py,
 SimpleMemory.py, MemCtrl.py, MemInterface.py, DRAMInterface.py)."""
 
-from .base import ParentProxy, SimObject
+from .base import Self, SimObject
 from ..params import Param, VectorParam
 from ..ports import RequestPort, ResponsePort
 
@@ -52,28 +52,6 @@ class ScriptedRequestor(SimObject):
 # DRAM: MemCtrl + DRAMInterface (gem5's MemCtrl.py, MemInterface.py,
 # DRAMInterface.py). Presets are subclasses that only change defaults.
 
-class _SelfProxy(ParentProxy):
-    """``Self.tRCD``: another parameter of the same object (gem5's Self)."""
-
-    def resolve(self, obj, param):
-        desc = type(obj)._params[self.attr]
-        value = obj._values.get(self.attr, desc.default)
-        if isinstance(value, ParentProxy):
-            value = value.resolve(obj, self.attr)
-        return desc.convert(value, obj.path())
-
-    def __repr__(self):
-        return f"Self.{self.attr}"
-
-
-class _SelfFactory:
-    def __getattr__(self, attr):
-        if attr.startswith("_"):
-            raise AttributeError(attr)
-        return _SelfProxy(attr)
-
-
-Self = _SelfFactory()
 
 ADDR_MAPS = ("RoRaBaChCo", "RoRaBaCoCh", "RoCoRaBaCh")
 PAGE_POLICIES = ("open", "open_adaptive", "close", "close_adaptive")
