@@ -4,10 +4,13 @@
 //
 // Each entry holds a full key (a PC, say); a set index function chosen by
 // the owner maps a key to its set. Victims come from a replacement policy
-// object (npusim/mem/cache/replacement/base.hh), exactly as cache tags use
-// them: findVictim() asks the policy for a way of the key's set and resets
-// the entry it picked (policy state included) before it is reused, and
-// insert() marks it filled. A hit is "touched" through access().
+// object (npusim/mem/cache/replacement/base.hh), as cache tags use them:
+// findVictim() takes an invalid way of the key's set if there is one, else
+// asks the policy, and resets the entry (policy state included) before it
+// is reused; insert() marks it filled. A hit is "touched" through access().
+// (gem5's AssociativeSet leaves invalid entries to the policy, which for
+// LRU and FIFO differs only for entries filled at tick 0, whose stamp ties
+// with an invalid entry's, and for TreePLRU, which ignores validity.)
 //
 // Entry must provide: a default/copy constructor producing an invalid entry
 // ready for reuse. The table stores a prototype and copies it over a victim.
@@ -77,7 +80,10 @@ class AssociativeTable {
     // The entry of `key`'s set to replace, already reset to the prototype.
     Entry *findVictim(Addr key) {
         const std::size_t set = setOf(key);
-        const unsigned way = repl->getVictim(set);
+        unsigned way = ways;
+        for (unsigned w = 0; w < ways && way == ways; ++w)
+            if (!table[set * ways + w].valid) way = w;
+        if (way == ways) way = repl->getVictim(set);
         Entry *e = &table[set * ways + way];
         *e = proto;
         repl->invalidate(set, way);
