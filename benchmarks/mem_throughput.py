@@ -51,8 +51,10 @@ def worker(pattern: str, n: int, window: int, memory: str, span: str, block: int
     outdir = os.path.join("/tmp", f"npusim_bench_{os.getpid()}")
     npusim.instantiate(outdir)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     ev = npusim.simulate()
     t2 = time.perf_counter()
+    c2 = time.process_time()
     if ev.getCause() != "system.cpu finished":
         raise RuntimeError(f"run ended early: {ev.getCause()}")
     if _core.packets_live() != 0:
@@ -60,9 +62,9 @@ def worker(pattern: str, n: int, window: int, memory: str, span: str, block: int
     issued = _core.demand_requests()
     return {
         "pattern": pattern, "requests": n, "window": window, "memory": memory, "block_size": block, "span": span,
-        "sim_seconds": t2 - t1, "setup_seconds": t1 - t0, "sim_ticks": npusim.curTick(),
+        "sim_seconds": t2 - t1, "cpu_seconds": c2 - c1, "setup_seconds": t1 - t0, "sim_ticks": npusim.curTick(),
         "events": _core.events_processed(), "issued": issued,
-        "requests_per_second": issued / (t2 - t1),
+        "requests_per_second": issued / (t2 - t1), "requests_per_cpu_second": issued / max(c2 - c1, 1e-9),
         "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_after_import_kib": rss_import,
     }
 
@@ -112,16 +114,19 @@ def main() -> int:
             fig = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(fig)
             print(f"{pattern:7} {n:>10}  {fig['sim_seconds']:8.2f} s  {fig['requests_per_second'] / 1e6:6.2f} M req/s"
+                  f"  ({fig['requests_per_cpu_second'] / 1e6:6.2f} per CPU s)"
                   f"  peak RSS {fig['maxrss_kib'] / 1024:7.1f} MiB", file=sys.stderr, flush=True)
 
     info = machine()
     print(f"\nCommand: {' '.join([os.path.relpath(sys.executable, ROOT)] + sys.argv)}")
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print()
-    print("| pattern | requests | simulate() s | M requests/s | events/request | peak RSS MiB | RSS after import MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| pattern | requests | simulate() wall s | CPU s | M requests / wall s | M requests / CPU s "
+          "| events/request | peak RSS MiB | RSS after import MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for f in results:
-        print(f"| {f['pattern']} | {f['requests']:,} | {f['sim_seconds']:.2f} | {f['requests_per_second'] / 1e6:.2f} "
+        print(f"| {f['pattern']} | {f['requests']:,} | {f['sim_seconds']:.2f} | {f['cpu_seconds']:.2f} "
+              f"| {f['requests_per_second'] / 1e6:.3f} | {f['requests_per_cpu_second'] / 1e6:.3f} "
               f"| {f['events'] / f['requests']:.2f} | {f['maxrss_kib'] / 1024:.1f} | {f['rss_after_import_kib'] / 1024:.1f} |")
     if args.json:
         with open(args.json, "w") as fh:

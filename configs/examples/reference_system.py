@@ -9,8 +9,7 @@ silently: build_hierarchy() returns them."""
 
 from __future__ import annotations
 
-import npusim.objects as objects
-from npusim.objects import AddrRange, SrcClockDomain, System
+from npusim.objects import AddrRange, SrcClockDomain, System, all_classes
 
 # The figures of gem5-system.md, for use without the reference folder.
 DEFAULT_HIERARCHY = {
@@ -36,12 +35,13 @@ PREFETCHERS = {
 
 # gem5 parameters with no effect on a replay here (descriptive or unmodelled)
 _IGNORED = {"path", "type", "clock", "tags", "indexing_policy", "block_size", "prefetcher", "replacement_policy",
-            "snoop_filter", "header_latency", "snoop_response_latency", "point_of_coherency",
-            "point_of_unification", "max_outstanding_snoops", "max_routing_table_size", "use_default_range"}
+            "snoop_filter", "snoop_response_latency", "point_of_unification", "max_outstanding_snoops",
+            "max_routing_table_size", "use_default_range"}
 
 
 def _declared(cls_name: str):
-    cls = getattr(objects, cls_name, None)
+    # (by name: `import npusim.objects as m` yields npusim.objects(), the function)
+    cls = all_classes().get(cls_name)
     if cls is None:
         raise RuntimeError(f"npusim has no SimObject named {cls_name} (needed for the reference system)")
     return cls
@@ -96,11 +96,12 @@ def build_hierarchy(system: System, cpu, hierarchy: dict = None, prefetcher: str
     Cache, L2XBar, SystemXBar, MemCtrl = (_declared(n) for n in ("Cache", "L2XBar", "SystemXBar", "MemCtrl"))
     skipped: list[str] = []
 
-    cpu.dcache = Cache(**_kwargs(Cache, h["l1d"], "l1d", skipped))
+    line = {"cache_line_size": h["cache_line_size"]} if "cache_line_size" in Cache._params else {}
+    cpu.dcache = Cache(**line, **_kwargs(Cache, h["l1d"], "l1d", skipped))
     cpu.port = cpu.dcache.cpu_side
     system.l2bus = L2XBar(**_kwargs(L2XBar, h["l2bus"], "l2bus", skipped))
     cpu.dcache.mem_side = system.l2bus.cpu_side_ports
-    system.l2 = Cache(**_kwargs(Cache, h["l2"], "l2", skipped))
+    system.l2 = Cache(**line, **_kwargs(Cache, h["l2"], "l2", skipped))
     system.l2.cpu_side = system.l2bus.mem_side_ports
     system.membus = SystemXBar(**_kwargs(SystemXBar, h["membus"], "membus", skipped))
     system.l2.mem_side = system.membus.cpu_side_ports
