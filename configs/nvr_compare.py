@@ -1,0 +1,511 @@
+"""NVR against no prefetching, gem5's prefetchers, and a bigger L2, on one
+sparse workload (issue 5, docs/nvr.md):
+
+    npusim configs/nvr_compare.py --workload spmm [--sparsity 0.9 --seed 0 --jobs 2]
+
+Systems (one row of the CSV each, run in parallel processes):
+
+    none           NPU -> L2XBar -> L2 (256 KiB) -> SystemXBar -> DRAM
+    <Prefetcher>   the same with that gem5 prefetcher at the L2 (and, with
+                   --npu-cache-size, rows "<Prefetcher>@npu_cache" with it at
+                   an NPU-side cache of that size)
+    nvr            NVR as the L2's prefetcher; its port on the L2 bus
+    nvr+nsb        NPU -> NSB (16 KiB) -> L2XBar -> ...; NVR fills the NSB,
+                   its port on the L2 bus
+    l2+16KiB       no prefetcher, the L2 grown by 16 KiB (17 ways)
+
+Every run checks the workload's result against numpy (a FAIL is reported
+in the `check` column and fails the process). Rows are appended to
+OUTDIR/nvr_compare_<workload>.csv as runs finish, so an interrupted sweep
+keeps its rows and a rerun skips the configurations already there
+(--fresh starts over). Figures: OUTDIR/nvr_compare_<workload>.png.
+
+The executor is pluggable (make_executor): local processes by default; a
+cluster engine's concurrent.futures-compatible executor (Dask's
+``Client.get_executor()``, Ray's ``ray.util`` pools) can be passed to
+run_sweep() instead. build_system(), run_config() and run_sweep() are
+importable for scripts (scripts/nvr_suite.py) and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import csv
+import inspect
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+
+# Compare-sized workloads: gathered tables larger than the L2, each run a
+# second or two, so that `make demo` takes a few minutes on 2 cores.
+WORKLOAD_SIZES = {
+    "spmm": dict(M=128, K=4096, N=32, sparsity=0.98),
+    "spmv": dict(M=1024, K=65536, sparsity=0.995),
+    "sddmm": dict(M=256, N=4096, d=32, sparsity=0.99),
+    "embedding_bag": dict(),
+    "gnn": dict(nodes=8192, features=32),
+    "moe": dict(),
+    "sparse_attention": dict(),
+    "pointcloud": dict(points=8192, k=16, channels=32),
+}
+DEFAULT_WORKLOAD = "spmm"
+EXCLUDED_PREFETCHERS = {"MultiPrefetcher", "NVR"}
+
+
+def gem5_prefetchers() -> list[str]:
+    """Class names of the built, concrete gem5-named prefetchers."""
+    from npusim import _core
+    from npusim.objects import all_classes
+    from npusim.objects.prefetch import BasePrefetcher
+    built = set(_core.registered_types())
+    return sorted(n for n, c in all_classes().items()
+                  if issubclass(c, BasePrefetcher) and not c.abstract and c.type in built
+                  and n not in EXCLUDED_PREFETCHERS and not n.startswith("CacheTest"))
+
+
+def config_names(args) -> list[str]:
+    names = ["none"] + gem5_prefetchers()
+    if args.npu_cache_size and args.npu_cache_size != "0":
+        names += [f"{p}@npu_cache" for p in gem5_prefetchers()]
+    names += ["nvr", "nvr+nsb", "l2+16KiB"]
+    if args.configs:
+        wanted = args.configs.split(",")
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            raise SystemExit(f"nvr_compare.py: unknown configuration(s) {unknown}; known: {', '.join(names)}")
+        names = [n for n in names if n in wanted]
+    return names
+
+
+def make_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="nvr_compare.py", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--workload", default=DEFAULT_WORKLOAD)
+    ap.add_argument("--sparsity", type=float, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size", default="compare", choices=("compare", "default", "small"),
+                    help="compare: the sizes in WORKLOAD_SIZES (tables larger than the L2); default/small: the "
+                         "workload's presets")
+    ap.add_argument("--wl", action="append", default=[], metavar="KEY=VALUE", help="workload parameter override")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    ap.add_argument("--executor", default="process", choices=sorted(EXECUTORS), help="how runs are fanned out")
+    ap.add_argument("--configs", default=None, help="comma-separated subset of configurations")
+    ap.add_argument("--fresh", action="store_true", help="ignore rows already in the CSV")
+    ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument("--quiet", action="store_true")
+    s = ap.add_argument_group("system")
+    s.add_argument("--npu-clock", default="1GHz")
+    s.add_argument("--sys-clock", default="2GHz")
+    s.add_argument("--l2-size", default="256KiB")
+    s.add_argument("--l2-assoc", type=int, default=16)
+    s.add_argument("--l2-mshrs", type=int, default=32)
+    s.add_argument("--dma-inflight", type=int, default=16)
+    s.add_argument("--mem-type", default="DDR4_2400_8x8")
+    s.add_argument("--nsb-size", default="16KiB")
+    s.add_argument("--npu-cache-size", default="0", help="also run each prefetcher at an NPU cache of this size")
+    s.add_argument("--nvr", action="append", default=[], metavar="KEY=VALUE", help="NVR parameter override")
+    return ap
+
+
+def _parse_value(text: str):
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _kv(items, what):
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"nvr_compare.py: {what} expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k] = _parse_value(v)
+    return out
+
+
+def workload_kwargs(args) -> dict:
+    from npusim import workloads
+    entry = workloads.entry(args.workload)
+    accepted = inspect.signature(entry.factory).parameters
+    kw = dict(WORKLOAD_SIZES.get(args.workload, {})) if args.size == "compare" else {}
+    kw.update(_kv(args.wl, "--wl"))
+    if args.sparsity is not None:
+        kw["sparsity"] = args.sparsity
+    if "seed" in accepted:
+        kw["seed"] = args.seed
+    return {k: v for k, v in kw.items() if k in accepted}
+
+
+def build_workload(args):
+    from npusim import workloads
+    size = "small" if args.size == "small" else "default"
+    return workloads.get(args.workload, size=size, **workload_kwargs(args))
+
+
+# ---------------------------------------------------------------------------
+# One system.
+
+def build_system(args, workload, config: str):
+    """The object tree for one configuration (not instantiated)."""
+    from npusim.objects import NPU, NSB, NVR, L2XBar, SrcClockDomain, System, SystemXBar, all_classes
+    from npusim.units import to_bytes
+    Cache = all_classes()["Cache"]
+    system = System(clk_domain=SrcClockDomain(clock=args.sys_clock))
+    system.npu = NPU(dma_max_inflight=args.dma_inflight, clk_domain=SrcClockDomain(clock=args.npu_clock))
+    system.npu.program = workload.program
+    system.l2bus = L2XBar()
+    system.membus = SystemXBar()
+    l2_size, l2_assoc = args.l2_size, args.l2_assoc
+    if config == "l2+16KiB":
+        # 16 KiB more as one more way per set keeps the set count a power of 2.
+        total = to_bytes(args.l2_size) + 16 * 1024
+        sets = to_bytes(args.l2_size) // 64 // args.l2_assoc
+        if total % (64 * sets):
+            raise SystemExit("nvr_compare.py: cannot grow this L2 by 16 KiB in whole ways")
+        l2_size, l2_assoc = f"{total}B", total // (64 * sets)
+    system.l2 = Cache(size=l2_size, assoc=l2_assoc, tag_latency=12, data_latency=12, response_latency=12,
+                      mshrs=args.l2_mshrs, tgts_per_mshr=12)
+    pf_name, at_npu_cache = config, False
+    if config.endswith("@npu_cache"):
+        pf_name, at_npu_cache = config[: -len("@npu_cache")], True
+    nvr_params = _kv(args.nvr, "--nvr")
+    if config == "nvr+nsb":
+        system.nsb = NSB(size=args.nsb_size)
+        system.npu.dma_port = system.nsb.cpu_side
+        system.nsb.mem_side = system.l2bus.cpu_side_ports
+        system.nsb.prefetcher = NVR(npu=system.npu, **nvr_params)
+        system.nsb.prefetcher.port = system.l2bus.cpu_side_ports
+    elif at_npu_cache:
+        system.npu_cache = Cache(size=args.npu_cache_size, assoc=4, tag_latency=2, data_latency=2,
+                                 response_latency=2, mshrs=max(16, args.dma_inflight), tgts_per_mshr=16)
+        system.npu_cache.prefetcher = all_classes()[pf_name]()
+        system.npu.dma_port = system.npu_cache.cpu_side
+        system.npu_cache.mem_side = system.l2bus.cpu_side_ports
+    else:
+        system.npu.dma_port = system.l2bus.cpu_side_ports
+    if config == "nvr":
+        system.l2.prefetcher = NVR(npu=system.npu, **nvr_params)
+        system.l2.prefetcher.port = system.l2bus.cpu_side_ports
+    elif config not in ("none", "nvr+nsb", "l2+16KiB") and not at_npu_cache:
+        system.l2.prefetcher = all_classes()[pf_name]()
+    system.l2bus.mem_side_ports = system.l2.cpu_side
+    system.l2.mem_side = system.membus.cpu_side_ports
+    dram = all_classes()[args.mem_type]
+    system.mem_ctrl = all_classes()["MemCtrl"](dram=dram(range="0:2GiB"))
+    system.membus.mem_side_ports = system.mem_ctrl.port
+    return system
+
+
+def _g(stats, name, default=0.0):
+    v = stats.get(name, default)
+    return default if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def summarize(config: str, stats: dict, check_ok: bool, check_msg: str, finished: bool) -> dict:
+    """One CSV row from the full stats of a run."""
+    pf = None
+    for path in ("system.nsb.prefetcher", "system.npu_cache.prefetcher", "system.l2.prefetcher"):
+        if f"{path}.pfIssued" in stats:
+            pf = path
+            break
+    first = "system.nsb" if "system.nsb.demandMisses::total" in stats else (
+        "system.npu_cache" if "system.npu_cache.demandMisses::total" in stats else "system.l2")
+    row = dict(config=config, cycles=_g(stats, "system.npu.numCycles"),
+               l2_demand_misses=_g(stats, "system.l2.demandMisses::total"),
+               npu_l2_misses=_g(stats, "system.l2.demandMisses::npu.dma"),
+               npu_first_level_misses=_g(stats, f"{first}.demandMisses::npu.dma"),
+               dram_reads=_g(stats, "system.mem_ctrl.readReqs"),
+               dram_bytes=_g(stats, "system.mem_ctrl.bytesReadSys") + _g(stats, "system.mem_ctrl.bytesWrittenSys"),
+               memory_stall_share=_g(stats, "system.npu.stallCycles::memory") / max(_g(stats, "system.npu.numCycles"), 1))
+    if pf:
+        issued = _g(stats, f"{pf}.pfIssued")
+        useful = _g(stats, f"{pf}.pfOutcome::useful")
+        late = _g(stats, f"{pf}.pfOutcome::late")
+        dmm = _g(stats, f"{pf}.demandMshrMisses")
+        row.update(pf_issued=issued, pf_useful=useful, pf_late=late,
+                   pf_useless=_g(stats, f"{pf}.pfOutcome::evictedUnused") + _g(stats, f"{pf}.pfOutcome::droppedAtIssue"),
+                   accuracy=(useful + late) / issued if issued else 0.0,
+                   coverage=(useful + late) / (useful + dmm) if (useful + dmm) else 0.0,
+                   late_share=late / (useful + late) if (useful + late) else 0.0,
+                   gem5_accuracy=_g(stats, f"{pf}.accuracy"), gem5_coverage=_g(stats, f"{pf}.coverage"))
+    else:
+        row.update(pf_issued=0, pf_useful=0, pf_late=0, pf_useless=0, accuracy=0.0, coverage=0.0, late_share=0.0,
+                   gem5_accuracy=0.0, gem5_coverage=0.0)
+    if pf and f"{pf}.chainsDetected" in stats:
+        row.update(chains=_g(stats, f"{pf}.chainsDetected"), index_loads=_g(stats, f"{pf}.indexLoads"),
+                   index_load_misses=_g(stats, f"{pf}.indexLoadMisses"))
+    row.update(check="PASS" if (check_ok and finished) else "FAIL", check_message=check_msg,
+               host_seconds=_g(stats, "hostSeconds"))
+    return row
+
+
+def run_config(args, config: str, outdir: str) -> dict:
+    """Builds, runs and checks one configuration in this process; returns its row."""
+    import npusim
+    from npusim import stats as npustats
+    from npusim.objects import Root
+    from npusim.simulation import reset, set_outdir
+    reset()
+    workload = build_workload(args)
+    system = build_system(args, workload, config)
+    Root(full_system=False, system=system)
+    safe = config.replace("@", "_at_").replace("+", "_")
+    set_outdir(os.path.join(outdir, f"{args.workload}", safe))
+    t0 = time.perf_counter()
+    npusim.instantiate()
+    for addr, data in workload.memory:
+        npusim.functional_write(system.npu, "dma_port", addr, data)
+    ev = npusim.simulate()
+    finished = ev.getCause() == f"{system.npu.path()} finished"
+    check = workload.check(lambda a, n: npusim.functional_read(system.npu, "dma_port", a, n))
+    values = npustats.dump()
+    row = summarize(config, values, check.ok, check.message, finished)
+    row["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    reset()
+    return row
+
+
+def _worker(argv: list[str], config: str, outdir: str) -> dict:
+    args = make_parser().parse_args(argv)
+    try:
+        return run_config(args, config, outdir)
+    except Exception as exc:  # one broken configuration must not sink the sweep
+        return dict(config=config, check="ERROR", check_message=f"{type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------------------
+# The sweep.
+
+def _process_executor(jobs: int):
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"))
+
+
+class _SerialExecutor(cf.Executor):
+    """Runs each job at submit time (debugging, or a single core)."""
+
+    def submit(self, fn, *a, **kw):
+        f = cf.Future()
+        try:
+            f.set_result(fn(*a, **kw))
+        except BaseException as exc:  # noqa: BLE001
+            f.set_exception(exc)
+        return f
+
+
+EXECUTORS = {"process": _process_executor, "serial": lambda jobs: _SerialExecutor()}
+
+
+def make_executor(kind: str, jobs: int) -> cf.Executor:
+    return EXECUTORS[kind](jobs)
+
+
+COLUMNS = ["workload", "params", "config", "cycles", "speedup", "l2_demand_misses", "npu_l2_misses",
+           "npu_first_level_misses", "dram_reads", "dram_bytes", "accuracy", "coverage", "late_share",
+           "timeliness", "pf_issued", "pf_useful", "pf_late", "pf_useless", "gem5_accuracy", "gem5_coverage",
+           "memory_stall_share", "chains", "index_loads", "index_load_misses", "check", "check_message",
+           "host_seconds", "wall_seconds"]
+
+
+def csv_path(outdir: str, workload: str) -> str:
+    return os.path.join(outdir, f"nvr_compare_{workload}.csv")
+
+
+def read_rows(path: str) -> list[dict]:
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _append(path: str, row: dict):
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def run_sweep(argv: list[str], outdir: str, executor: cf.Executor | None = None, progress: bool = True) -> list[dict]:
+    """Runs every configuration not yet in the CSV; returns all rows of this
+    workload/parameter set (with speedup filled in)."""
+    args = make_parser().parse_args(argv)
+    os.makedirs(outdir, exist_ok=True)
+    path = csv_path(outdir, args.workload)
+    params = ";".join(f"{k}={v}" for k, v in sorted(workload_kwargs(args).items()))
+    if args.fresh and os.path.exists(path):
+        os.remove(path)
+    done = {r["config"] for r in read_rows(path) if r.get("params") == params and r.get("check") in ("PASS", "FAIL")}
+    todo = [c for c in config_names(args) if c not in done]
+    own = executor is None
+    executor = executor or make_executor(args.executor, max(1, args.jobs))
+    try:
+        futures = {executor.submit(_worker, argv, c, outdir): c for c in todo}
+        bar = None
+        if progress and todo:
+            from tqdm import tqdm
+            bar = tqdm(total=len(todo), desc=f"nvr_compare {args.workload}", unit="run", file=sys.stderr)
+        for fut in cf.as_completed(futures):
+            row = fut.result()
+            row.update(workload=args.workload, params=params)
+            _append(path, row)
+            if bar:
+                bar.set_postfix_str(f"{row['config']}: {row.get('check')}")
+                bar.update(1)
+        if bar:
+            bar.close()
+    finally:
+        if own:
+            executor.shutdown()
+    rows = [r for r in read_rows(path) if r.get("params") == params]
+    return finish_rows(rows)
+
+
+def _f(r, k):
+    try:
+        return float(r.get(k) or 0)
+    except ValueError:
+        return 0.0
+
+
+def finish_rows(rows: list[dict]) -> list[dict]:
+    """Latest row per configuration, speedup over `none` and timeliness filled in."""
+    latest = {}
+    for r in rows:
+        latest[r["config"]] = r
+    rows = list(latest.values())
+    base = latest.get("none")
+    for r in rows:
+        c = _f(r, "cycles")
+        r["speedup"] = _f(base, "cycles") / c if base and c else ""
+        u, l_ = _f(r, "pf_useful"), _f(r, "pf_late")
+        r["timeliness"] = u / (u + l_) if (u + l_) else ""
+    order = {n: i for i, n in enumerate(["none"])}
+    rows.sort(key=lambda r: (order.get(r["config"], 1), r["config"].startswith(("nvr", "l2+")), r["config"]))
+    return rows
+
+
+def best_general(rows: list[dict]) -> dict | None:
+    """The general-purpose prefetcher with the fewest cycles."""
+    gp = [r for r in rows if r["config"] not in ("none", "nvr", "nvr+nsb", "l2+16KiB")
+          and r.get("check") == "PASS" and _f(r, "cycles") > 0]
+    return min(gp, key=lambda r: _f(r, "cycles")) if gp else None
+
+
+def print_table(rows: list[dict], out=sys.stdout):
+    best = best_general(rows)
+    cols = [("config", 30, "s"), ("cycles", 10, ".0f"), ("speedup", 8, ".2f"), ("npu_first_level_misses", 10, ".0f"),
+            ("l2_demand_misses", 10, ".0f"), ("dram_reads", 10, ".0f"), ("accuracy", 8, ".3f"),
+            ("coverage", 8, ".3f"), ("late_share", 8, ".3f"), ("check", 5, "s")]
+    heads = {"npu_first_level_misses": "npu_miss", "l2_demand_misses": "l2_miss", "dram_reads": "dram_rd",
+             "late_share": "late"}
+    print("  ".join(f"{heads.get(c, c):>{w}}" if f != "s" else f"{heads.get(c, c):<{w}}" for c, w, f in cols), file=out)
+    for r in rows:
+        cells = []
+        for c, w, f in cols:
+            v = r.get(c, "")
+            if f == "s" or v in ("", None):
+                cells.append(f"{str(v):<{w}}" if f == "s" else f"{'':>{w}}")
+            else:
+                cells.append(f"{float(v):>{w}{f}}")
+        print("  ".join(cells), file=out)
+    if best:
+        print(f"best general-purpose prefetcher (fewest cycles): {best['config']}", file=out)
+
+
+def plot(rows: list[dict], path: str, title: str):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ok = [r for r in rows if r.get("check") == "PASS"]
+    if not ok:
+        return
+    names = [r["config"] for r in ok]
+    best = best_general(ok)
+    colors = ["tab:red" if n.startswith("nvr") else "tab:green" if n == "l2+16KiB" else
+              "tab:gray" if n == "none" else "tab:blue" for n in names]
+    fig, axes = plt.subplots(2, 3, figsize=(18, 9))
+    x = range(len(names))
+
+    def bars(ax, key, label, norm=None):
+        vals = [_f(r, key) for r in ok]
+        if norm:
+            vals = [v / norm if norm else 0 for v in vals]
+        ax.bar(x, vals, color=colors)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(names, rotation=70, ha="right", fontsize=7)
+        ax.set_ylabel(label)
+        return vals
+
+    ax = axes[0][0]
+    bars(ax, "speedup", "speedup over none")
+    ax2 = ax.twinx()
+    ax2.plot(list(x), [_f(r, "cycles") for r in ok], "k.", label="cycles")
+    ax2.set_ylabel("NPU cycles")
+    ax.set_title("cycles and speedup")
+    ax = axes[0][1]
+    bnorm_l2 = _f(best, "npu_first_level_misses") if best else 0
+    bnorm_dr = _f(best, "dram_reads") if best else 0
+    w = 0.4
+    ax.bar([i - w / 2 for i in x], [_f(r, "npu_first_level_misses") / bnorm_l2 if bnorm_l2 else 0 for r in ok], w,
+           label="NPU misses (first level)")
+    ax.bar([i + w / 2 for i in x], [_f(r, "dram_reads") / bnorm_dr if bnorm_dr else 0 for r in ok], w,
+           label="DRAM reads")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(names, rotation=70, ha="right", fontsize=7)
+    ax.axhline(1.0, color="k", lw=0.5)
+    ax.legend(fontsize=7)
+    ax.set_title(f"misses normalised to {best['config'] if best else '-'}")
+    bars(axes[0][2], "accuracy", "accuracy (useful+late)/issued")
+    axes[0][2].set_title("accuracy")
+    bars(axes[1][0], "coverage", "coverage")
+    axes[1][0].set_title("coverage")
+    bars(axes[1][1], "late_share", "late / (useful + late)")
+    axes[1][1].set_title("timeliness (late share, lower is better)")
+    bars(axes[1][2], "dram_bytes", "DRAM bytes")
+    axes[1][2].set_title("DRAM traffic")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = make_parser().parse_args(argv)
+    from npusim.simulation import outdir as current_outdir
+    outdir = current_outdir()
+    wl = build_workload(args)
+    if not args.quiet:
+        print(f"nvr_compare: {wl.summary()}")
+        print(f"nvr_compare: {len(config_names(args))} configurations, {args.jobs} jobs, results in "
+              f"{csv_path(outdir, args.workload)}")
+    rows = run_sweep(argv, outdir, progress=not args.quiet)
+    print_table(rows)
+    if not args.no_figures:
+        png = os.path.join(outdir, f"nvr_compare_{args.workload}.png")
+        plot(rows, png, f"{args.workload}: {wl.summary()[:120]}")
+        if not args.quiet:
+            print(f"nvr_compare: figures in {png}")
+    bad = [r["config"] for r in rows if r.get("check") != "PASS"]
+    if bad:
+        print(f"nvr_compare: FAILED or broken configurations: {', '.join(bad)}", file=sys.stderr)
+        for r in rows:
+            if r.get("check") != "PASS":
+                print(f"  {r['config']}: {r.get('check_message')}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
