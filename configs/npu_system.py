@@ -52,7 +52,7 @@ def make_parser() -> argparse.ArgumentParser:
     n.add_argument("--npu-clock", default="1GHz")
     n.add_argument("--dim", type=int, default=16)
     n.add_argument("--dataflow", default="WS", choices=("WS", "OS"))
-    n.add_argument("--dma-inflight", type=int, default=16, help="dma_max_inflight")
+    n.add_argument("--dma-inflight", type=int, default=32, help="dma_max_inflight")
     n.add_argument("--no-overlap-preload", action="store_true", help="overlap_preload=False (SCALE-Sim timing)")
     n.add_argument("--spad-size", default="256KiB")
     n.add_argument("--spad-banks", type=int, default=4)

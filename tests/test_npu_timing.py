@@ -106,6 +106,9 @@ def test_os_operands_in_one_bank_conflict_for_k_cycles():
     assert s["numCycles"] == 34 + LAT + (D + D + D - 2) + D
     sp = stats_dict(system.npu.scratchpad)
     assert sp["bankConflicts"] == 1 and sp["bankConflictCycles"] == D
+    # the array is occupied all along, but waits D cycles for the bank
+    assert s["arrayActiveCycles"] == D + D + D + D - 2
+    assert s["stallCycles::scratchpad"] == D and s["busyCycles"] == D + D + D - 2
     # two read ports per bank remove the conflict
     npusim.reset()
     system, s = run(one_tile_program(D * RB), [(BASE, a.tobytes() + b.tobytes())], dataflow="OS",

@@ -47,7 +47,8 @@ class NPU(ClockedObject):
     scratchpad = Param.Scratchpad(Scratchpad(), "Scratchpad (operands of matmul, DMA target)")
     accumulator = Param.Scratchpad(Scratchpad(size="64KiB", banks=2), "Accumulator (matmul results)")
     line_size = Param.Unsigned(64, "DMA request granularity: transfers are split into line requests")
-    dma_max_inflight = Param.Unsigned(16, "Requests in flight on dma_port at most")
+    dma_max_inflight = Param.Unsigned(32, "Requests in flight on dma_port at most (32 x 64 B covers DDR4-2400's "
+                                          "bandwidth-delay product at ~100 ns)")
     dma_requests_per_cycle = Param.Unsigned(1, "Requests the DMA engine can send per NPU cycle")
     ld_queue_depth = Param.Unsigned(8, "Load-queue entries (dispatched, unfinished mvin/gather)")
     ex_queue_depth = Param.Unsigned(16, "Execute-queue entries (matmul, vector ops)")

@@ -504,6 +504,16 @@ void NPU::scheduleNext(Cyc now) {
         if (e->doneCycle != kNever) consider(e->doneCycle);
     }
     if (execHead) consider(execHead->inst->op == Op::MATMUL ? arrayAccept : vectorFree);
+    // A transfer that can start as soon as its queue's current one has sent
+    // its last request starts in the next cycle.
+    for (int q : {0, 2}) {
+        if (issuing[q] && !issuing[q]->allIssued) continue;
+        for (const Entry *e : live)
+            if (int(e->q) == q && !e->started) {
+                if (e->readyCycle <= now && !hazard(*e, now)) consider(now + 1);
+                break;
+            }
+    }
     if (!retryPkt && inflight < maxInflight) {
         if (ldPending) consider(now + 1);
         for (int q : {0, 2})
@@ -591,6 +601,7 @@ void NPU::notifyIssue(const Inst &in, Cyc now, std::uint64_t seq) {
 
 void NPU::frontEnd(Cyc now) {
     if (halted || now < frontReady || block == Block::LdResponse) return;
+    bool wasQueueBlocked = block == Block::Queue;
     block = Block::None;
     Cyc c = now;
     unsigned budget = listeners.empty() ? kBatch : 1;
@@ -659,9 +670,9 @@ void NPU::frontEnd(Cyc now) {
         }
         Q q = unit == isa::Unit::Load ? Q::Load : unit == isa::Unit::Exec ? Q::Exec : Q::Store;
         if (inQueue[int(q)] >= queueDepth[int(q)]) {
+            if (!wasQueueBlocked) ++queueFullStalls;
             block = Block::Queue;
             blockQueue = q;
-            ++queueFullStalls;
             return;
         }
         if (!listeners.empty()) notifyIssue(in, c, nextSeq);

@@ -117,6 +117,15 @@ void NPU::startMatmul(Entry &e, Cyc now) {
         streamEnd = std::max(sA, sB) + Cyc(k);
         if (streamStart > s0) spadWaitSet.add(s0, streamStart);
         busyFrom = streamStart;
+        // Operands that share a bank stretch the stream: the array waits for
+        // the scratchpad for the extra cycles (counted as scratchpad stalls).
+        Cyc stretch = streamEnd - (streamStart + Cyc(k));
+        if (stretch) {
+            busySet.add(streamStart, streamStart + Cyc(k));
+            spadWaitSet.add(streamStart + Cyc(k), streamEnd);
+            arraySet.add(streamStart, streamEnd);  // the array is occupied all along
+            busyFrom = streamEnd;
+        }
     }
     Cyc drainEnd = streamEnd + R + C - 2;
     arrayInputFree = streamEnd;
