@@ -192,7 +192,7 @@ def build_system(args, workload, config: str):
     else:
         system.npu.dma_port = system.l2bus.cpu_side_ports
     if config == "nvr":
-        system.l2.prefetcher = NVR(npu=system.npu, **nvr_params)
+        system.l2.prefetcher = NVR(npu=system.npu, **{"fill_index_lines": False, **nvr_params})
         system.l2.prefetcher.port = system.l2bus.cpu_side_ports
     elif config not in ("none", "nvr+nsb", "l2+16KiB") and not at_npu_cache:
         system.l2.prefetcher = all_classes()[pf_name]()

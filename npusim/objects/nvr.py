@@ -52,6 +52,11 @@ class NVR(BasePrefetcher):
     index_buffer_lines = Param.Unsigned(4, "Index line buffer: lines of the index array held by the engine")
     max_index_loads = Param.Unsigned(4, "Index loads in flight on the port at most")
     inflight_entries = Param.Unsigned(64, "In-flight table: issued prefetches tracked for lateness feedback")
+    stride_lines = Param.Unsigned(4, "Stride component: lines prefetched ahead of a strided load that feeds no "
+                                     "gather (0: off); never past its loop's bound when known")
+    fill_index_lines = Param.Bool(True, "Also prefetch the index lines the engine reads into the attached cache "
+                                        "(for an NSB, which the engine's port bypasses; False when attached to the "
+                                        "cache the port reaches)")
     index_miss_latency = Param.Latency("40ns", "An index load slower than this counts in indexLoadMisses")
 
     def hardware_budget(self, npu=None, **overrides):

@@ -183,6 +183,9 @@ class NVR final : public BasePrefetcher, public NPUListener {
     void wakeEngine(Tick when);
     // 0: element processed, 1: waiting for the index line, 2: queue full / no slot
     int processElement(Chain &c);
+    // Queues one line for the cache (merge filter, cache snoop); false if the queue is full.
+    bool pushLine(Addr l, Addr pc);
+    void stridePrefetch(int r, Addr pc, Addr addr, unsigned extent);
     int findIndexLine(Addr line) const;
     bool requestIndexLine(Addr line);
     bool sendIndexPacket(PacketPtr pkt);
@@ -200,6 +203,8 @@ class NVR final : public BasePrefetcher, public NPUListener {
     double lateThreshold, earlyThreshold;
     unsigned pfqSize, mergeEntries, indexLines, maxIndexLoads, inflightEntries;
     unsigned confThreshold, chainConfirm;
+    unsigned strideLines;
+    bool fillIndexLines;
     Tick indexMissLatency;
     unsigned numRegs;
     unsigned rowB = 64;       // scratchpad row bytes (4 * dim)
@@ -249,6 +254,7 @@ class NVR final : public BasePrefetcher, public NPUListener {
     stats::Scalar linesMerged;
     stats::Scalar linesFiltered;
     stats::Scalar boundStops;
+    stats::Scalar strideCandidates;
     stats::Scalar feedbackTimely, feedbackLate, feedbackEarly;
     stats::Scalar distanceUp, distanceDown;
     stats::Distribution distanceDist;
