@@ -12,6 +12,7 @@ packets of spmv_csr through the real harness (two processes), then
 
 import csv
 import importlib.util
+import json
 import math
 from collections import OrderedDict
 from pathlib import Path
@@ -81,8 +82,8 @@ def test_table_columns_and_rows(harness, sweep):
     assert header == harness.columns()
     for key in ("l1d_demand_misses", "l2_demand_misses", "pfIssued", "pfUseful", "accuracy", "coverage"):
         assert {f"npusim_{key}", f"gem5_{key}", f"err_{key}"} <= set(header)
-    assert sorted((r["prefetcher"], r["level"]) for r in rows) == [("none", "l2"), ("stride", "l1d"),
-                                                                   ("stride", "l2")]
+    assert sorted((r["prefetcher"], r["level"], r["config"]) for r in rows) == [
+        ("none", "l2", "default"), ("stride", "l1d", "default"), ("stride", "l2", "default")]
     for r in rows:
         assert r["status"] == "ok" and r["kernel"] == "spmv_csr" and int(r["max_packets"]) == N
         assert (sweep / "spmv_csr" / f"{r['prefetcher']}-{r['level']}-{N}" / "stats.txt").exists()
@@ -119,6 +120,34 @@ def test_second_sweep_skips_finished_runs(harness, sweep, capsys):
     assert rows[-1]["prefetcher"] == "none" and rows[-1]["npusim_l1d_demand_misses"] == \
         next(r for r in rows if r["prefetcher"] == "none")["npusim_l1d_demand_misses"]  # deterministic
     assert len(harness.load_results(sweep / "results.csv")) == 3
+    assert all(k[3] == "default" for k in harness.load_results(sweep / "results.csv"))
+
+
+def test_gem5_configuration_sets_the_gem5_parameters(harness, ref, tmp_path):
+    # BOP follows the paper by default; gem5_tag_bug=True reproduces gem5:
+    # the harness runs both and says which is which
+    assert harness.compat_params("bop") == {"gem5_tag_bug": True}
+    assert harness.compat_params("stride") == {} and harness.compat_params("none") == {}
+    assert harness.main(["--kernels", "spmv_csr", "--prefetchers", "bop", "--levels", "l2", "--max-packets", "5000",
+                         "--outdir", str(tmp_path)]) == 0
+    _, rows = read_csv(tmp_path / "results.csv")
+    assert sorted(r["config"] for r in rows) == ["default", "gem5"]
+    for config, flag in (("default", False), ("gem5", True)):
+        d = harness.run_dir(tmp_path, "spmv_csr", "bop", "l2", config, 5000)
+        cfg = json.loads((d / "config.json").read_text())
+        assert _find(cfg, "gem5_tag_bug") == [flag]
+
+
+def _find(node, key):
+    """Every value of `key` anywhere in a config.json tree."""
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += [v] if k == key else _find(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            found += _find(v, key)
+    return found
 
 
 def test_rel_err(harness):
