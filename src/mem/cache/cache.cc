@@ -183,14 +183,15 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
     stats->ensure(pkt->requestorId);
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
-    const Tick forwardTime = clockEdge(forwardLatency) + pkt->headerDelay;
+    const Tick edge = clockEdge();
+    const Tick forwardTime = edge + cyclesToTicks(forwardLatency) + pkt->headerDelay;
     Cycles lat;
     int blk = -1;
     const bool satisfied = access(pkt, blk, lat);
     // Evictions caused by the access go to the write buffer first, so they
     // logically precede anything happening below.
-    if (!pendingWritebacks.empty()) doWritebacks(clockEdge(lat + forwardLatency));
-    const Tick requestTime = clockEdge(lat);
+    if (!pendingWritebacks.empty()) doWritebacks(edge + cyclesToTicks(lat + forwardLatency));
+    const Tick requestTime = edge + cyclesToTicks(lat);
     pkt->headerDelay = pkt->payloadDelay = 0;
 
     if (satisfied) {
@@ -250,11 +251,14 @@ void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedL
 Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     // Tags then data when sequential, in parallel otherwise; a line whose
     // fill is still arriving delays the access until it is ready.
-    Cycles lat = sequentialAccess ? ticksToCycles(headerDelay) + tagLatency + dataLatency
-                                  : ticksToCycles(headerDelay) + std::max(tagLatency, dataLatency);
+    Cycles lat = sequentialAccess ? tagLatency + dataLatency : std::max(tagLatency, dataLatency);
+    if (headerDelay) lat += ticksToCycles(headerDelay);
     const Tick tick = curTick() + headerDelay;
     const Tick ready = blkReady[std::size_t(blk)];
-    if (ready > tick && ticksToCycles(ready - tick) > lat) lat += ticksToCycles(ready - tick);
+    if (ready > tick) {
+        const Cycles wait = ticksToCycles(ready - tick);
+        if (wait > lat) lat += wait;
+    }
     return lat;
 }
 

@@ -135,7 +135,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- access path ------------------------------------------------------
     bool access(PacketPtr pkt, int &blk, Cycles &lat);
     Cycles accessLatency(int blk, Tick headerDelay) const;
-    Cycles tagOnlyLatency(Tick headerDelay) const { return ticksToCycles(headerDelay) + tagLatency; }
+    Cycles tagOnlyLatency(Tick headerDelay) const {
+        return headerDelay ? ticksToCycles(headerDelay) + tagLatency : tagLatency;
+    }
     void satisfyRequest(PacketPtr pkt, int blk);
     void maintainClusivity(bool fromCache, int blk);
     void handleHit(PacketPtr pkt, Tick requestTime);
