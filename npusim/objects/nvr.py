@@ -57,6 +57,7 @@ class NVR(BasePrefetcher):
     fill_index_lines = Param.Bool(True, "Also prefetch the index lines the engine reads into the attached cache "
                                         "(for an NSB, which the engine's port bypasses; False when attached to the "
                                         "cache the port reaches)")
+    record = Param.Unsigned(0, "Record the first N candidate lines and their PCs as stats (tests, debugging)")
     index_miss_latency = Param.Latency("40ns", "An index load slower than this counts in indexLoadMisses")
 
     def hardware_budget(self, npu=None, **overrides):

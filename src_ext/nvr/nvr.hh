@@ -120,6 +120,7 @@ class NVR final : public BasePrefetcher, public NPUListener {
         unsigned esz = 4;
         std::uint8_t conf = 0;
         bool detected = false;
+        std::uint64_t gathers = 0;  // observations of the link (for the detection stat)
         // consumption
         Addr P = 0;             // next unconsumed element (DRAM address)
         Addr lastStart = 0;     // first element of the last gather
@@ -204,6 +205,8 @@ class NVR final : public BasePrefetcher, public NPUListener {
     unsigned pfqSize, mergeEntries, indexLines, maxIndexLoads, inflightEntries;
     unsigned confThreshold, chainConfirm;
     unsigned strideLines;
+    unsigned record;
+    std::size_t recorded = 0;
     bool fillIndexLines;
     Tick indexMissLatency;
     unsigned numRegs;
@@ -255,6 +258,8 @@ class NVR final : public BasePrefetcher, public NPUListener {
     stats::Scalar linesFiltered;
     stats::Scalar boundStops;
     stats::Scalar strideCandidates;
+    stats::Scalar detectionGathers;
+    stats::Vector recordLine, recordPC;
     stats::Scalar feedbackTimely, feedbackLate, feedbackEarly;
     stats::Scalar distanceUp, distanceDown;
     stats::Distribution distanceDist;
