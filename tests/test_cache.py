@@ -290,3 +290,29 @@ def test_request_crossing_a_line_is_an_error():
 def test_bad_geometry_names_the_parameter():
     with pytest.raises(npusim.SimulationError, match=r"system\.l1\.size"):
         build([(0, R, 0, 8)], l1=dict(size="384B", assoc=2))
+
+
+def test_write_merged_before_the_miss_leaves_makes_it_readex():
+    # The read's MSHR leaves at 2 ns; a write merged at 0.5 ns makes the
+    # request below a ReadExReq.
+    s = run(build([(0, R, 0x0, 8), (500, W, 0x8, 8, 3)]))
+    assert [cmd for _, cmd, _ in mem_log(s["mem"])] == [READ_EX]
+
+
+def test_mostly_exclusive_l2_keeps_only_what_the_l1_evicts():
+    l2 = dict(size="1KiB", assoc=4, tag_latency=5, data_latency=5, response_latency=5, mshrs=8, tgts_per_mshr=8,
+              clusivity="mostly_excl")
+    A, B, C = 0x000, 0x040, 0x080
+    script = [(0, W, A, 8, 1), (100 * NS, R, B, 8), (200 * NS, R, C, 8), (300 * NS, R, A, 8)]
+    s = run(build(script, l1=dict(size="128B", assoc=2), l2=l2))
+    # Fills for the L1 do not allocate in the L2 (and ask for clean data);
+    # the L1's dirty victim A does, and A's re-read hits there and leaves it.
+    assert [cmd for _, cmd, _ in mem_log(s["mem"])] == [READ_EX, 24, 24]      # 24 = ReadCleanReq
+    assert s["l2"]["WritebackDirty.hits::writebacks"] == 1
+    assert s["l2"]["ReadSharedReq.hits::cpu.data"] == 1
+    assert s["cpu"]["respData::3"] == 1
+    # A dirty line stays in the L2 after the hit (only clean lines are
+    # dropped): memory below is still stale, the hierarchy is not.
+    system = Root.getInstance().system
+    assert npusim.functional_read(system.l2, "mem_side", A, 8) == bytes(8)
+    assert npusim.functional_read(system.cpu, "port", A, 8) == (1).to_bytes(8, "little")

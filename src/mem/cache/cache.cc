@@ -138,10 +138,13 @@ Cache::Cache(const Params &p)
 
 Cache::~Cache() {
     // Packets still held (a run stopped mid-flight) go back to the pool.
+    auto release = [](PacketPtr pkt) {
+        if (pkt && pkt->cmd != MemCmd::InvalidCmd) Packet::destroy(pkt);
+    };
     for (int i : mshrAllocated)
         for (auto &t : mshrs[std::size_t(i)].targets)
-            if (t.fromPrefetcher) Packet::destroy(t.pkt);
-    for (int i : writeAllocated) Packet::destroy(writes[std::size_t(i)].pkt);
+            if (t.fromPrefetcher) release(t.pkt);
+    for (int i : writeAllocated) release(writes[std::size_t(i)].pkt);
 }
 
 Port &Cache::getPort(const std::string &portName, int idx) {
@@ -202,6 +205,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         if (wasPrefetched) {
             blkFlags[std::size_t(blk)] &= std::uint8_t(~kPrefetched);
             prefetcher->prefetchConsumed(blkPfEpoch[std::size_t(blk)]);
+            pkt->servedByPrefetch = true;
         }
         handleHit(pkt, requestTime);
     } else if (prefetcher) {
