@@ -52,7 +52,9 @@ def run_kernel(kernel: str, outdir: str, extra: list[str]) -> tuple[str, float]:
 
 
 def fmt(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None:
+        return "0 (not printed)"
+    if isinstance(v, float) and math.isnan(v):
         return "–"
     if isinstance(v, float) and not v.is_integer():
         return f"{v:,.1f}"
@@ -64,13 +66,16 @@ def main() -> int:
     parser.add_argument("--kernels", default="stream_sum,spmv_csr,embedding_bag")
     parser.add_argument("--outdir", default="/tmp/npusim_validate")
     parser.add_argument("--json", help="write the compared figures here")
-    parser.add_argument("extra", nargs="*", help="more arguments for trace_replay.py (after --)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER,
+                        help="more arguments for trace_replay.py (after --), e.g. -- --xbar-width 1048576")
     args = parser.parse_args()
 
     from npusim.analysis.reference import load_reference
     from npusim.analysis.stats_reader import read_stats
 
     report = {}
+    if args.extra and args.extra[0] == "--":
+        args.extra = args.extra[1:]
     for kernel in args.kernels.split(","):
         stats_path, host = run_kernel(kernel, args.outdir, args.extra)
         ours = read_stats(stats_path).iloc[-1]
@@ -82,7 +87,8 @@ def main() -> int:
             b = gem5.get(gname or name)
             a = None if a is None else float(a)
             b = None if b is None else float(b)
-            err = (a - b) / b if a is not None and b not in (None, 0) else None
+            # a stat missing from npusim's dump is a zero left out (gem5's nozero flag)
+            err = ((a or 0.0) - b) / b if b not in (None, 0) else None
             rows.append((label, a, b, err))
         report[kernel] = {"rows": rows, "host_seconds": host}
         print(f"\n### {kernel} (replay took {host:.1f} s on the host)\n")

@@ -36,6 +36,9 @@ parser.add_argument("--max-requests", type=int, default=0, help="replay only the
 parser.add_argument("--mode", choices=["blocking", "window"], default="blocking")
 parser.add_argument("--window", type=int, default=16, help="max_outstanding in window mode")
 parser.add_argument("--no-memory-image", action="store_true", help="leave memory zero-filled")
+parser.add_argument("--xbar-width", type=int, default=0,
+                    help="diagnostic: override both crossbars' width in bytes (a huge width removes the "
+                         "data-serialization delay; see docs/trace_replay_validation.md)")
 args = parser.parse_args()
 
 ref = load_reference(args.kernel, root=args.reference_root)
@@ -50,6 +53,8 @@ last_response = int(responses["tick"][-1])
 tail = max(roi_end - last_response, 0) if not args.max_requests else 0
 
 hierarchy = hierarchy_from_reference(ref)
+if args.xbar_width:
+    hierarchy["l2bus"]["width"] = hierarchy["membus"]["width"] = args.xbar_width
 system = make_system(hierarchy)
 system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail, mode=args.mode,
                            max_outstanding=args.window, line_size=hierarchy["cache_line_size"])
