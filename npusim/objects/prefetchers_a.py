@@ -139,8 +139,9 @@ class BOPPrefetcher(QueuedPrefetcher):
     The recent-requests tables are tagged with line-address bits, as in the
     paper. gem5 v24.0 computes the tag from the byte address (it shifts by
     the line size instead of its log2) and differs in a few related details;
-    ``gem5_tag_bug=True`` reproduces gem5's behaviour exactly. See
-    docs/prefetchers/BOPPrefetcher.md."""
+    ``gem5_tag_bug=True`` reproduces gem5's behaviour exactly. Defaults are
+    gem5 v24.0's (no cache_snoop / on_miss overrides; those came later).
+    See docs/prefetchers/BOPPrefetcher.md."""
 
     type = "BOPPrefetcher"
 
@@ -157,19 +158,17 @@ class BOPPrefetcher(QueuedPrefetcher):
     delay_queue_size = Param.Unsigned(15, "Number of entries in the delay queue")
     delay_queue_cycles = Param.Cycles(60, "Cycles to delay a write in the left RR table from the delay queue")
 
-    # BOP is a degree one prefetcher
-    degree = Param.Int(1, "Number of prefetches to generate")
+    degree = Param.Int(
+        1, "Number of prefetches to generate (npusim: X + k*D lines, k = 1..degree; gem5 v24.0 has no "
+           "degree and issues one, later gem5 adds this parameter)")
 
     gem5_tag_bug = Param.Bool(
         False, "npusim: reproduce gem5 v24.0's RR tags (byte-address tags, offsets subtracted from them, "
                "whole-table search) and its phase-end on/off rule, instead of the paper's")
 
-    queue_squash = True
-    queue_filter = True
-    cache_snoop = True
-    prefetch_on_pf_hit = True
-    on_miss = True
-    on_inst = False
+    # gem5 v24.0 declares no trigger or queue overrides for BOP (later gem5
+    # sets cache_snoop, on_miss and on_inst); the reference runs confirm it
+    # (their candidates reach the queue and are dropped at issue).
 
 
 class SBOOEPrefetcher(QueuedPrefetcher):
