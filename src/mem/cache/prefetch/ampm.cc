@@ -1,0 +1,215 @@
+// AMPMPrefetcher: access map pattern matching (see ampm.hh for the engine).
+//
+// Two behaviours, chosen by the prefetcher's gem5_compat parameter:
+//  - default (the paper): a candidate must still be in the Init state, and
+//    the degree adapts by +-1 per epoch within [1, candidate positions];
+//  - gem5_compat: gem5 v24 exactly. Any line of a valid zone can be a
+//    candidate (already accessed or prefetched lines are issued again, and
+//    an accessed line falls back to Prefetch), and the degree is
+//    min(requests in the epoch * offchip_memory_latency / epoch length,
+//    useful degree) in unsigned arithmetic: it is 0 whenever fewer than
+//    epoch/latency requests were seen, and a degree of 0 means no limit at
+//    all; the useful degree wraps around below 0.
+#include "ampm.hh"
+
+#include <algorithm>
+#include <cmath>
+
+namespace npusim {
+
+AccessMapPatternMatching::AccessMapPatternMatching(const Params &p)
+    : ClockedObject(p),
+      limitStride(p.get<unsigned>("limit_stride", 0)),
+      startDegree(p.get<unsigned>("start_degree", 4)),
+      hotZoneSize(p.get<Addr>("hot_zone_size", 2048)),
+      highCoverage(p.get<double>("high_coverage_threshold", 0.25)),
+      lowCoverage(p.get<double>("low_coverage_threshold", 0.125)),
+      highAccuracy(p.get<double>("high_accuracy_threshold", 0.5)),
+      lowAccuracy(p.get<double>("low_accuracy_threshold", 0.25)),
+      highHit(p.get<double>("high_cache_hit_threshold", 0.875)),
+      lowHit(p.get<double>("low_cache_hit_threshold", 0.75)),
+      epochCycles(p.get<Cycles>("epoch_cycles", Cycles(256000))),
+      offChipLatency(p.get<Tick>("offchip_memory_latency", 30000)),
+      degree(startDegree),
+      usefulDegree(startDegree),
+      epochEvent(this),
+      tableEntries(p.get<std::uint64_t>("access_map_table_entries", 256)),
+      tableAssoc(p.get<unsigned>("access_map_table_assoc", 8)),
+      tablePolicy(p.get<BaseReplacementPolicy *>("access_map_table_replacement_policy")) {
+    if (hotZoneSize == 0 || (hotZoneSize & (hotZoneSize - 1)))
+        p.error("hot_zone_size", "must be a power of 2");
+    if (startDegree == 0) p.error("start_degree", "must be at least 1");
+    if (epochCycles.value() == 0) p.error("epoch_cycles", "must be at least 1");
+    if (tableEntries == 0 || tableAssoc == 0 || tableEntries % tableAssoc)
+        p.error("access_map_table_entries", "must be a non-zero multiple of access_map_table_assoc");
+    const std::uint64_t sets = tableEntries / tableAssoc;
+    if (sets & (sets - 1)) p.error("access_map_table_entries", "/ access_map_table_assoc must be a power of 2");
+    if (!tablePolicy) p.error("access_map_table_replacement_policy", "a replacement policy is required");
+    configure(p.get<unsigned>("block_size", 64), false);
+}
+
+void AccessMapPatternMatching::configure(unsigned lineSize, bool gem5Compat) {
+    compat = gem5Compat;
+    if (lineSize == blkSize && table) return;
+    if (lineSize == 0 || hotZoneSize < 4 * Addr(lineSize))
+        fatal(name(), ".hot_zone_size: ", hotZoneSize, " bytes hold fewer than 4 lines of ", lineSize, " bytes");
+    blkSize = lineSize;
+    lines = unsigned(hotZoneSize / lineSize);
+    if (limitStride != 0 && limitStride + 1 > lines / 2)
+        fatal(name(), ".limit_stride: ", limitStride, " is too large for ", lines,
+              " lines per hot zone (at most ", lines / 2 - 1, ")");
+    Zone blank;
+    blank.states.assign(lines, kInit);
+    table = std::make_unique<pftable::TaggedTable<Zone>>(std::size_t(tableEntries / tableAssoc), tableAssoc,
+                                                         tablePolicy, blank);
+    window.assign(3 * std::size_t(lines), kInvalid);
+}
+
+void AccessMapPatternMatching::startup() {
+    schedule(epochEvent, clockEdge(epochCycles));
+}
+
+void AccessMapPatternMatching::processEpoch() {
+    schedule(epochEvent, clockEdge(epochCycles));
+    const double accuracy = double(numGoodPrefetches) / double(numTotalPrefetches);
+    const double coverage = double(numGoodPrefetches) / double(numRawCacheMisses);
+    const double hitRatio = double(numRawCacheHits) / double(numRawCacheHits + numRawCacheMisses);
+
+    // The feedback rules (NaN ratios compare false, as in gem5).
+    const bool raise = coverage > highCoverage && (accuracy > highAccuracy || hitRatio < lowHit);
+    const bool lower = (coverage < lowCoverage && (accuracy < lowAccuracy || hitRatio > highHit)) ||
+                       (accuracy < lowAccuracy && hitRatio > highHit);
+    if (compat) {
+        if (raise) usefulDegree += 1;
+        else if (lower) usefulDegree -= 1;   // unsigned: wraps below 0 as in gem5
+        const double requests = double(numRawCacheMisses - numGoodPrefetches + numTotalPrefetches);
+        const double bandwidth = requests * double(offChipLatency) / double(cyclesToTicks(epochCycles));
+        degree = std::min(unsigned(bandwidth), usefulDegree);
+    } else {
+        const unsigned maxStride = limitStride == 0 ? lines / 2 : limitStride + 1;
+        const unsigned maxDegree = 2 * (maxStride - 1);
+        if (raise && usefulDegree < maxDegree) usefulDegree += 1;
+        else if (lower && usefulDegree > 1) usefulDegree -= 1;
+        degree = usefulDegree;
+    }
+    numGoodPrefetches = numTotalPrefetches = numRawCacheMisses = numRawCacheHits = 0;
+}
+
+AccessMapPatternMatching::Zone *AccessMapPatternMatching::zone(Addr zoneNumber) {
+    bool hit;
+    return table->findOrInsert(zoneNumber, hit);
+}
+
+void AccessMapPatternMatching::setState(Zone &z, unsigned line, State s) {
+    const State old = z.states[line];
+    z.states[line] = s;
+    if (s == kInit) return;
+    if (old == kInit) {
+        if (s == kPrefetch) ++numTotalPrefetches;
+        else if (s == kAccess) ++numRawCacheMisses;
+    } else if (old == kPrefetch) {
+        if (s == kAccess) {
+            ++numGoodPrefetches;
+            ++numRawCacheMisses;
+        }
+    } else if (old == kAccess) {
+        if (s == kAccess) ++numRawCacheHits;
+    }
+}
+
+// pos is the accessed line's index in the three-zone window. With stride
+// s > 0 this tests the descending case (target pos - s, evidence at pos + s
+// and pos + 2s or pos + 2s + 1); with s < 0 the ascending one.
+bool AccessMapPatternMatching::isCandidate(Addr pos, int stride) const {
+    const State target = window[std::size_t(std::int64_t(pos) - stride)];
+    const State near = window[std::size_t(std::int64_t(pos) + stride)];
+    const State far = window[std::size_t(std::int64_t(pos) + 2 * stride)];
+    const State farNext = window[std::size_t(std::int64_t(pos) + 2 * stride + 1)];
+    const bool targetOk = compat ? target != kInvalid : target == kInit;
+    return targetOk && near == kAccess && (far == kAccess || farNext == kAccess);
+}
+
+void AccessMapPatternMatching::calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) {
+    const Addr zoneNumber = pfi.getAddr() / hotZoneSize;
+    const unsigned line = unsigned((pfi.getAddr() % hotZoneSize) / blkSize);
+    const Addr lastZone = ~Addr(0) / hotZoneSize;
+
+    // The zone and its neighbours, allocated if absent (in this order, so
+    // that the replacement state sees the same touches as gem5's).
+    Zone *curr = zone(zoneNumber);
+    Zone *prev = zoneNumber > 0 ? zone(zoneNumber - 1) : nullptr;
+    Zone *next = zoneNumber < lastZone ? zone(zoneNumber + 1) : nullptr;
+    setState(*curr, line, kAccess);
+
+    // A snapshot of the three maps: candidates marked below do not change
+    // what the remaining strides see.
+    for (unsigned i = 0; i < lines; ++i) {
+        window[i] = prev ? prev->states[i] : kInvalid;
+        window[lines + i] = curr->states[i];
+        window[2 * lines + i] = next ? next->states[i] : kInvalid;
+    }
+    const Addr pos = Addr(lines) + line;
+    const int maxStride = limitStride == 0 ? int(lines / 2) : int(limitStride) + 1;
+    const Addr base = zoneNumber * hotZoneSize;
+    for (int s = 1; s < maxStride; ++s) {
+        if (isCandidate(pos, s)) {
+            // Descending stream: the line s below.
+            if (unsigned(s) > line) {
+                const unsigned l = unsigned(pos - Addr(s));   // index within the previous zone
+                out.emplace_back(base - hotZoneSize + Addr(l) * blkSize, 0);
+                setState(*prev, l, kPrefetch);
+            } else {
+                const unsigned l = line - unsigned(s);
+                out.emplace_back(base + Addr(l) * blkSize, 0);
+                setState(*curr, l, kPrefetch);
+            }
+            if (out.size() == degree) break;
+        }
+        if (isCandidate(pos, -s)) {
+            // Ascending stream: the line s above.
+            if (line + unsigned(s) >= lines) {
+                const unsigned l = (line + unsigned(s)) % lines;
+                out.emplace_back(base + hotZoneSize + Addr(l) * blkSize, 0);
+                setState(*next, l, kPrefetch);
+            } else {
+                const unsigned l = line + unsigned(s);
+                out.emplace_back(base + Addr(l) * blkSize, 0);
+                setState(*curr, l, kPrefetch);
+            }
+            if (out.size() == degree) break;
+        }
+    }
+}
+
+namespace {
+
+class AMPM final : public QueuedPrefetcher {
+  public:
+    explicit AMPM(const Params &p)
+        : QueuedPrefetcher(p),
+          ampm(p.get<AccessMapPatternMatching *>("ampm")),
+          gem5Compat(p.get<bool>("gem5_compat", false)) {
+        if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
+        ampm->configure(blkSize, gem5Compat);
+    }
+
+    void setCache(CacheAccessor *owner, unsigned lineSize) override {
+        QueuedPrefetcher::setCache(owner, lineSize);
+        ampm->configure(blkSize, gem5Compat);
+    }
+
+    void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
+        ampm->calculatePrefetch(pfi, out);
+    }
+
+  private:
+    AccessMapPatternMatching *ampm;
+    bool gem5Compat;
+};
+
+}  // namespace
+
+NPUSIM_REGISTER_SIMOBJECT(AccessMapPatternMatching, AccessMapPatternMatching);
+NPUSIM_REGISTER_SIMOBJECT(AMPMPrefetcher, AMPM);
+
+}  // namespace npusim
