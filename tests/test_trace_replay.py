@@ -195,3 +195,27 @@ def test_trace_given_as_path(tmp_path):
     s = stats_dict(system.cpu)
     assert s["numPackets"] == 262144 and s["totalReads"] == 262144
     assert _core.packets_live() == 0
+
+
+@pytest.mark.skipif(not REF.exists(), reason="reference data not present")
+def test_trace_replay_config_script_writes_gem5_comparable_stats(tmp_path):
+    """configs/examples/trace_replay.py runs through the npusim CLI, and its
+    stats load with read_stats under gem5's names (::cpu.data)."""
+    import subprocess
+    import sys
+    from npusim.analysis.stats_reader import read_stats
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "m5out"
+    run = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(out),
+                          str(root / "configs" / "examples" / "trace_replay.py"), "--kernel", "stream_sum",
+                          "--max-requests", "3000"], capture_output=True, text=True, cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert "system.cpu finished" in run.stdout
+    stats = read_stats(out / "stats.txt").iloc[-1]
+    assert stats["system.cpu.numPackets"] == 3000
+    assert stats["system.cpu.dcache.demandAccesses::cpu.data"] == 3000
+    # 3000 sequential 4-byte reads touch 188 lines, each missing once in both caches
+    assert stats["system.cpu.dcache.demandMisses::cpu.data"] == 188
+    assert stats["system.l2.demandMisses::cpu.data"] == 188
+    assert stats["system.cpu.outstandingDist::max_value"] == 1
