@@ -4,6 +4,7 @@ balanced stats, its hardware budget and the comparison script."""
 
 import importlib.util
 import os
+import sys
 import types
 
 import numpy as np
@@ -22,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _load(name, path):
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod   # worker processes find functions by module name
     spec.loader.exec_module(mod)
     return mod
 

@@ -89,21 +89,25 @@ class NSB(Cache):
 ADDR, PC, WORD = 6, 4, 4
 
 _ENTRY_BYTES = {
-    # structure: (parameter giving the entry count, bytes per entry, fields)
-    "stride detector (RPT)": ("rpt_entries", PC + ADDR + WORD + ADDR + 1 + 1,
-                              "pc, last addr, stride, stream end, size, 2x2-bit conf + valid"),
-    "scratchpad taint": ("taint_entries", 3 + 3 + ADDR + 1,
-                         "spad lo, hi (18 bits each), DRAM addr, RPT index"),
+    # structure: (parameter giving the entry count, bytes per entry, fields);
+    # one byte of LRU state per entry where the table is replaced by LRU.
+    "stride detector (RPT)": ("rpt_entries", PC + ADDR + WORD + ADDR + 1 + 1 + 1,
+                              "pc, last addr, stride, stream end, size, 2x2-bit conf + valid bits, LRU"),
+    "scratchpad taint": ("taint_entries", 3 + 3 + ADDR + 1 + 1,
+                         "spad lo, hi (18 bits each), DRAM addr, RPT index, valid + LRU"),
     "register taint": ("num_regs", 1, "RPT index per scalar register"),
-    "chain table": ("chain_entries", 1 + PC + ADDR + WORD + 2 + 1 + 2 + 5 * ADDR + 2 * WORD + 2 + 1,
-                    "RPT index, gather pc, base, row stride, row bytes, esz, n, P/frontier/target/C/bound, "
-                    "per-iteration/per-invocation, confidences+flags, loop index"),
-    "loop-bound detector": ("loop_entries", PC + PC + 8 + 8 + WORD + 1 + 1,
-                            "branch pc, target, induction, bound, step, flags, bound taint"),
-    "index line buffer": ("index_buffer_lines", ADDR + 64 + 1, "line tag, 64 B data, state"),
+    "chain table": ("chain_entries", 12 * ADDR + 4 * WORD + PC + 2 + 1 + 2 + 1 + 2 + 1 + 1 + 1,
+                    "12 address-wide fields (base, P, last start, C, previous C, invocation start, exit P, exit "
+                    "base, final-bound addr, final bound, frontier, target), 4 words (row stride, per-iteration, "
+                    "used per iteration, per invocation), gather pc, row bytes, esz, n, 4x2-bit conf, 10 flags, "
+                    "RPT index, loop index, LRU"),
+    "loop-bound detector": ("loop_entries", PC + PC + 1 + 2 + 8 + 8 + WORD + 1 + 1 + 1,
+                            "branch pc, target, opcode, 2 register numbers, induction, bound, step, flags, bound "
+                            "taint, LRU"),
+    "index line buffer": ("index_buffer_lines", ADDR + 64 + 1, "line tag, 64 B data, valid/pending + LRU"),
     "prefetch queue": ("queue_entries", ADDR + PC, "line address, gather pc"),
-    "merge filter": ("merge_entries", ADDR, "line tag"),
-    "in-flight table": ("inflight_entries", ADDR, "line tag"),
+    "merge filter": ("merge_entries", ADDR, "line tag (FIFO)"),
+    "in-flight table": ("inflight_entries", ADDR, "line tag (FIFO)"),
     "index-load MSHRs": ("max_index_loads", ADDR + 1 + 1, "line, ILB slot, kind"),
 }
 
