@@ -183,6 +183,8 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
     if (pkt->size == 0 || pkt->offsetIn(blkSize) + pkt->size > blkSize)
         fatal(name(), ": ", pkt->print(), " does not fit in one ", blkSize, "-byte cache line");
     if (isReadOnly && pkt->cmd == MemCmd::WriteReq) fatal(name(), ": write ", pkt->print(), " to a read-only cache");
+    if (pkt->requestorId == kInvalidRequestorID)
+        fatal(name(), ": ", pkt->print(), " carries no requestor id (use registerRequestor)");
     stats->ensure(pkt->requestorId);
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
