@@ -150,15 +150,23 @@ void NPU::computeMatmul(const Inst &in) {
     float *Cm = acc->floats() + f[col(isa::kMatmul_c)] / 4;
     const std::int64_t Dd = D;
     bool transB = flags & 2, accumulate = flags & 1;
-    // As the golden model: products summed in double, rounded to float32 once.
+    // As the golden model: products summed in double (in t order), then C
+    // added, rounded to float32 once. Row at a time, so the inner loop runs
+    // over contiguous j and vectorises.
+    double *s = mtmp.data();
     for (std::int64_t i = 0; i < m; ++i) {
-        for (std::int64_t j = 0; j < n; ++j) {
-            double s = 0.0;
-            for (std::int64_t t = 0; t < k; ++t)
-                s += double(A[i * Dd + t]) * double(transB ? B[j * Dd + t] : B[t * Dd + j]);
-            if (accumulate) s += double(Cm[i * Dd + j]);
-            Cm[i * Dd + j] = float(s);
+        std::fill(s, s + n, 0.0);
+        for (std::int64_t t = 0; t < k; ++t) {
+            double a = double(A[i * Dd + t]);
+            if (transB) {
+                for (std::int64_t j = 0; j < n; ++j) s[j] += a * double(B[j * Dd + t]);
+            } else {
+                const float *brow = B + t * Dd;
+                for (std::int64_t j = 0; j < n; ++j) s[j] += a * double(brow[j]);
+            }
         }
+        float *crow = Cm + i * Dd;
+        for (std::int64_t j = 0; j < n; ++j) crow[j] = float(accumulate ? s[j] + double(crow[j]) : s[j]);
     }
 }
 
