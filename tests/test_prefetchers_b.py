@@ -419,20 +419,19 @@ def test_gem5_parameter_names_and_defaults(cls):
 
 
 def test_storage_budgets():
-    # AMPM: 256 entries x (valid + 32-bit tag + 32 lines x 2 bits + 3 LRU bits)
-    # plus the epoch counters.
-    assert AMPMPrefetcher().storage_bits() == {"access map table": 256 * (1 + 32 + 64 + 3),
+    # 64-bit addresses and PCs, as on the other prefetcher pages.
+    # AMPM: 256 entries x (valid + 48-bit tag (53-bit zone number, 32 sets)
+    # + 32 lines x 2 bits + 3 LRU bits), plus the epoch counters.
+    assert AMPMPrefetcher().storage_bits() == {"access map table": 256 * (1 + 48 + 64 + 3),
                                                "epoch counters and degrees": 160}
-    assert AMPMPrefetcher().storage_bytes() == 3220
-    # SPP: ST 1024 x (1 + 27 + 12 + 6 + 1); PT 4096 x (1 + 0 + 4 x (7 + 3) + 0).
-    spp = SignaturePathPrefetcher().storage_bits()
-    assert spp == {"signature table": 1024 * 47, "pattern table": 4096 * 41}
+    # SPP: ST 1024 x (1 + 43 + 12 + 6 + 1); PT 4096 x (1 + 0 + 4 x (7 + 3)).
+    assert SignaturePathPrefetcher().storage_bits() == {"signature table": 1024 * 63, "pattern table": 4096 * 41}
     budgets = {cls.__name__: cls().storage_bytes() for cls in
                (AMPMPrefetcher, SlimAMPMPrefetcher, SignaturePathPrefetcher, SignaturePathPrefetcherV2,
                 IrregularStreamBufferPrefetcher, STeMSPrefetcher, PIFPrefetcher)}
-    assert budgets == {"AMPMPrefetcher": 3220, "SlimAMPMPrefetcher": 10036, "SignaturePathPrefetcher": 27008,
-                       "SignaturePathPrefetcherV2": 4874, "IrregularStreamBufferPrefetcher": 22852,
-                       "STeMSPrefetcher": 2733952, "PIFPrefetcher": 552}
-    # Budgets follow the parameters.
+    assert budgets == {"AMPMPrefetcher": 3732, "SlimAMPMPrefetcher": 11700, "SignaturePathPrefetcher": 29056,
+                       "SignaturePathPrefetcherV2": 5386, "IrregularStreamBufferPrefetcher": 27716,
+                       "STeMSPrefetcher": 3291776, "PIFPrefetcher": 718}
+    # Budgets follow the parameters: twice the entries, one tag bit fewer.
     assert AMPMPrefetcher(ampm=AccessMapPatternMatching(access_map_table_entries="512")).storage_bits()[
-        "access map table"] == 512 * (1 + 31 + 64 + 3)
+        "access map table"] == 512 * (1 + 47 + 64 + 3)

@@ -14,7 +14,8 @@ reproduces gem5 exactly (each class's docstring lists the differences). To
 compare with real gem5 runs, set ``gem5_compat=True``.
 
 Every class has ``storage_bits()`` (bits per structure, from the parameters)
-and ``storage_bytes()``; they assume 48-bit physical addresses and PCs.
+and ``storage_bytes()``; like the other prefetcher pages they count gem5's
+64-bit addresses and PCs.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from .prefetchers_a import DeltaCorrelatingPredictionTables
 from .replacement import LRURP
 from ..params import Param
 
-#: Address and PC widths assumed by the storage budgets.
-ADDR_BITS = 48
-PC_BITS = 48
+#: Address and PC widths assumed by the storage budgets (gem5's Addr).
+ADDR_BITS = 64
+PC_BITS = 64
 
 
 def _log2(n: int) -> int:
@@ -165,8 +166,10 @@ class SlimAMPMPrefetcher(_Budget, QueuedPrefetcher):
     def storage_bits(self) -> dict:
         bits = {f"ampm {k}": v for k, v in self.ampm.storage_bits(_block(self)).items()}
         d = self.dcpt
+        deltas = _v(d, "deltas_per_entry")
+        # last address, the deltas and the ring head (as DCPTPrefetcher's page counts them)
         bits["dcpt table"] = _table_bits(_v(d, "table_entries"), _v(d, "table_assoc"), PC_BITS,
-                                         ADDR_BITS + _v(d, "deltas_per_entry") * _v(d, "delta_bits"))
+                                         ADDR_BITS + deltas * _v(d, "delta_bits") + _log2(deltas))
         return bits
 
 

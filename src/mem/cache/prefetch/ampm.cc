@@ -1,11 +1,13 @@
 // AMPMPrefetcher: access map pattern matching (see ampm.hh for the engine).
 //
 // Two behaviours, chosen by the prefetcher's gem5_compat parameter:
-//  - default (the paper): a candidate must still be in the Init state, and
-//    the degree adapts by +-1 per epoch within [1, candidate positions];
+//  - default (the paper): a candidate must still be in the Init state and in
+//    the accessed line's page, and the degree adapts by +-1 per epoch
+//    within [1, candidate positions];
 //  - gem5_compat: gem5 v24 exactly. Any line of a valid zone can be a
 //    candidate (already accessed or prefetched lines are issued again, and
-//    an accessed line falls back to Prefetch), and the degree is
+//    an accessed line falls back to Prefetch; lines of other pages are
+//    proposed, dropped by the queue, and stay marked), and the degree is
 //    min(requests in the epoch * offchip_memory_latency / epoch length,
 //    useful degree) in unsigned arithmetic: it is 0 whenever fewer than
 //    epoch/latency requests were seen, and a degree of 0 means no limit at
@@ -45,11 +47,12 @@ AccessMapPatternMatching::AccessMapPatternMatching(const Params &p)
     const std::uint64_t sets = tableEntries / tableAssoc;
     if (sets & (sets - 1)) p.error("access_map_table_entries", "/ access_map_table_assoc must be a power of 2");
     if (!tablePolicy) p.error("access_map_table_replacement_policy", "a replacement policy is required");
-    configure(p.get<unsigned>("block_size", 64), false);
+    configure(p.get<unsigned>("block_size", 64), 4096, false);
 }
 
-void AccessMapPatternMatching::configure(unsigned lineSize, bool gem5Compat) {
+void AccessMapPatternMatching::configure(unsigned lineSize, Addr pageSize, bool gem5Compat) {
     compat = gem5Compat;
+    pageBytes = pageSize;
     if (lineSize == blkSize && table) return;
     if (lineSize == 0 || hotZoneSize < 4 * Addr(lineSize))
         fatal(name(), ".hot_zone_size: ", hotZoneSize, " bytes hold fewer than 4 lines of ", lineSize, " bytes");
@@ -151,31 +154,28 @@ void AccessMapPatternMatching::calculatePrefetch(const PrefetchInfo &pfi, std::v
     const Addr pos = Addr(lines) + line;
     const int maxStride = limitStride == 0 ? int(lines / 2) : int(limitStride) + 1;
     const Addr base = zoneNumber * hotZoneSize;
+    const Addr page = pfi.getAddr() / pageBytes;
+    // Proposes line l of zone z (marking it Prefetch). The paper's map
+    // proposes only lines the hardware can fetch: not those of another page,
+    // which the queue would drop after the map had marked them (they would
+    // then never be proposed again). gem5 proposes and marks them.
+    auto propose = [&](Zone &z, Addr zoneBase, unsigned l) {
+        const Addr addr = zoneBase + Addr(l) * blkSize;
+        if (!compat && addr / pageBytes != page) return;
+        out.emplace_back(addr, 0);
+        setState(z, l, kPrefetch);
+    };
     for (int s = 1; s < maxStride; ++s) {
         if (isCandidate(pos, s)) {
             // Descending stream: the line s below.
-            if (unsigned(s) > line) {
-                const unsigned l = unsigned(pos - Addr(s));   // index within the previous zone
-                out.emplace_back(base - hotZoneSize + Addr(l) * blkSize, 0);
-                setState(*prev, l, kPrefetch);
-            } else {
-                const unsigned l = line - unsigned(s);
-                out.emplace_back(base + Addr(l) * blkSize, 0);
-                setState(*curr, l, kPrefetch);
-            }
+            if (unsigned(s) > line) propose(*prev, base - hotZoneSize, unsigned(pos - Addr(s)));
+            else propose(*curr, base, line - unsigned(s));
             if (out.size() == degree) break;
         }
         if (isCandidate(pos, -s)) {
             // Ascending stream: the line s above.
-            if (line + unsigned(s) >= lines) {
-                const unsigned l = (line + unsigned(s)) % lines;
-                out.emplace_back(base + hotZoneSize + Addr(l) * blkSize, 0);
-                setState(*next, l, kPrefetch);
-            } else {
-                const unsigned l = line + unsigned(s);
-                out.emplace_back(base + Addr(l) * blkSize, 0);
-                setState(*curr, l, kPrefetch);
-            }
+            if (line + unsigned(s) >= lines) propose(*next, base + hotZoneSize, (line + unsigned(s)) % lines);
+            else propose(*curr, base, line + unsigned(s));
             if (out.size() == degree) break;
         }
     }
@@ -190,12 +190,12 @@ class AMPM final : public QueuedPrefetcher {
           ampm(p.get<AccessMapPatternMatching *>("ampm")),
           gem5Compat(p.get<bool>("gem5_compat", false)) {
         if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
-        ampm->configure(blkSize, gem5Compat);
+        ampm->configure(blkSize, pageBytes, gem5Compat);
     }
 
     void setCache(CacheAccessor *owner, unsigned lineSize) override {
         QueuedPrefetcher::setCache(owner, lineSize);
-        ampm->configure(blkSize, gem5Compat);
+        ampm->configure(blkSize, pageBytes, gem5Compat);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {

@@ -32,8 +32,8 @@ class AccessMapPatternMatching final : public ClockedObject {
     void startup() override;
 
     // Called by the owning prefetcher once it knows the cache's line size,
-    // and whether gem5's exact behaviour is wanted (see gem5Compat).
-    void configure(unsigned lineSize, bool gem5Compat);
+    // its page size, and whether gem5's exact behaviour is wanted.
+    void configure(unsigned lineSize, Addr pageSize, bool gem5Compat);
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out);
 
     unsigned currentDegree() const { return degree; }
@@ -59,6 +59,7 @@ class AccessMapPatternMatching final : public ClockedObject {
     Tick offChipLatency;
 
     unsigned blkSize = 0;
+    Addr pageBytes = 4096;
     unsigned lines = 0;         // lines per zone
     bool compat = false;
     std::unique_ptr<pftable::TaggedTable<Zone>> table;

@@ -24,12 +24,12 @@ class SlimAMPM final : public QueuedPrefetcher {
           gem5Compat(p.get<bool>("gem5_compat", false)) {
         if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
         if (!dcpt) p.error("dcpt", "a DeltaCorrelatingPredictionTables object is required");
-        ampm->configure(blkSize, gem5Compat);
+        ampm->configure(blkSize, pageBytes, gem5Compat);
     }
 
     void setCache(CacheAccessor *owner, unsigned lineSize) override {
         QueuedPrefetcher::setCache(owner, lineSize);
-        ampm->configure(blkSize, gem5Compat);
+        ampm->configure(blkSize, pageBytes, gem5Compat);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
