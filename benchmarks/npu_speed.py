@@ -1,11 +1,14 @@
 """Simulation speed of the NPU: simulated NPU cycles and memory requests per
 host second, for a dense GEMM and for SpMM at 90% sparsity.
 
-Each case is configs/npu_system.py's system (NPU 16x16 at 1 GHz -> L2XBar ->
-L2 256 KiB -> SystemXBar -> DDR4_2400_8x8, caches at 2 GHz) or, with
-memory "simple", the NPU alone on a SimpleMemory (the NPU model's own
-cost). Every run is a fresh subprocess; only simulate() is timed (building
-the workload, instantiation and the functional memory load are not).
+Each case runs in one of three systems: "ddr4" is configs/npu_system.py's
+default (NPU 16x16 at 1 GHz -> L2XBar -> L2 256 KiB -> SystemXBar ->
+DDR4_2400_8x8, caches and crossbars at 2 GHz); "simple" is the same without
+the L2 and with a SimpleMemory (30 ns, 12.8 GiB/s) for the DRAM; "direct" is
+the NPU wired straight to a SimpleMemory (50 ns, no bandwidth limit): the
+NPU model's own cost. Every run is a fresh subprocess; only simulate() is
+timed (building the workload, instantiation and the functional memory load
+are not).
 
     .venv/bin/python benchmarks/npu_speed.py                 # the table of benchmarks/npu_results.md
     .venv/bin/python benchmarks/npu_speed.py --repeat 5 --json out.json
@@ -51,7 +54,7 @@ def worker(case: str, memory: str) -> dict:
     workload, knobs = CASES[case]
     argv = ["--workload", workload, "--quiet"] + (knobs or [])
     if memory == "simple":
-        argv += ["--mem-type", "SimpleMemory", "--l2-size", "0", "--mem-bandwidth", "0GiB/s"]
+        argv += ["--mem-type", "SimpleMemory", "--l2-size", "0"]
     args = cfg.make_parser().parse_args(argv)
     if knobs is None:
         sys.path.insert(0, HERE)
@@ -59,8 +62,15 @@ def worker(case: str, memory: str) -> dict:
         w = double_buffered_gemm(256, 256, 256)
     else:
         w = cfg.build_workload(args)
-    system = cfg.build_system(args, w)
-    from npusim.objects import Root
+    from npusim.objects import NPU, Root, SimpleMemory, SrcClockDomain, System
+    if memory == "direct":
+        system = System(clk_domain=SrcClockDomain(clock="2GHz"))
+        system.npu = NPU(clk_domain=SrcClockDomain(clock="1GHz"))
+        system.npu.program = w.program
+        system.mem_ctrl = SimpleMemory(range="0:2GiB", latency="50ns", bandwidth="0GiB/s")
+        system.npu.dma_port = system.mem_ctrl.port
+    else:
+        system = cfg.build_system(args, w)
     Root(full_system=False, system=system)
     npusim.instantiate(os.path.join("/tmp", f"npusim_npu_speed_{os.getpid()}"))
     cfg.load_memory(system, w)
@@ -83,8 +93,11 @@ def worker(case: str, memory: str) -> dict:
 
 
 def run_one(case: str, memory: str) -> dict:
+    # one BLAS thread: numpy's idle worker threads would otherwise compete
+    # with the simulation for the CPUs
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([sys.executable, __file__, "--worker", case, memory], capture_output=True, text=True,
-                         cwd=ROOT)
+                         cwd=ROOT, env=env)
     if out.returncode:
         raise RuntimeError(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -107,7 +120,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worker", nargs=2, metavar=("CASE", "MEMORY"), help=argparse.SUPPRESS)
     ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--memories", default="ddr4,simple")
+    ap.add_argument("--memories", default="ddr4,simple,direct")
     ap.add_argument("--repeat", type=int, default=3, help="runs per case; the median host time is reported")
     ap.add_argument("--json", help="write the raw figures here")
     args = ap.parse_args(argv)
