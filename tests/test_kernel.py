@@ -80,6 +80,7 @@ def test_stats_txt_layout_matches_gem5(tmp_path):
     assert "simTicks                                          500                       # Number of ticks simulated (Tick)" in lines
     assert "system.clk_domain.clock                           500                       # Clock period in ticks (Tick)" in lines
     assert any(line.startswith("system.probe.runOrder::total") for line in lines)
+    assert not any("neverTouched" in line for line in lines)  # all-zero nozero vector: not even ::total
     data = json.load(open(os.path.join(npusim.simulation.outdir(), "stats.json")))
     assert len(data["dumps"]) == 2 and data["dumps"][0]["system.probe.eventsRun"] == 1
 

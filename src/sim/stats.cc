@@ -68,6 +68,8 @@ static void collectElements(const StatBase &stat, const std::string &base, const
                             const std::vector<std::string> &subs, unsigned flags, bool totalIsSum, double total,
                             std::vector<Row> &out, const std::function<void(const std::string &, double, double, double)> &emitRow) {
     double sum = std::accumulate(vals.begin(), vals.end(), 0.0);
+    // gem5 omits a nozero vector entirely, total included, when all is zero.
+    if ((flags & kNoZero) && std::all_of(vals.begin(), vals.end(), [](double v) { return v == 0; })) return;
     double cum = 0;
     for (std::size_t i = 0; i < vals.size(); ++i) {
         double v = vals[i];

@@ -22,12 +22,14 @@ class KernelProbe : public ClockedObject {
           eventsRun(this, "eventsRun", stats::units::Count, "Events processed by the probe"),
           lastTick(this, "lastTick", stats::units::Tick, "Tick of the last event"),
           level(this, "level", stats::units::Count, "Time-weighted average of the event count"),
+          neverTouched(this, "neverTouched", stats::units::Count, "A nozero vector that stays zero"),
           dist(this, "dist", stats::units::Count, "Distribution of the given samples"),
           ratio(this, "ratio", stats::units::Ratio, "eventsRun per scheduled event",
                 [this] { return ticks.empty() ? NAN : eventsRun.value() / double(ticks.size()); }) {
         if (!priorities.empty() && priorities.size() != ticks.size())
             p.error("event_priorities", "needs one priority per entry of event_ticks");
         runOrder.init(ticks.size()).flags(stats::kTotal);
+        neverTouched.init(3).flags(stats::kTotal | stats::kNoZero);
         dist.init(0, 9, 2);
     }
 
@@ -58,6 +60,7 @@ class KernelProbe : public ClockedObject {
     stats::Scalar eventsRun;
     stats::Scalar lastTick;
     stats::Average level;
+    stats::Vector neverTouched;
     stats::Distribution dist;
     stats::Formula ratio;
 };
