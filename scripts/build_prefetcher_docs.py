@@ -4,6 +4,7 @@ other page alphabetically), with an index table at the top.
 
     .venv/bin/python scripts/build_prefetcher_docs.py           # rewrite docs/prefetchers.md
     .venv/bin/python scripts/build_prefetcher_docs.py --check   # exit 1 if it is out of date or a page is missing
+    .venv/bin/python scripts/build_prefetcher_docs.py --rev HEAD   # from the committed pages only
 
 Each page's headings move one level down (its "# Title" becomes a "##"
 section), relative links are rewritten for docs/, and links between pages
@@ -17,8 +18,10 @@ declares itself should be named on its page) and prints what is missing;
 from __future__ import annotations
 
 import argparse
+import os
 import posixpath
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,6 +49,7 @@ ORDER = [
     ("NextLinePrefetcher", ""),
 ]
 REQUIRED = {"NextLinePrefetcher": False}     # pages whose absence is not an error
+NO_PAPER = {"MultiPrefetcher", "NextLinePrefetcher"}   # no paper to cite
 CHECKLIST = [
     ("what it learns", r"learn|train"),
     ("what it issues", r"issue|prefetch(es)? (the|a|lines)"),
@@ -63,9 +67,21 @@ def anchor(name: str) -> str:
     return name.lower()
 
 
-def ordered_pages(pages: Path = PAGES) -> tuple[list[str], list[str]]:
+def read_pages(pages: Path = PAGES, rev: str | None = None) -> dict[str, str]:
+    """{class name: page text} from the folder, or from a git revision of it."""
+    if rev is None:
+        return {p.stem: p.read_text() for p in sorted(pages.glob("*.md"))} if pages.is_dir() else {}
+    rel = os.path.relpath(pages, ROOT)
+    names = subprocess.run(["git", "ls-tree", "--name-only", f"{rev}:{rel}"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    return {Path(n).stem: subprocess.run(["git", "show", f"{rev}:{rel}/{n}"], cwd=ROOT, capture_output=True,
+                                         text=True, check=True).stdout
+            for n in names if n.endswith(".md")}
+
+
+def ordered_pages(present) -> tuple[list[str], list[str]]:
     """(class names with a page, in index order; required names without one)."""
-    present = {p.stem for p in pages.glob("*.md")} if pages.is_dir() else set()
+    present = set(present)
     known = [n for n, _ in ORDER]
     names = [n for n in known if n in present] + sorted(present - set(known))
     missing = [n for n in known if n not in present and REQUIRED.get(n, True)]
@@ -96,31 +112,50 @@ def rewrite(text: str, names: set[str]) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def summary(text: str) -> str:
-    """The first prose paragraph of a page, as one line (for the index)."""
-    para, fenced = [], False
+def _paragraph(text: str, label_rx: str) -> str:
+    """The paragraph (outside code) whose first line matches label_rx, joined;
+    a label alone on its paragraph takes the next paragraph (or list item)."""
+    para, fenced, hit = [], False, False
     for line in text.splitlines():
         if FENCE.match(line):
             fenced = not fenced
-            if para:
-                break
             continue
         if fenced:
             continue
-        s = line.strip()
-        if not s:
-            if para:
+        if hit and para and re.match(r"^\s*[-*] ", line) and len(para) > 1:
+            break                               # the next list item
+        if not line.strip():
+            if hit and (len(para) > 1 or not re.fullmatch(r"\*\*[^*]+\*\*", para[0])):
                 break
+            if not hit:
+                para = []
             continue
-        if s.startswith(("#", "|", "<!--", ">")) or re.match(r"^[-*] ", s) and not para:
-            if para:
-                break
-            continue
-        para.append(s)
-    text = " ".join(para)
-    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+        if not para and re.match(label_rx, line.strip(), re.I):
+            hit = True
+        para.append(line.strip())
+    return " ".join(para) if hit else ""
+
+
+def summary(text: str) -> str:
+    """What the page says the prefetcher learns, first sentence (for the index)."""
+    para = (_paragraph(text, r"\*\*What it (learns|does)\b") or
+            _paragraph(text, r"[A-Za-z]"))
+    para = re.sub(r"^\*\*What it (learns|does)\.?\*\*\s*", "", para)
+    para = re.sub(r"^[-*]\s+", "", para)
+    first = re.split(r"(?<=[.!?])\s", para, maxsplit=1)[0]
     first = first.replace("|", "\\|")
-    return first if len(first) <= 200 else first[:197].rstrip() + "..."
+    return first if len(first) <= 180 else first[:177].rstrip() + "..."
+
+
+def storage(text: str) -> str:
+    """The storage budget the page states: its total, else the first figure
+    of its storage paragraph."""
+    m = re.search(r"\*\*Total ([\d,.]+ ?(?:B|bytes|KiB|MiB))", text)
+    if m:
+        return m[1].replace("bytes", "B")
+    para = _paragraph(text, r"\*\*Storage")
+    m = re.search(r"([\d,.]+) ?(B|bytes|KiB|MiB)\b", para)
+    return f"{m[1]} {m[2].replace('bytes', 'B')}" if m else ""
 
 
 def declared_params(name: str):
@@ -144,6 +179,8 @@ def lint(name: str, text: str) -> list[str]:
     problems = []
     low = text.lower()
     for what, rx in CHECKLIST:
+        if what == "paper" and name in NO_PAPER:
+            continue
         if not re.search(rx, low):
             problems.append(f"says nothing about {what}")
     params = declared_params(name)
@@ -156,10 +193,9 @@ def lint(name: str, text: str) -> list[str]:
     return problems
 
 
-def build(pages: Path = PAGES) -> tuple[str, list[str], dict[str, list[str]]]:
-    names, missing = ordered_pages(pages)
+def build(texts: dict[str, str]) -> tuple[str, list[str], dict[str, list[str]]]:
+    names, missing = ordered_pages(texts)
     gem5 = dict(ORDER)
-    texts = {n: (pages / f"{n}.md").read_text() for n in names}
     parts = [
         "# Prefetchers",
         "",
@@ -174,14 +210,15 @@ def build(pages: Path = PAGES) -> tuple[str, list[str], dict[str, list[str]]]:
         "is in [extending.md](extending.md); `configs/examples/prefetcher_compare.py` runs them all on one "
         "access stream.",
         "",
-        "| prefetcher | gem5 reference runs | summary |",
-        "|---|---|---|",
+        "| prefetcher | what it learns | storage | gem5 reference runs |",
+        "|---|---|---:|---|",
     ]
     for n in names:
         runs = f"`{gem5[n]}-l2`, `{gem5[n]}-l1d`" if gem5.get(n) and gem5[n] != "imp" else "none"
-        parts.append(f"| [{n}](#{anchor(n)}) | {runs} | {summary(texts[n])} |")
+        learns = rewrite(summary(texts[n]), set(names)).strip()
+        parts.append(f"| [{n}](#{anchor(n)}) | {learns} | {storage(texts[n])} | {runs} |")
     for n in missing:
-        parts.append(f"| {n} | | *(page docs/prefetchers/{n}.md not written yet)* |")
+        parts.append(f"| {n} | *(page docs/prefetchers/{n}.md not written yet)* | | |")
     parts.append("")
     for n in names:
         parts += [f'<a id="{anchor(n)}"></a>', "", rewrite(texts[n], set(names)).rstrip(), "",
@@ -197,10 +234,13 @@ def main(argv=None) -> int:
     p.add_argument("--strict", action="store_true", help="fail on lint problems too")
     p.add_argument("--output", default=str(OUT))
     p.add_argument("--pages", default=str(PAGES), help="folder of the per-prefetcher pages")
+    p.add_argument("--rev", help="read the pages as committed in this git revision (e.g. HEAD) instead of the "
+                                 "working tree, so that the output matches committed pages only")
     args = p.parse_args(argv)
 
-    text, missing, problems = build(Path(args.pages))
-    pages = ordered_pages(Path(args.pages))[0]
+    texts = read_pages(Path(args.pages), args.rev)
+    text, missing, problems = build(texts)
+    pages = ordered_pages(texts)[0]
     for n, probs in problems.items():
         for prob in probs:
             print(f"docs/prefetchers/{n}.md {prob}", file=sys.stderr)
