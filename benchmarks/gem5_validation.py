@@ -146,7 +146,9 @@ def git_commit() -> str:
                                 "npusim", "configs"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # an exported tree (git archive) records its commit in SNAPSHOT
+        snap = ROOT / "SNAPSHOT"
+        return snap.read_text().strip() if snap.exists() else "unknown"
 
 
 def compat_params(prefetcher: str) -> dict:
