@@ -506,7 +506,7 @@ def main(argv=None) -> int:
     print_table(rows)
     if not args.no_figures:
         png = os.path.join(outdir, f"nvr_compare_{args.workload}.png")
-        plot(rows, png, f"{args.workload}: {wl.summary()[:120]}")
+        plot(rows, png, wl.summary()[:140])
         if not args.quiet:
             print(f"nvr_compare: figures in {png}")
     bad = [r["config"] for r in rows if r.get("check") != "PASS"]

@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         argv_w = ["--workload", w, "--seed", str(opts.seed), "--jobs", str(opts.jobs)] + (["--fresh"] if opts.fresh else [])
         rows = compare.run_sweep(argv_w, opts.outdir)
         wl = compare.build_workload(compare.make_parser().parse_args(["--workload", w]))
-        compare.plot(rows, os.path.join(opts.outdir, f"nvr_compare_{w}.png"), f"{w}: {wl.summary()[:120]}")
+        compare.plot(rows, os.path.join(opts.outdir, f"nvr_compare_{w}.png"), wl.summary()[:140])
         per[w] = {r["config"]: r for r in rows}
         print(f"== {w}")
         compare.print_table(rows)
