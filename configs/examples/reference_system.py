@@ -79,8 +79,7 @@ def make_system(hierarchy: dict) -> System:
     ghz = hierarchy["frequency_hz"] / 1e9
     system = System(clk_domain=SrcClockDomain(clock=f"{ghz:g}GHz"))
     system.cache_line_size = hierarchy["cache_line_size"]
-    # system.mem_ranges stays unset: a VectorParam.AddrRange does not reach
-    # C++ yet (a list of [start, end] lists); objects take the range directly.
+    system.mem_ranges = [mem_range(hierarchy)]
     return system
 
 
