@@ -268,27 +268,26 @@ def _gather(n, extra=40, seed=5):
 
 def test_imp_prefetches_a_of_b_of_i_plus_k():
     # B[0] allocates the PT entry; B[1] .. B[4] repeat the stride 4 = the
-    # access size: a dense stream from B[4] (index lines 1..4 prefetched).
-    # B[4] and B[5] (hits: values read from the line) are idx1 and idx2 of
-    # the IPD; the misses A[B[4]] and A[B[5]] give the same base candidate
-    # for shift 2: base = A. A[B[6]], A[B[7]], A[B[8]] match the prediction:
-    # counter 3 > prefetch_threshold 2 when B[9] is loaded, distance
-    # 3 * 16 / 7 = 6: A[B[10..15]]. The counter then grows by one per index
-    # (distance 9, 11, 13, 16), each load extending the window to i + d;
-    # the last load, B[n-1], reaches B[n+15]. So every A[B[j]],
-    # j = 10 .. n+15, is asked for exactly once, in order.
+    # access size, and B[16] takes it into line 1: a dense (index) stream,
+    # confirmed at B[16], which asks for index lines 2..5 and then, at B[32],
+    # line 6. B[16] (a miss: value read from the fill) and B[17] (a hit) are
+    # idx1 and idx2 of the IPD; the misses A[B[16]] and A[B[17]] give the
+    # same base candidate for shift 2: base = A. A[B[18]], A[B[19]],
+    # A[B[20]] match the prediction: counter 3 > prefetch_threshold 2 when
+    # B[21] is loaded, distance 3 * 16 / 7 = 6: A[B[22..27]]. The counter
+    # then grows by one per index (distance 9, 11, 13, 16), each load
+    # extending the window to i + d; the last load, B[n-1], reaches B[n+15].
+    # So every A[B[j]], j = 22 .. n+15, is asked for exactly once, in order.
     n = 48
     reqs, vals, mem = _gather(n)
     sys_ = run(reqs, IndirectMemoryPrefetcher(), mem_init=mem)
     got = prefetched(sys_)
-    assert [a for a in got if a >= ARR] == [(ARR + 4 * vals[j]) & ~(LINE - 1) for j in range(10, n + 16)]
-    # the index stream: lines 1..4 from B[4], then one more each time the
-    # loads enter a new line (B[16] -> line 5, B[32] -> line 6)
-    assert [a for a in got if a < ARR] == [IDX + LINE * k for k in range(1, 7)]
+    assert [a for a in got if a >= ARR] == [(ARR + 4 * vals[j]) & ~(LINE - 1) for j in range(22, n + 16)]
+    assert [a for a in got if a < ARR] == [IDX + LINE * k for k in range(2, 7)]
     # the A lines all lie in other pages than their trigger; they are kept
     pf = pf_stats(sys_)
-    assert pf["pfSpanPage"] == n + 6
-    assert pf["pfUseful"] >= n - 10      # A[B[10..]] all hit prefetched lines
+    assert pf["pfSpanPage"] == n + 16 - 22
+    assert pf["pfUseful"] >= n - 22      # A[B[22..]] all hit prefetched lines
 
 
 def test_imp_reads_indices_of_missing_loads_from_the_fill():
@@ -301,11 +300,13 @@ def test_imp_reads_indices_of_missing_loads_from_the_fill():
     sys_ = run(reqs, IndirectMemoryPrefetcher(), mem_init=mem, size="64B", assoc=1)
     assert stats_dict(sys_.l1)["ReadReq.misses::cpu.data"] == 2 * n
     assert [a for a in prefetched(sys_) if a >= ARR] == \
-        [(ARR + 4 * vals[j]) & ~(LINE - 1) for j in range(10, n + 16)]
+        [(ARR + 4 * vals[j]) & ~(LINE - 1) for j in range(22, n + 16)]
 
 
 def test_imp_learns_the_shift_of_8_byte_elements():
-    # int64 indices and 8-byte elements of A: shift 3, same schedule.
+    # int64 indices (8 per line: the stream is confirmed at B[8]) and 8-byte
+    # elements of A: shift 3. idx1 = B[8], idx2 = B[9], three matches, and
+    # B[13] asks for A[B[14..19]]; the last load reaches B[n+15].
     rng = random.Random(11)
     n = 32
     vals = [8 * p for p in rng.sample(range(512), n + 40)]       # 8 elements per line: one per line
@@ -315,14 +316,25 @@ def test_imp_learns_the_shift_of_8_byte_elements():
         reqs.append((ARR + 8 * vals[i], 0x404, 8))
     sys_ = run(reqs, IndirectMemoryPrefetcher(), mem_init={IDX: np.array(vals, dtype="<i8").tobytes()})
     assert [a for a in prefetched(sys_) if a >= ARR] == \
-        [(ARR + 8 * vals[j]) & ~(LINE - 1) for j in range(10, n + 16)]
+        [(ARR + 8 * vals[j]) & ~(LINE - 1) for j in range(14, n + 16)]
 
 
 def test_imp_without_a_pattern_is_a_stream_prefetcher():
-    # B alone (no dependent loads): the index lines are prefetched, nothing else.
+    # B alone (no dependent loads): confirmed at B[16] (line 1), lines 2..5,
+    # then line 6 when B[32] enters line 2.
     sys_ = run(stream([IDX + 4 * i for i in range(40)], size=4), IndirectMemoryPrefetcher(),
                mem_init={IDX: bytes(range(256)) * 4})
-    assert prefetched(sys_) == [IDX + LINE * k for k in range(1, 7)]
+    assert prefetched(sys_) == [IDX + LINE * k for k in range(2, 7)]
+
+
+def test_imp_ignores_runs_inside_one_line():
+    # Gathered rows of one line each (16 floats, read in order): every row
+    # is a short dense run, never a stream -- no index-line prefetches, no
+    # pattern trained on the row values.
+    rows = [0x200000 + LINE * r for r in (7, 300, 41, 999, 5, 123)]
+    reqs = [(row + 4 * d, 0x500, 4) for row in rows for d in range(16)]
+    sys_ = run(reqs, IndirectMemoryPrefetcher(), mem_init={0x200000: bytes(range(256)) * 256})
+    assert prefetched(sys_) == []
 
 
 # --- BOP ------------------------------------------------------------------------------

@@ -6,11 +6,15 @@
 // Prefetch table (PT, pt_table_entries x pt_table_assoc, keyed by the PC of
 // the load). Each entry follows its PC's addresses: a repeated stride
 // counts up to stream_counter_threshold, a new stride starts the count
-// again at 1. A PC whose count reached the threshold is a stream; the
-// stream part asks for the next streaming_distance lines of a dense stream
-// (stride = +-access size, i.e. consecutive elements) or the next
-// streaming_distance strides of any other, at a higher priority than the
-// indirect prefetches. Only dense streams are index streams.
+// again at 1. A PC whose count reached the threshold, and whose accesses at
+// that stride have moved on to another line at least once, is a stream
+// (a short run inside one line, such as the elements of one gathered row,
+// is not). The stream part asks, when the stream is confirmed, for the next
+// streaming_distance lines of a dense stream (stride = +-access size, i.e.
+// consecutive elements) or the next streaming_distance strides of any
+// other, and then, each time the stream enters a new line, for the one
+// streaming_distance ahead; these go at a higher priority than the indirect
+// prefetches. Only dense streams are index streams.
 //
 // Index values. IMP reads B[i] when the load of B[i] accesses the cache:
 // from the line data on a hit, and, when the load misses, from the line
@@ -28,8 +32,10 @@
 // right). The second index value idx2 then compares each following miss:
 // miss - (idx2 << s) equal to a recorded candidate for the same s gives the
 // pattern addr = base + (index << s), which enables the PT entry. A third
-// index without a match restarts the detection from that index. One IPD
-// entry at a time follows the misses.
+// index without a match restarts the detection from that index. Every IPD
+// entry follows the misses at the same time (so two index-like streams, such
+// as col[j] and val[j] of a CSR matrix, do not take the misses from each
+// other).
 //
 // Confidence. An enabled entry predicts, for each index, the address
 // base + (index << shift). An access to exactly that address raises a
@@ -89,7 +95,7 @@ class IMP final : public QueuedPrefetcher {
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
         confirmPredictions(pfi.getAddr());
-        if (pfi.isCacheMiss() && tracking && !(pfi.hasPC() && pfi.getPC() == trackingPc)) trackMiss(pfi.getAddr());
+        if (pfi.isCacheMiss()) trackMiss(pfi.getAddr(), pfi.hasPC(), pfi.getPC());
         if (pfi.hasPC()) updateTable(pfi, out);
     }
 
@@ -114,6 +120,8 @@ class IMP final : public QueuedPrefetcher {
         Addr lastAddr = 0;
         std::int64_t stride = 0;
         unsigned streamCount = 0;
+        bool crossedLine = false;     // the stride has led into another line
+        bool burstDone = false;       // the stream's first prefetches are out
         unsigned size = 0;            // access size of the last access
         // indirect pattern
         bool enabled = false;
@@ -148,8 +156,9 @@ class IMP final : public QueuedPrefetcher {
     }
     Addr targetOf(const PtEntry &e, std::int64_t v) const { return e.base + shifted(v, e.shift); }
 
+    bool isStream(const PtEntry &e) const { return e.streamCount >= streamThreshold && e.crossedLine; }
     bool isIndexStream(const PtEntry &e) const {
-        return e.streamCount >= streamThreshold && e.size != 0 &&
+        return isStream(e) && e.size != 0 &&
                (e.stride == std::int64_t(e.size) || e.stride == -std::int64_t(e.size));
     }
     // Lines of the stream from the current one to streaming_distance + 1 ahead.
@@ -211,7 +220,6 @@ class IMP final : public QueuedPrefetcher {
         const Addr pc = pfi.getPC();
         PtEntry *e = pt.find(pc);
         if (!e) {
-            if (tracking && trackingPc == pc) tracking = false;
             e = pt.findVictim(pc);
             pt.insert(pc, e);
             e->lastAddr = addr;
@@ -222,28 +230,38 @@ class IMP final : public QueuedPrefetcher {
         if (addr == e->lastAddr) return;
 
         const std::int64_t stride = std::int64_t(addr - e->lastAddr);
+        const bool newLine = blockAddress(addr) != blockAddress(e->lastAddr);
         if (stride == e->stride) {
             if (e->streamCount < streamThreshold) ++e->streamCount;
+            if (newLine) e->crossedLine = true;
         } else {
             e->stride = stride;
             e->streamCount = 1;
+            e->crossedLine = newLine;
+            e->burstDone = false;
         }
         e->lastAddr = addr;
         e->size = pfi.getSize();
-        if (e->streamCount < streamThreshold) return;
+        if (!isStream(*e)) return;
 
         const bool dense = isIndexStream(*e);
         if (dense && pfi.lineData) keepLine(*e, pfi.lineAddr, pfi.lineData);
 
-        // The stream part.
-        if (dense) {
-            const std::int64_t step = e->stride > 0 ? std::int64_t(blkSize) : -std::int64_t(blkSize);
-            for (unsigned k = 1; k <= streamingDistance; ++k)
-                out.emplace_back(blockAddress(addr) + Addr(step * k), 1);
-        } else {
-            for (unsigned k = 1; k <= streamingDistance; ++k) out.emplace_back(addr + Addr(e->stride * k), 1);
-            return;
+        // The stream part: a burst when the stream is confirmed, then one
+        // line (or stride) streaming_distance ahead per new line.
+        if (!e->burstDone || newLine) {
+            const unsigned first = e->burstDone ? streamingDistance : 1;
+            e->burstDone = true;
+            if (dense) {
+                const std::int64_t step = e->stride > 0 ? std::int64_t(blkSize) : -std::int64_t(blkSize);
+                for (unsigned k = first; k <= streamingDistance; ++k)
+                    out.emplace_back(blockAddress(addr) + Addr(step * k), 1);
+            } else {
+                for (unsigned k = first; k <= streamingDistance; ++k)
+                    out.emplace_back(addr + Addr(e->stride * k), 1);
+            }
         }
+        if (!dense) return;
 
         // An index load.
         if (e->enabled) {
@@ -312,40 +330,33 @@ class IMP final : public QueuedPrefetcher {
                 d->misses = 0;
             }
         }
-        tracking = true;
-        trackingPc = pc;
     }
 
-    void trackMiss(Addr miss) {
-        IpdEntry *d = ipd.find(trackingPc);
-        if (!d) {
-            tracking = false;
-            return;
-        }
+    void trackMiss(Addr miss, bool hasPc, Addr pc) {
         const std::size_t ns = shifts.size();
-        if (!d->secondSet) {
-            if (d->misses >= missesTracked) return;
-            for (std::size_t s = 0; s < ns; ++s)
-                d->base[d->misses * ns + s] = miss - shifted(d->idx1, shifts[s]);
-            if (++d->misses == missesTracked) tracking = false;
-            return;
-        }
-        for (unsigned m = 0; m < d->misses; ++m) {
-            for (std::size_t s = 0; s < ns; ++s) {
-                if (d->base[m * ns + s] != miss - shifted(d->idx2, shifts[s])) continue;
-                PtEntry *e = pt.find(trackingPc);
-                if (e) {
-                    e->enabled = true;
-                    e->base = d->base[m * ns + s];
-                    e->shift = shifts[s];
-                    e->counter = 0;
-                    e->haveTarget = false;
-                    e->matched = false;
-                    e->issueValid = false;
+        for (IpdEntry &d : ipd.entries()) {
+            if (!d.valid || (hasPc && pc == d.key)) continue;
+            if (!d.secondSet) {
+                if (d.misses >= missesTracked) continue;
+                for (std::size_t s = 0; s < ns; ++s) d.base[d.misses * ns + s] = miss - shifted(d.idx1, shifts[s]);
+                ++d.misses;
+                continue;
+            }
+            for (unsigned m = 0; m < d.misses && d.valid; ++m) {
+                for (std::size_t s = 0; s < ns; ++s) {
+                    if (d.base[m * ns + s] != miss - shifted(d.idx2, shifts[s])) continue;
+                    if (PtEntry *e = pt.find(d.key)) {
+                        e->enabled = true;
+                        e->base = d.base[m * ns + s];
+                        e->shift = shifts[s];
+                        e->counter = 0;
+                        e->haveTarget = false;
+                        e->matched = false;
+                        e->issueValid = false;
+                    }
+                    ipd.invalidate(&d);
+                    break;
                 }
-                ipd.invalidate(d);
-                tracking = false;
-                return;
             }
         }
     }
@@ -362,8 +373,6 @@ class IMP final : public QueuedPrefetcher {
 
     pfa::AssociativeTable<PtEntry> pt;
     pfa::AssociativeTable<IpdEntry> ipd;
-    bool tracking = false;
-    Addr trackingPc = 0;
 };
 
 }  // namespace
