@@ -13,10 +13,10 @@ Config scripts use it as they use gem5's m5 module::
 from . import _core
 from ._core import SimulationError
 from .params import ParamError
-from .simulation import (MaxTick, ExitEvent, curTick, functional_read, functional_write, instantiate, objects,
-                         reset, simulate)
+from .simulation import (MaxTick, ExitEvent, curTick, functional_read, functional_write, instantiate, reset,
+                         simulate)
 from . import stats
 from . import objects as _objects  # noqa: F401  (declares every SimObject type)
 
 __all__ = ["instantiate", "simulate", "curTick", "stats", "MaxTick", "ExitEvent", "SimulationError",
-           "ParamError", "functional_read", "functional_write", "objects", "reset"]
+           "ParamError", "functional_read", "functional_write", "reset"]

@@ -282,6 +282,8 @@ class ParamDesc:
                 if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                     value = [value]
                 return [self.ptype.convert(v) for v in value]
+            if value is None:  # an optional parameter left unset: C++ sees no value (Params::has() is false)
+                return None
             return self.ptype.convert(value)
         except units.UnitError as err:
             raise ParamError(f"{owner}.{self.name}: {err} (parameter type {self.type_name})") from None

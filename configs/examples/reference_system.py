@@ -40,7 +40,6 @@ _IGNORED = {"path", "type", "clock", "tags", "indexing_policy", "block_size", "p
 
 
 def _declared(cls_name: str):
-    # (by name: `import npusim.objects as m` yields npusim.objects(), the function)
     cls = all_classes().get(cls_name)
     if cls is None:
         raise RuntimeError(f"npusim has no SimObject named {cls_name} (needed for the reference system)")

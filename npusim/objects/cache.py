@@ -10,40 +10,8 @@ system). The C++ class is npusim/mem/cache/cache.hh."""
 from .base import ClockedObject, SimObject
 from .prefetch import QueuedPrefetcher
 from .replacement import LRURP
-from ..params import AddrRange, ParamDesc, ParamType, Param, VectorParam, _addr_range, _bool
+from ..params import Param, VectorParam
 from ..ports import RequestPort, ResponsePort
-
-
-class _AddrRangeList(ParamType):
-    """A list of AddrRanges, passed to C++ as flat (start, end) pairs."""
-
-    name = "VectorParam.AddrRange"
-
-    def convert(self, value):
-        if value is None:
-            return []
-        if isinstance(value, (AddrRange, str)) or (isinstance(value, tuple) and len(value) == 2
-                                                   and not isinstance(value[0], (AddrRange, tuple, str))):
-            value = [value]
-        return [_addr_range(v) for v in value]
-
-    def to_cxx(self, value):
-        flat = []
-        for r in value:
-            flat += [r.start, r.end]
-        return flat
-
-    def to_config(self, value):
-        return [[r.start, r.end] for r in value]
-
-
-class _OptionalBool(ParamType):
-    """A Bool that may be left unset (None)."""
-
-    name = "Bool (or None)"
-
-    def convert(self, value):
-        return None if value is None else _bool(value)
 
 
 class Cache(ClockedObject):
@@ -68,12 +36,10 @@ class Cache(ClockedObject):
     is_read_only = Param.Bool(False, "Is this cache read only (e.g. inst)")
 
     prefetcher = Param.BasePrefetcher(None, "Prefetcher attached to cache")
-    prefetch_on_access = ParamDesc(_OptionalBool(), (
-        None, "Notify the hardware prefetcher on every access (not just misses); "
-              "None: the prefetcher's own prefetch_on_access"))
-    prefetch_on_pf_hit = ParamDesc(_OptionalBool(), (
-        None, "Notify the hardware prefetcher on hit on prefetched lines; "
-              "None: the prefetcher's own prefetch_on_pf_hit"))
+    prefetch_on_access = Param.Bool(None, "Notify the hardware prefetcher on every access (not just misses); "
+                                          "None: the prefetcher's own prefetch_on_access")
+    prefetch_on_pf_hit = Param.Bool(None, "Notify the hardware prefetcher on hit on prefetched lines; "
+                                          "None: the prefetcher's own prefetch_on_pf_hit")
 
     replacement_policy = Param.BaseReplacementPolicy(LRURP(), "Replacement policy")
 
@@ -82,7 +48,7 @@ class Cache(ClockedObject):
     cpu_side = ResponsePort("Upstream port closer to the CPU and/or device")
     mem_side = RequestPort("Downstream port closer to memory")
 
-    addr_ranges = ParamDesc(_AddrRangeList(), ([], "Address range for the CPU-side port (empty: all memory)"))
+    addr_ranges = VectorParam.AddrRange([], "Address range for the CPU-side port (empty: all memory)")
 
     clusivity = Param.Enum(["mostly_incl", "mostly_excl"], "mostly_incl",
                            "Clusivity with upstream cache")

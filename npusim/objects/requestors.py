@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from .base import SimObject
-from ..params import Param, ParamDesc, ParamType, param_type
+from ..params import Param
 from ..ports import RequestPort
 
 #: The row layout the C++ TraceReplayer reads (40 bytes, little endian).
@@ -86,29 +86,6 @@ def _memory_regions(regions):
             data = np.ascontiguousarray(data).tobytes()
         out.append((int(addr), bytes(data)))
     return out
-
-
-class _Optional(ParamType):
-    """A parameter that may be left unset (None reaches C++ as 'no value').
-    The shared Param kinds convert every default, and None converts to no
-    kind, hence this wrapper."""
-
-    def __init__(self, inner: ParamType):
-        self.inner = inner
-        self.name = inner.name
-
-    def convert(self, value):
-        return None if value is None else self.inner.convert(value)
-
-    def to_cxx(self, value):
-        return None if value is None else self.inner.to_cxx(value)
-
-    def to_config(self, value):
-        return None if value is None else self.inner.to_config(value)
-
-
-def _optional(kind: str, doc: str) -> ParamDesc:
-    return ParamDesc(_Optional(param_type(kind)), (None, doc))
 
 
 class _MemoryLoader:
@@ -189,12 +166,12 @@ class TraceReplayer(_MemoryLoader, BaseRequestor):
     type = "TraceReplayer"
     trace = Param.Blob("The requests: a path, an npusim.traces.Trace or a packet array (converted to "
                        "REPLAY_DTYPE rows)")
-    think_times = _optional("Blob", "Per-request think time in ticks (int64, one per request but the last), "
+    think_times = Param.Blob(None, "Per-request think time in ticks (int64, one per request but the last), "
                                    "e.g. npusim.traces.think_times(requests, responses)")
     mode = Param.Enum(["blocking", "window"], "blocking", "Issue discipline")
     max_outstanding = Param.Unsigned(16, "Most requests in flight in window mode")
     timing = Param.Enum(["original", "asap"], "original", "Window mode: original spacing or as fast as possible")
-    trace_start = _optional("Tick", "Trace tick that maps to the replay's start (default: the first packet's "
+    trace_start = Param.Tick(None, "Trace tick that maps to the replay's start (default: the first packet's "
                                    "tick); e.g. the region-of-interest begin tick")
     tail = Param.Latency(0, "Time after the last response before the replayer reports it has finished "
                             "(e.g. ROI end minus the last response tick)")
