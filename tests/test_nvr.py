@@ -66,8 +66,8 @@ def run_program(prog, memory, config="nvr+nsb", nvr=(), output=None):
 
 
 def recorded(pf, pc=None):
-    n = sum(1 for k in pf if k.startswith("recordLine::") and k != "recordLine::total")
-    lines = [(int(pf[f"recordLine::{i}"]), int(pf[f"recordPC::{i}"])) for i in range(n)]
+    idx = sorted(int(k.split("::")[1]) for k in pf if k.startswith("recordLine::") and k != "recordLine::total")
+    lines = [(int(pf[f"recordLine::{i}"]), int(pf.get(f"recordPC::{i}", 0))) for i in idx]
     lines = [(l_, p) for (l_, p) in lines if l_ != 0]
     return [l_ for (l_, p) in lines if pc is None or p == pc]
 

@@ -125,6 +125,8 @@ NVR::NVR(const Params &p)
     recordLine.init(std::max(record, 1u));
     recordPC.init(std::max(record, 1u));
     detectionGathers.flags(stats::kNoZero);
+    recordLine.flags(stats::kNoZero);
+    recordPC.flags(stats::kNoZero);
     rpt.resize(rptEntries);
     taint.resize(taintEntries);
     regTaint.assign(std::max(numRegs, 1u), kNone);
