@@ -192,7 +192,7 @@ NPU::NPU(const Params &p)
     for (auto &r : reqPool) freeReq(&r);
     x.assign(numRegs, 0);
     vtmp.resize(std::max(spad->size(), acc->size()) / 4);
-    mtmp.resize(std::size_t(D) * D);
+    mtmp.resize(std::size_t(D) * D + D);  // matmul: a row of sums + B in double
 
     stallCycles.init(kNumReasons).subnames({"memory", "scratchpad", "dependency", "frontend"}).flags(stats::kTotal);
     std::vector<std::string> groups(isa::kGroupNames, isa::kGroupNames + isa::kNumGroups);
