@@ -123,4 +123,5 @@ def test_stats_reset_restarts_bandwidth_window():
     run(system)
     system.mem.getCxx().reset_stats()
     mem = stats_dict(system.mem)
-    assert "numReads::req" not in mem and mem["numReads::total"] == 0
+    # all zero after the reset: a nozero vector prints nothing, ::total included (gem5)
+    assert "numReads::req" not in mem and "numReads::total" not in mem
