@@ -221,7 +221,8 @@ void NPU::computeVector(const Entry &e) {
             std::fill(d, d + n, 0.0f);
             break;
         case isa::Op::VRELU:
-            for (std::size_t i = 0; i < n; ++i) d[i] = (d[i] >= 0.0f || std::isnan(d[i])) ? d[i] : 0.0f;
+            // numpy's maximum(x, 0): NaN propagates, ties (0 vs -0) give the second operand
+            for (std::size_t i = 0; i < n; ++i) d[i] = (d[i] > 0.0f || std::isnan(d[i])) ? d[i] : 0.0f;
             break;
         case isa::Op::VSCALE:
             for (std::size_t i = 0; i < n; ++i) d[i] = d[i] * s;
@@ -238,7 +239,7 @@ void NPU::computeVector(const Entry &e) {
         }
         case isa::Op::VMAX: {
             const float *src = source();
-            for (std::size_t i = 0; i < n; ++i) d[i] = (d[i] >= src[i] || std::isnan(d[i])) ? d[i] : src[i];
+            for (std::size_t i = 0; i < n; ++i) d[i] = (d[i] > src[i] || std::isnan(d[i])) ? d[i] : src[i];
             break;
         }
         case isa::Op::VMOV: {
