@@ -10,8 +10,9 @@ like gem5's default TaggedSetAssociative (set = key mod sets, full-key tags).
 
 Where gem5's implementation departs from its paper in a way that changes what
 is prefetched, npusim follows the paper and a ``gem5_compat=True`` parameter
-reproduces gem5 exactly (each class's docstring lists the differences). To
-compare with real gem5 runs, set ``gem5_compat=True``.
+reproduces gem5 (each class's docstring lists the differences); to compare
+with real gem5 runs set it, as ``benchmarks/gem5_validation.py`` does for its
+``gem5`` configuration.
 
 Every class has ``storage_bits()`` (bits per structure, from the parameters)
 and ``storage_bytes()``; like the other prefetcher pages they count gem5's
@@ -20,7 +21,7 @@ and ``storage_bytes()``; like the other prefetcher pages they count gem5's
 
 from __future__ import annotations
 
-from .base import ClockedObject, Parent, simobject_class
+from .base import ClockedObject, Parent
 from .prefetch import QueuedPrefetcher
 from .prefetchers_a import DeltaCorrelatingPredictionTables
 from .replacement import LRURP
