@@ -210,6 +210,7 @@ def main(argv=None) -> int:
         print(f"FAIL: the NPU did not finish ({ev.getCause()}); {check.message}")
     else:
         print(f"FAIL: {check.message}")
+    npusim.stats.dump()   # the CLI dumps only after a successful script
     return 1
 
 

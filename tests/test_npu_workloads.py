@@ -128,6 +128,7 @@ def test_config_script_fails_when_the_result_is_wrong(tmp_path):
     out = run_cli("--workload", "gemm", "--size", "small", "--max-ticks", "1000000", cwd=tmp_path)
     assert out.returncode == 1
     assert "FAIL" in out.stdout
+    assert "system.npu.numCycles" in (tmp_path / "m5out" / "stats.txt").read_text()   # stats still written
 
 
 def test_config_script_rejects_unknown_knobs(tmp_path):

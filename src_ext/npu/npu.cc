@@ -193,6 +193,7 @@ NPU::NPU(const Params &p)
     x.assign(numRegs, 0);
     vtmp.resize(std::max(spad->size(), acc->size()) / 4);
     mtmp.resize(std::size_t(D) * D + D);  // matmul: a row of sums + B in double
+    for (IntervalSet *set : {&busySet, &arraySet, &spadWaitSet}) set->reserve(64);
 
     stallCycles.init(kNumReasons).subnames({"memory", "scratchpad", "dependency", "frontend"}).flags(stats::kTotal);
     std::vector<std::string> groups(isa::kGroupNames, isa::kGroupNames + isa::kNumGroups);

@@ -120,6 +120,7 @@ class IntervalSet {
     Cyc coveredExcept(Cyc from, Cyc to, const IntervalSet &other) const;
     void pruneBefore(Cyc t);
     void clear() { iv.clear(); }
+    void reserve(std::size_t n) { iv.reserve(n); }
     bool empty() const { return iv.empty(); }
 
   private:
