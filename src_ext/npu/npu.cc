@@ -695,10 +695,6 @@ bool NPU::inMemory(std::int64_t lo, std::int64_t hi) const {
     return false;
 }
 
-std::uint64_t NPU::vecAddr(const Entry &e, int rsField, int offField) const {
-    return std::uint64_t(e.reg[col(rsField)] + e.inst->f[col(offField)]);
-}
-
 void NPU::dispatch(const Inst &in, Cyc now) {
     Entry *ep = freeEntries.back();
     freeEntries.pop_back();

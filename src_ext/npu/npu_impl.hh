@@ -199,7 +199,6 @@ class NPU final : public NPUBase {
     void startVector(Entry &e, Cyc now);
     void computeMatmul(const Inst &in);
     void computeVector(const Entry &e);
-    std::uint64_t vecAddr(const Entry &e, int rsField, int offField) const;
     void invalidateWeights(const Entry &e);
 
     // --- configuration ---
