@@ -137,7 +137,7 @@ def _memory(args, system):
 def build_system(args, workload) -> System:
     """Builds the object tree (not yet instantiated); returns the System."""
     Cache = all_classes()["Cache"]
-    system = System(clk_domain=SrcClockDomain(clock=args.sys_clock))
+    system = System(clk_domain=SrcClockDomain(clock=args.sys_clock), mem_ranges=[f"0:{args.mem_size}"])
     system.npu = NPU(dim=args.dim, dataflow=args.dataflow, dma_max_inflight=args.dma_inflight,
                      overlap_preload=not args.no_overlap_preload,
                      scratchpad=Scratchpad(size=args.spad_size, banks=args.spad_banks),
