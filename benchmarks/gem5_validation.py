@@ -392,8 +392,10 @@ def judged(rows: list[dict]) -> list[dict]:
 
 def _ranking_lines(rk: dict, level: str, what: str) -> list[str]:
     verdict = "**match**" if rk["match"] else "**mismatch**"
+    tau = rk["kendall_tau_b"]
+    tau = "n/a: a simulator ties every run" if math.isnan(tau) else f"{tau:.2f}"
     out = [f"Ranking by L2 demand misses, prefetchers at {level.upper()} (with none), {what}, fewest first: "
-           f"{verdict} (Kendall tau-b {rk['kendall_tau_b']:.2f})", "",
+           f"{verdict} (Kendall tau-b {tau})", "",
            f"- gem5:   {_order(rk['gem5'], rk['gem5_values'])}",
            f"- npusim: {_order(rk['npusim'], rk['npusim_values'])}"]
     if rk["discordant"]:
