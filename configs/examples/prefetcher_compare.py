@@ -67,14 +67,17 @@ COLUMNS = (["prefetcher", "level", "status", "l1d_demand_misses", "l2_demand_mis
 
 
 def all_prefetchers() -> list[str]:
-    """Concrete prefetcher declarations with a built C++ type (not test doubles)."""
+    """Concrete prefetcher declarations with a built C++ type that work
+    with their defaults alone: not test doubles, and none with a parameter
+    that has no default (NVR, for one, needs the NPU it watches)."""
     from npusim import _core
     from npusim.objects import all_classes
     from npusim.objects.prefetch import BasePrefetcher
     built = set(_core.registered_types())
     return sorted(name for name, cls in all_classes().items()
                   if issubclass(cls, BasePrefetcher) and not cls.abstract and cls.type in built
-                  and not name.startswith("CacheTest"))
+                  and not name.startswith("CacheTest")
+                  and all(desc.has_default() for desc in cls._params.values()))
 
 
 def parse_args(argv=None):
@@ -370,14 +373,15 @@ def main(argv=None) -> int:
             ("DRAM x none", "dram_traffic_vs_none", "ratio"), ("speedup", "speedup", "ratio")]
     lines = [[h for h, _, _ in cols]]
     for r in rows:
-        if r["status"] != "ok":
-            lines.append([r["prefetcher"], r["status"]] + [""] * (len(cols) - 2))
-            continue
-        lines.append([r["prefetcher"]] + [fmt(r.get(k), kind) for _, k, kind in cols[1:]])
+        if r["status"] == "ok":
+            lines.append([r["prefetcher"]] + [fmt(r.get(k), kind) for _, k, kind in cols[1:]])
     widths = [max(len(line[i]) for line in lines) for i in range(len(cols))]
     print(f"Prefetchers at {args.level.upper()} on {stream}, fewest {key} first")
     for line in lines:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
+    for r in rows:
+        if r["status"] != "ok":
+            print(f"{r['prefetcher']}: {r['status']} (log: {outdir / 'runs' / r['prefetcher'] / 'log.txt'})")
     print(f"wrote {outdir / 'prefetcher_compare.csv'} and {outdir / 'prefetcher_compare.png'}")
     return 0 if all(r["status"] == "ok" for r in rows) else 1
 
