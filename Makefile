@@ -38,6 +38,7 @@ build: deps
 
 test: build
 	$(PY) -m pytest -q tests
+	$(PY) scripts/build_prefetcher_docs.py --check
 
 demo: build
 	$(VENV)/bin/npusim configs/nvr_compare.py --workload spmm
