@@ -249,3 +249,168 @@ def test_command_line(tmp_path, capsys):
     got = res.read_array(meta["output"]["address"], np.float32, tuple(meta["output"]["shape"]))
     exp = np.load(tmp_path / "expected.npy")
     assert np.all(np.abs(got - exp) <= np.load(tmp_path / "tolerance.npy"))
+
+
+# ---------------------------------------------------------------------------
+# software-pipelined variants (pipeline=True)
+# ---------------------------------------------------------------------------
+
+def test_pipeline_is_an_option_default_off():
+    for name in SPARSE:
+        assert workloads.get(name, size="small").params["pipeline"] is False
+        assert workloads.get(name, size="small", pipeline=True).params["pipeline"] is True
+    with pytest.raises(ValueError, match="format='csr'"):
+        workloads.get("spmm", size="small", format="csc", pipeline=True)
+
+
+@pytest.mark.parametrize("name", SPARSE)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pipelined_small_matches_numpy(name, seed):
+    w = workloads.get(name, size="small", seed=seed, pipeline=True)
+    res = _run_ok(w)
+    assert np.count_nonzero(w.expected) > w.expected.size // 4
+    assert res.counts.get("gather", 0) > 4
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_pipelined_default_matches_numpy(name):
+    w = workloads.get(name, pipeline=True)
+    res = _run_ok(w)
+    assert res.instructions < 400_000
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("spmm", dict(seed=1, sparsity=0.97)),
+    ("spmm", dict(pattern="nm", nm=(2, 4))),
+    ("spmm", dict(size="small", pattern="nm", nm=(1, 8), N=40)),
+    ("spmm", dict(size="small", N=40, seed=4)),
+    ("spmm", dict(size="small", N=1, sparsity=0.5)),
+    ("spmm", dict(source="digits", sparsity=0.7)),
+    ("spmv", dict(seed=3, pattern="nm", nm=(1, 4))),
+    ("spmv", dict(source="digits", sparsity=0.8)),
+    ("spmv", dict(M=40, K=30, sparsity=0.97, seed=5)),          # empty rows, rows shorter than a chunk
+    ("sddmm", dict(size="small", d=48, seed=2)),
+    ("sddmm", dict(M=20, N=30, d=16, sparsity=0.99, seed=1)),   # fewer nonzeros than three chunks
+    ("embedding_bag", dict(size="small", fixed_pooling=True, dim=40, num_tables=3)),
+    ("embedding_bag", dict(index_bytes=8, seed=2)),
+    ("embedding_bag", dict(size="small", pooling=1, fixed_pooling=True)),  # a bag per index
+    ("gnn", dict(aggr="sum", seed=1)),
+    ("gnn", dict(size="small", features=20, exponent=2.5)),
+    ("gnn", dict(source="digits", knn=5)),
+    ("moe", dict(size="small", top_k=1, experts=3, d_ff=48)),
+    ("moe", dict(size="small", top_k=3, experts=5, seed=2)),
+    ("moe", dict(tokens=37, experts=6, top_k=2, seed=3)),        # experts with a partial tile
+    ("sparse_attention", dict(size="small", selection="window", top_k=16)),
+    ("sparse_attention", dict(heads=3, seq_len=40, top_k=6)),
+    ("pointcloud", dict(order="morton")),
+    ("pointcloud", dict(size="small", k=5, channels=20)),
+])
+def test_pipelined_variants_match_numpy(name, kw):
+    _run_ok(workloads.get(name, pipeline=True, **kw))
+
+
+@pytest.mark.parametrize("dim", [8, 32])
+def test_pipelined_other_npu_geometry(dim):
+    cfg = NPUConfig(dim=dim, spad_bytes=256 * 1024, acc_bytes=64 * 1024)
+    extra = {"moe": dict(d_model=32, d_ff=32), "sddmm": dict(d=32),
+             "sparse_attention": dict(top_k=min(8, dim)), "pointcloud": dict(k=min(8, dim))}
+    for name in SPARSE:
+        w = workloads.get(name, size="small", pipeline=True, config=cfg, **extra.get(name, {}))
+        validate(w.program, cfg)
+        _run_ok(w)
+
+
+def _spad_reads(ins, regs):
+    """Scratchpad byte ranges an execute instruction reads (None if not one)."""
+    op = ins.op
+    if op == "matmul":
+        return [(ins["a"], ins["a"] + 1), (ins["b"], ins["b"] + 1)]
+    if op in ("vadd", "vmul", "vmax", "vmov") and not ins["spaces"] & 2:
+        a = regs[ins["rs_src"]] + ins["src_off"]
+        return [(a, a + 4 * ins["n"])]
+    if op == "vmacc":
+        a = regs[ins["rs_src"]] + ins["src_off"]
+        return [(a, a + 4 * ins["n"])]
+    return None
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_pipelined_programs_overlap_dma_and_compute(name):
+    """The structure a software-pipelining compiler emits: (1) the index
+    stream is moved in by mvins whose DRAM address advances by a constant
+    stride per instruction (two code copies, 2 x chunk elements each), (2)
+    the gathers alternate between two destination buffers and read index
+    buffers filled by those mvins, (3) the indices of chunk k + 1 are moved in
+    before chunk k is gathered, and (4) the rows of chunk k + 1 are gathered
+    before the first execute instruction reads chunk k's rows."""
+    w = workloads.get(name, pipeline=True)
+    p = w.program
+    gathers = [i for i, ins in enumerate(p) if ins.op == "gather"]
+    idx_bufs = {p[i]["idx_addr"] for i in gathers}
+    events, mvin_addrs, dst_seq = [], {}, []
+    last_fill = {}                  # index buffer -> sequence number of the mvin that filled it
+    chunk_of = {}                   # gather destination -> index-load sequence number it came from
+    first_read = {}                 # index-load seq -> event number of the first read of its rows
+
+    def trace(i, pc, regs):
+        ins = p[i]
+        if ins.op == "mvin" and ins["addr"] in idx_bufs:
+            mvin_addrs.setdefault(i, []).append(regs[ins["rs_dram"]] + ins["dram_off"])
+            last_fill[ins["addr"]] = len(events)
+            events.append(("I", len(events)))
+        elif ins.op == "gather":
+            k = last_fill[ins["idx_addr"]]
+            pitch = w.config.pitch(ins["row_bytes"])
+            chunk_of[ins["addr"]] = (k, ins["addr"] + regs[ins["rs_n"]] * pitch)
+            dst_seq.append(ins["addr"])
+            events.append(("G", k))
+        else:
+            reads = _spad_reads(ins, regs)
+            for lo, hi in reads or ():
+                for dst, (k, end) in chunk_of.items():
+                    if lo < end and dst < hi and k not in first_read:
+                        first_read[k] = len(events)
+            if reads:
+                events.append(("X", None))
+    run(p, w.memory_image(), trace=trace)
+    # (1) constant strides, in the loop's two copies
+    strided = [a for a in mvin_addrs.values() if len(a) >= 4]
+    assert len(strided) >= 2
+    for a in strided:
+        d = np.diff(a)
+        assert (d > 0).all() and len(set(d.tolist())) == 1
+    # (2) ping-pong buffers
+    assert len(set(dst_seq)) >= 2
+    loads = [k for e, k in events if e == "I"]
+    gathered = [k for e, k in events if e == "G"]
+    # (3) index loads run ahead of the gathers: when chunk k is gathered,
+    # the indices of the next chunk are already being moved in; (4) the next
+    # chunk's gather is issued before this chunk is computed. Only the last
+    # chunk of each pipelined loop has no next chunk (embedding_bag: one loop
+    # per table; moe: dispatch and combine).
+    loops = 2 if name in ("embedding_bag", "moe") else 1
+    pos = {k: n for n, (e, k) in enumerate(events) if e == "I"}
+    gpos = {}
+    for n, (e, k) in enumerate(events):
+        if e == "G":
+            gpos.setdefault(k, n)
+    ks = sorted(set(gathered))
+    late_index = sum(1 for a, b in zip(ks, ks[1:]) if not pos[b] < gpos[a])
+    late_gather = sum(1 for a, b in zip(ks, ks[1:]) if a in first_read and not gpos[b] < first_read[a])
+    assert late_index <= loops - 1 and late_gather <= loops - 1, (late_index, late_gather)
+    assert len(loads) > 4 and len(first_read) > len(ks) // 2
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_pipelined_programs_keep_nvr_idioms(name):
+    """Register loop bound with compare + backward branch, strided index
+    mvins feeding gathers, and no scalar load per gathered element."""
+    w = workloads.get(name, pipeline=True)
+    p = w.program
+    backward = [i for i, ins in enumerate(p) if ins.op in ("blt", "bne") and p.target_index(i, ins["target"]) < i]
+    assert any(p[i]["rs2"] != 0 for i in backward)
+    res = run(p, w.memory_image())
+    lds = res.counts.get("ld", 0)
+    assert lds < w.info["gathered_rows"] / 2        # loop bounds only: no scalar load per element
+    plain = workloads.get(name)
+    assert lds <= 1.1 * run(plain.program, plain.memory_image()).counts.get("ld", 0) + 8

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..isa import NPUConfig, Program, validate
 from .base import Allocator, OutputSpec, Regs, SpadLayout, Workload, rng_for, summation_tolerance
+from .pipeline import OutWindow, Pipe
 from .registry import register
 
 F32 = np.float32
@@ -14,7 +15,8 @@ F32 = np.float32
 @register("sparse_attention", small=dict(heads=1, seq_len=64, top_k=8),
           doc="top-k sparse attention (ReLU-normalised): per query gather k keys and values")
 def sparse_attention(heads: int = 2, seq_len: int = 512, top_k: int = 16, seed: int = 0,
-                     selection: str = "topk", window: int = 4, config=None) -> Workload:
+                     selection: str = "topk", window: int = 4, pipeline: bool = False,
+                     config=None) -> Workload:
     """Sparse attention with head dimension DIM: for each head and query q,
     a set of ``top_k`` key positions is given (an index array, as produced
     by a top-k / ANN indexer), and
@@ -30,7 +32,16 @@ def sparse_attention(heads: int = 2, seq_len: int = 512, top_k: int = 16, seed: 
 
     ``selection="topk"``: each query's true top-k keys by q.k score;
     ``"window"``: ``window`` keys around the query's position plus random
-    ones (a BigBird-like pattern) to make up ``top_k``.
+    ones) to make up ``top_k``.
+
+    ``pipeline=True``: software-pipelined over the flat (head, query) index
+    stream, double-buffered (see pipeline.py): the key rows of query i + 1
+    and the value rows of query i are gathered while query i's scores
+    (stage 0: q . K_g^T), query i - 1's scaled scores and output
+    (stage 1: scale, ReLU, p . V_g) and query i - 2's output row
+    (stage 2, into an accumulator window written back DIM rows at a time)
+    are computed, so no stage waits for the array to drain. The gather
+    bases move to the next head when the loads cross a head boundary.
     """
     cfg = NPUConfig.coerce(config)
     D, rb = cfg.dim, cfg.row_bytes
@@ -75,6 +86,17 @@ def sparse_attention(heads: int = 2, seq_len: int = 512, top_k: int = 16, seed: 
     a_out = al.reserve("out", heads * seq_len * D * 4)
 
     lay = SpadLayout(cfg)
+    params = dict(heads=heads, seq_len=seq_len, top_k=top_k, seed=seed, selection=selection, window=window,
+                  pipeline=bool(pipeline))
+    if pipeline:
+        p = _pipelined_program(cfg, lay, a_idx, a_q, a_k, a_v, a_out, heads, seq_len, top_k, c)
+        validate(p, cfg)
+        return Workload(
+            name="sparse_attention", program=p, memory=al.memory,
+            output=OutputSpec(a_out, np.dtype(F32), (heads, seq_len, D)),
+            expected=out.astype(F32), tolerance=summation_tolerance(mag, D + top_k + 4), params=params,
+            config=cfg, regions=dict(al.regions),
+            info=dict(gathered_rows=int(2 * heads * seq_len * top_k), scale=c, kernel="pipelined"))
     sp_idx = lay.alloc("idx", top_k * 4)
     sp_k = lay.alloc("keys", top_k * rb)
     sp_v = lay.alloc("values", top_k * rb)
@@ -117,7 +139,62 @@ def sparse_attention(heads: int = 2, seq_len: int = 512, top_k: int = 16, seed: 
         name="sparse_attention", program=p, memory=al.memory,
         output=OutputSpec(a_out, np.dtype(F32), (heads, seq_len, D)),
         expected=out.astype(F32), tolerance=summation_tolerance(mag, D + top_k + 4),
-        params=dict(heads=heads, seq_len=seq_len, top_k=top_k, seed=seed, selection=selection,
-                    window=window),
+        params=params,
         config=cfg, regions=dict(al.regions),
         info=dict(gathered_rows=int(2 * heads * seq_len * top_k), scale=c))
+
+
+def _pipelined_program(cfg, lay, a_idx, a_q, a_k, a_v, a_out, heads, seq_len, top_k, c):
+    D, rb = cfg.dim, cfg.row_bytes
+    R = Regs(cfg)
+    p = Program(name="sparse_attention_pipelined")
+    ip, qp, kb, vb, T, kend, vend, hstep, hsz = R.many("idx", "q", "k", "v", "T", "kend", "vend", "hstep",
+                                                         "hsz")
+    p.li(ip, a_idx)
+    p.li(qp, a_q)
+    p.li(kb, a_k)                                  # K of the head being loaded one query ahead
+    p.li(vb, a_v)                                  # V of the head of the current query
+    p.li(T, heads * seq_len * top_k)
+    p.li(hstep, seq_len * top_k)                   # index elements per head
+    p.li(hsz, seq_len * rb)                        # bytes of one head's K (V)
+    p.li(kend, seq_len * top_k)                    # first element of the next head, for each gather
+    p.li(vend, seq_len * top_k)
+    pipe = Pipe(p, cfg, R, lay, tag="", chunk=top_k, total=T)
+    s = pipe.stream(ip, 4)
+    kg = pipe.gather(s, kb, rb, rb, skew=1, name="keys")      # K[h, idx]: used by stage 0
+    vg = pipe.gather(s, vb, rb, rb, skew=0, name="values")    # V[h, idx]: used by stage 1
+    qs = pipe.load(qp, 1, rb, step=rb, skew=1, name="q")
+
+    def next_head(p, skew, a):
+        base, end = (kb, kend) if skew == 1 else (vb, vend)
+        same = p.new_label("hd")
+        p.bne(a, end, same)                         # the loads cross into the next head
+        p.add(base, base, hsz)
+        p.add(end, end, hstep)
+        p.label(same)
+    pipe.hook(next_head)
+    sc = [lay.alloc(f"scores{h}", rb, space=1) for h in (0, 1)]
+    pr = [lay.alloc(f"p{h}", rb) for h in (0, 1)]
+    o = [lay.alloc(f"o{h}", rb, space=1) for h in (0, 1)]
+    win = OutWindow(p, cfg, R, lay, tag="o", a_out=a_out, row_floats=D, out_stride=rb, tmp=pipe.st)
+    win.init()
+
+    def scores(p, h, pos, n):                       # stage 0
+        p.matmul(qs[h], kg[h], sc[h], 1, D, top_k, 2)          # s = q . K_g^T
+
+    def attend(p, h, pos, n):                       # stage 1
+        p.vscale(1, 0, sc[h], top_k, 0, c)
+        p.vrelu(1, 0, sc[h], top_k)
+        p.vmov(0, pr[h], 0, sc[h], top_k, 2)                    # scores -> scratchpad (A operand)
+        p.matmul(pr[h], vg[h], o[h], 1, top_k, D, 0)            # o = p . V_g
+
+    def store(p, h, pos, n):                        # stage 2
+        p.vmov(win.row, 0, 0, o[h], D, 3)
+        win.advance()
+    pipe.stage(0, scores)
+    pipe.stage(1, attend)
+    pipe.stage(2, store)
+    pipe.emit()
+    win.flush()
+    p.halt()
+    return p

@@ -166,23 +166,50 @@ class Allocator:
 
 
 class SpadLayout:
-    """Row-aligned static allocation of scratchpad / accumulator buffers."""
+    """Row-aligned static allocation of scratchpad / accumulator buffers.
 
-    def __init__(self, cfg: NPUConfig):
+    Buffers are placed first-fit from address 0 (so a program that never
+    asks for a bank gets consecutive buffers). ``bank=b`` places a buffer
+    inside bank ``b`` of ``banks`` equal, contiguous banks (Gemmini's
+    block mapping, the NPU's default of 4 scratchpad banks), as a compiler
+    does to keep the DMA engine's writes, the array's operands and the
+    vector unit's reads on different banks; if the bank is full the buffer
+    goes anywhere it fits."""
+
+    def __init__(self, cfg: NPUConfig, banks: int = 4):
         self.cfg = cfg
+        self.banks = banks
         self.top = [0, 0]
+        self.used: Tuple[List, List] = ([], [])
         self.buffers: Dict[str, Tuple[int, int, int]] = {}
 
-    def alloc(self, name: str, nbytes: int, space: int = 0) -> int:
+    def _fit(self, space: int, size: int, lo: int, hi: int):
+        addr = lo
+        for a, b in sorted(self.used[space]):
+            if b <= addr:
+                continue
+            if a >= addr + size:
+                break
+            addr = b
+        return addr if addr + size <= hi else None
+
+    def alloc(self, name: str, nbytes: int, space: int = 0, bank: int = None) -> int:
         rb = self.cfg.row_bytes
-        addr = self.top[space]
         size = -(-int(nbytes) // rb) * rb
-        if addr + size > self.cfg.space_bytes(space):
+        total = self.cfg.space_bytes(space)
+        addr = None
+        if bank is not None:
+            span = total // self.banks
+            addr = self._fit(space, size, (bank % self.banks) * span, (bank % self.banks + 1) * span)
+        if addr is None:
+            addr = self._fit(space, size, 0, total)
+        if addr is None:
             where = "accumulator" if space else "scratchpad"
             raise ValueError(f"buffer {name!r} ({nbytes} bytes) does not fit in the {where} "
-                             f"({self.cfg.space_bytes(space)} bytes, {addr} used); use a smaller shape "
-                             f"or a larger NPU")
-        self.top[space] = addr + size
+                             f"({total} bytes, {sum(b - a for a, b in self.used[space])} used); use a smaller "
+                             f"shape or a larger NPU")
+        self.used[space].append((addr, addr + size))
+        self.top[space] = max(self.top[space], addr + size)
         self.buffers[name] = (space, addr, size)
         return addr
 

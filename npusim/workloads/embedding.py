@@ -9,6 +9,7 @@ from ..isa import NPUConfig, Program, validate
 from .base import (Allocator, OutputSpec, Regs, SpadLayout, Workload, emit_min, rng_for,
                    summation_tolerance)
 from .data import zipf_indices
+from .pipeline import OutWindow, Pipe, SegCursor, emit_scale
 from .registry import register
 
 I32 = np.int32
@@ -81,11 +82,97 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
     p.blt(b, nb, tag + "seg")
 
 
+def emit_segment_sum_pipelined(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, tag: str,
+                               a_offsets: int, a_indices: int, a_table: int, a_out: int, segments: int,
+                               row_floats: int, out_stride: int, a_scale: int = None,
+                               index_bytes: int = 4) -> None:
+    """The same segmented reduction as :func:`emit_segment_sum`,
+    software-pipelined and double-buffered (``pipeline=True``; see
+    pipeline.py): the flat index array is cut into chunks of DIM regardless
+    of segment boundaries; each chunk's indices are moved in two chunks
+    ahead and its table rows gathered one chunk ahead of the vector adds.
+    The compute stage walks the chunk's runs (a segment's end ``e`` is a
+    scalar load of ``offsets[b+1]``, the register loop bound) and adds each
+    gathered row into its segment's row, staged in an accumulator window;
+    finished segments are scaled (``a_scale``) and written back DIM at a time."""
+    ib = int(index_bytes)
+    if ib not in (4, 8):
+        raise ValueError(f"index_bytes must be 4 or 8, got {index_bytes}")
+    D = cfg.dim
+    row_bytes = row_floats * 4
+    pitch = cfg.pitch(row_bytes)
+    idx, tab, T = R.many("idx", "tab", "T")
+    p.li(idx, a_indices)
+    p.li(tab, a_table)
+    p.li(T, a_offsets + ib * segments)
+    p.ld(T, T, 0, ib)                            # total = offsets[segments]
+    pipe = Pipe(p, cfg, R, lay, tag=tag, chunk=D, total=T)
+    s = pipe.stream(idx, ib)
+    rows = pipe.gather(s, tab, row_bytes, row_bytes)           # table[indices[j]]
+    win = OutWindow(p, cfg, R, lay, tag=tag + "o", a_out=a_out, row_floats=row_floats,
+                    out_stride=out_stride, tmp=pipe.st)
+    cur = SegCursor(p, R, tag=tag + "s", name="seg", a_offsets=a_offsets, ib=ib, segments=segments)
+    pp, pend, rend, g, j = R.many("pp", "pend", "rend", "g", "j")
+    if a_scale is not None:
+        scp, sc = R.many("scp", "sc")
+        p.li(scp, a_scale)
+    win.init()
+    cur.init()
+
+    def finish():
+        if a_scale is not None:
+            p.ld(sc, scp, 0, 4)                  # float bits of scale[b]
+            p.vscale(1, win.row, 0, row_floats, sc)
+            p.addi(scp, scp, 4)
+        win.advance()
+
+    def compute(p, h, pos, n):
+        def run(lo, hi):                         # rows [lo, hi) of the chunk: one segment
+            by4, by1, rem, end = (p.new_label(tag + x) for x in ("v4", "v1", "vr", "ve"))
+            p.sub(g, lo, pos)
+            emit_scale(p, g, g, pitch, pipe.st)
+            p.mov(j, lo)
+            p.addi(pipe.su, hi, -3)
+            p.bge(j, pipe.su, rem)
+            p.label(by4)                         # unrolled by 4
+            for k in range(4):
+                p.vadd(win.row, 0, g, rows[h] + k * pitch, row_floats, 1)   # sum += gathered row
+            p.addi(g, g, 4 * pitch)
+            p.addi(j, j, 4)
+            p.blt(j, pipe.su, by4)
+            p.label(rem)
+            p.bge(j, hi, end)
+            p.label(by1)
+            p.vadd(win.row, 0, g, rows[h], row_floats, 1)
+            p.addi(g, g, pitch)
+            p.addi(j, j, 1)
+            p.blt(j, hi, by1)
+            p.label(end)
+        if n == pipe.rch:                        # steady state: a whole chunk inside one segment?
+            slow, done = p.new_label(tag + "slow"), p.new_label(tag + "done")
+            p.add(pend, pos, n)
+            p.blt(cur.e, pend, slow)
+            for k in range(D):
+                p.vadd(win.row, 0, 0, rows[h] + k * pitch, row_floats, 1)
+            p.j(done)
+            p.label(slow)
+            cur.walk(pos, n, (pp, pend, rend), run, finish)
+            p.label(done)
+        else:
+            cur.walk(pos, n, (pp, pend, rend), run, finish)
+
+    pipe.stage(0, compute)
+    pipe.emit()
+    cur.drain(finish, pipe.st)
+    win.flush()
+
+
 @register("embedding_bag", small=dict(rows=2000, dim=16, batch=32, pooling=8, num_tables=2),
           doc="DLRM embedding bags: sum of Zipf-distributed rows per bag, several tables")
 def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: int = 32,
                   num_tables: int = 2, alpha: float = 1.05, seed: int = 0,
-                  fixed_pooling: bool = False, index_bytes: int = 4, config=None) -> Workload:
+                  fixed_pooling: bool = False, index_bytes: int = 4, pipeline: bool = False,
+                  config=None) -> Workload:
     """Sum-pooled embedding bags as in DLRM's sparse features.
 
     ``num_tables`` tables of ``rows`` x ``dim`` float32; for each of
@@ -96,7 +183,8 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
     ``EmbeddingBag`` inputs: a flat index array and an offsets array per
     table, int32 or, with ``index_bytes=8``, int64 as PyTorch uses. The
     output is batch x (num_tables * dim), the tables' pooled vectors
-    concatenated per sample.
+    concatenated per sample. ``pipeline=True``: the software-pipelined
+    segment sum (:func:`emit_segment_sum_pipelined`).
     """
     cfg = NPUConfig.coerce(config)
     rng = rng_for(seed, 10)
@@ -133,7 +221,8 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
     a_out = al.reserve("out", batch * width * 4)
     for t in range(num_tables):
         tag = f"t{t}_"
-        emit_segment_sum(p, cfg, R, lay if t == 0 else _Shared(lay), tag=tag,
+        emit = emit_segment_sum_pipelined if pipeline else emit_segment_sum
+        emit(p, cfg, R, lay if t == 0 else _Shared(lay), tag=tag,
                          a_offsets=a_offs[t], a_indices=a_idx[t], a_table=a_tables[t],
                          a_out=a_out + t * dim * 4, segments=batch, row_floats=dim,
                          out_stride=width * 4, index_bytes=index_bytes)
@@ -146,7 +235,8 @@ def embedding_bag(rows: int = 50_000, dim: int = 16, batch: int = 256, pooling: 
         output=OutputSpec(a_out, np.dtype(F32), (batch, width)),
         expected=expected.astype(F32), tolerance=summation_tolerance(mag, max_len + 1),
         params=dict(rows=rows, dim=dim, batch=batch, pooling=pooling, num_tables=num_tables,
-                    alpha=alpha, seed=seed, fixed_pooling=fixed_pooling, index_bytes=index_bytes),
+                    alpha=alpha, seed=seed, fixed_pooling=fixed_pooling, index_bytes=index_bytes,
+                    pipeline=bool(pipeline)),
         config=cfg, regions=dict(al.regions),
         info=dict(gathered_rows=total, unique_rows=uniq, max_bag=max_len,
                   table_bytes=rows * dim * 4 * num_tables))
@@ -159,9 +249,9 @@ class _Shared:
     def __init__(self, lay: SpadLayout):
         self.lay = lay
 
-    def alloc(self, name: str, nbytes: int, space: int = 0) -> int:
+    def alloc(self, name: str, nbytes: int, space: int = 0, bank: int = None) -> int:
         stem = name.split("_", 1)[1]
         for full, (sp, addr, size) in self.lay.buffers.items():
             if sp == space and full.split("_", 1)[1] == stem and size >= nbytes:
                 return addr
-        return self.lay.alloc(name, nbytes, space)
+        return self.lay.alloc(name, nbytes, space, bank)

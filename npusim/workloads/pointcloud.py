@@ -8,6 +8,7 @@ from scipy.spatial import cKDTree
 from ..isa import NPUConfig, Program, validate
 from .base import Allocator, OutputSpec, Regs, SpadLayout, Workload, rng_for
 from .data import morton_order, point_cloud
+from .pipeline import OutWindow, Pipe
 from .registry import register
 
 F32 = np.float32
@@ -16,7 +17,7 @@ F32 = np.float32
 @register("pointcloud", small=dict(points=128, k=8, channels=16),
           doc="point cloud: gather the features of each point's k nearest neighbours, max-pool")
 def pointcloud(points: int = 1024, k: int = 16, channels: int = 32, seed: int = 0,
-               order: str = "random", config=None) -> Workload:
+               order: str = "random", pipeline: bool = False, config=None) -> Workload:
     """Local feature aggregation of a point-cloud network:
     ``out[i] = max_{j in kNN(i)} F[j]`` (elementwise), where kNN(i) are the
     ``k`` nearest points of point i (itself included) in a synthetic 3-D
@@ -31,6 +32,11 @@ def pointcloud(points: int = 1024, k: int = 16, channels: int = 32, seed: int = 
     Per point: mvin its k neighbour ids, ``gather`` the k feature rows,
     copy the first into the accumulator and ``vmax`` the others in. Max
     pooling involves no rounding, so the result must match exactly.
+
+    ``pipeline=True``: software-pipelined and double-buffered (see
+    pipeline.py): the neighbour ids of point i + 2 are moved in and the rows
+    of point i + 1 gathered while point i is max-pooled (k - 1 static
+    ``vmax`` into its accumulator row); results leave DIM rows at a time.
     """
     cfg = NPUConfig.coerce(config)
     D = cfg.dim
@@ -58,6 +64,36 @@ def pointcloud(points: int = 1024, k: int = 16, channels: int = 32, seed: int = 
     row = channels * 4
     pitch = cfg.pitch(row)
     lay = SpadLayout(cfg)
+    params = dict(points=points, k=k, channels=channels, seed=seed, order=order, pipeline=bool(pipeline))
+    if pipeline:
+        R = Regs(cfg)
+        np_, fb, T = R.many("nbr", "f", "T")
+        p = Program(name="pointcloud_pipelined")
+        p.li(np_, a_nbr)
+        p.li(fb, a_f)
+        p.li(T, points * k)
+        pipe = Pipe(p, cfg, R, lay, tag="", chunk=k, total=T)
+        s = pipe.stream(np_, 4)
+        rows = pipe.gather(s, fb, row, row)                   # F[knn[i, j]]
+        win = OutWindow(p, cfg, R, lay, tag="o", a_out=a_out, row_floats=channels, out_stride=row,
+                        tmp=pipe.st)
+        win.init()
+
+        def pool(p, h, pos, n):
+            p.vmov(win.row, 0, 0, rows[h], channels, 1)       # max = first neighbour
+            for j in range(1, k):
+                p.vmax(win.row, 0, 0, rows[h] + j * pitch, channels, 1)
+            win.advance()
+        pipe.stage(0, pool)
+        pipe.emit()
+        win.flush()
+        p.halt()
+        validate(p, cfg)
+        return Workload(
+            name="pointcloud", program=p, memory=al.memory,
+            output=OutputSpec(a_out, np.dtype(F32), (points, channels)),
+            expected=out, tolerance=None, params=params, config=cfg, regions=dict(al.regions),
+            info=dict(gathered_rows=int(points * k), kernel="pipelined"))
     sp_idx = lay.alloc("idx", k * 4)
     sp_g = lay.alloc("rows", k * pitch)
     acc_o = lay.alloc("max", row, space=1)
@@ -90,6 +126,6 @@ def pointcloud(points: int = 1024, k: int = 16, channels: int = 32, seed: int = 
         name="pointcloud", program=p, memory=al.memory,
         output=OutputSpec(a_out, np.dtype(F32), (points, channels)),
         expected=out, tolerance=None,
-        params=dict(points=points, k=k, channels=channels, seed=seed, order=order),
+        params=params,
         config=cfg, regions=dict(al.regions),
         info=dict(gathered_rows=int(points * k)))

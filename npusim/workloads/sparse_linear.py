@@ -12,6 +12,7 @@ from ..isa import NPUConfig, Program, validate
 from .base import (Allocator, OutputSpec, Regs, SpadLayout, Workload, emit_min, rng_for,
                    summation_tolerance)
 from .data import digits_mlp, magnitude_prune, random_sparse, to_csr
+from .pipeline import Constants, OutWindow, Pipe, SegCursor, mask_pattern
 from .registry import register
 
 I32 = np.int32
@@ -52,7 +53,7 @@ def _digits_inputs(n: int, seed: int) -> np.ndarray:
           doc="Y = W . X, sparse weights W (CSR or CSC, unstructured or N:M), dense X")
 def spmm(M: int = None, K: int = 256, N: int = 32, sparsity: float = 0.9, seed: int = 0,
          format: str = "csr", pattern: str = "unstructured", nm: Tuple[int, int] = (2, 4),
-         source: str = "random", relu: bool = None, config=None) -> Workload:
+         source: str = "random", relu: bool = None, pipeline: bool = False, config=None) -> Workload:
     """Sparse x dense matrix product Y (M x N) = W (M x K) . X (K x N).
 
     ``format="csr"`` (row-wise/Gustavson): per row, the column indices of
@@ -68,8 +69,15 @@ def spmm(M: int = None, K: int = 256, N: int = 32, sparsity: float = 0.9, seed: 
     ``source="digits"``: W is the magnitude-pruned first layer (+ bias column)
     of an MLP trained on scikit-learn's digits (M = hidden units, K = 65),
     X holds N real test images, and ReLU is applied: Y is the hidden layer.
+    ``pipeline=True`` (CSR, unstructured or N:M): the software-pipelined,
+    double-buffered kernel of ``_csr_pipelined_program`` (flat nonzero
+    chunks, gathers one chunk ahead of compute, a segment-matrix matmul per
+    chunk instead of a scalar load per nonzero).
     """
     cfg = NPUConfig.coerce(config)
+    if pipeline and format != "csr":
+        raise ValueError("pipeline=True is implemented for format='csr' (unstructured and N:M); "
+                         "the csc kernel has no gathers")
     if M is None:
         M = 64 if source == "digits" else 256
     if source == "digits":
@@ -93,7 +101,19 @@ def spmm(M: int = None, K: int = 256, N: int = 32, sparsity: float = 0.9, seed: 
     terms = int(max(nnz_row.max(initial=0), 1)) + 1
 
     al = Allocator()
-    if format == "csr":
+    if pipeline:
+        if pattern == "nm":
+            cols, vals, nz = _nm_compress(w, M, K, nm)
+            indptr = np.arange(M + 1, dtype=np.int64) * nz
+            indices, data = cols.ravel(), vals.ravel()
+            kernel = f"nm{nm[0]}:{nm[1]}-pipelined"
+        else:
+            csr = to_csr(w)
+            indptr, indices, data = csr.indptr, csr.indices, csr.data
+            kernel = "csr-pipelined"
+        prog, _ = _csr_pipelined_program(cfg, al, indptr, indices, data, x, relu, "spmm_pipelined", "Y")
+        extra = dict(gathered_rows=int(len(indices) * -(-N // cfg.dim)), kernel=kernel)
+    elif format == "csr":
         if pattern == "nm":
             prog, extra = _spmm_nm_program(cfg, al, w, x, M, K, N, nm, relu)
         else:
@@ -112,7 +132,7 @@ def spmm(M: int = None, K: int = 256, N: int = 32, sparsity: float = 0.9, seed: 
         output=OutputSpec(out_addr, np.dtype(F32), (M, N)),
         expected=y.astype(F32), tolerance=summation_tolerance(mag, terms),
         params=dict(M=M, K=K, N=N, sparsity=sparsity, seed=seed, format=format, pattern=pattern,
-                    nm=nm, source=source, relu=relu),
+                    nm=nm, source=source, relu=relu, pipeline=bool(pipeline)),
         config=cfg, regions=dict(al.regions), info=info)
 
 
@@ -175,10 +195,9 @@ def _spmm_csr_program(cfg, al, w, x, M, K, N, relu):
     return p, dict(gathered_rows=int(csr.nnz), kernel="csr-gustavson")
 
 
-def _spmm_nm_program(cfg, al, w, x, M, K, N, nm, relu):
-    """Compressed N:M format: per row exactly nz = ceil(K/m)*n (value, column) pairs
-    (padded positions have value 0 and column 0)."""
-    D, rb = cfg.dim, cfg.row_bytes
+def _nm_compress(w, M, K, nm):
+    """Compressed N:M format: per row exactly nz = ceil(K/m)*n (value, column)
+    pairs (padded positions have value 0 and the group's first column)."""
     n_, m_ = nm
     groups = -(-K // m_)
     nz = groups * n_
@@ -193,6 +212,14 @@ def _spmm_nm_program(cfg, al, w, x, M, K, N, nm, relu):
             cols[r, base:base + n_] = lo          # padding slots: weight 0, a valid column
             cols[r, base:base + len(pos)] = lo + pos
             vals[r, base:base + len(pos)] = seg[pos]
+    return cols, vals, nz
+
+
+def _spmm_nm_program(cfg, al, w, x, M, K, N, nm, relu):
+    """Compressed N:M format (``_nm_compress``): gather + matmul per chunk."""
+    D, rb = cfg.dim, cfg.row_bytes
+    n_, m_ = nm
+    cols, vals, nz = _nm_compress(w, M, K, nm)
     a_col = al.place("colidx", cols.astype(I32))
     a_val = al.place("vals", vals.astype(F32))
     a_x = al.place("X", x.astype(F32))
@@ -313,7 +340,7 @@ def _spmm_csc_program(cfg, al, w, x, M, K, N, relu):
           doc="y = W . x, CSR W, x gathered element-wise, dot products on the systolic array")
 def spmv(M: int = None, K: int = 1024, sparsity: float = 0.95, seed: int = 0,
          pattern: str = "unstructured", nm: Tuple[int, int] = (2, 4), source: str = "random",
-         config=None) -> Workload:
+         pipeline: bool = False, config=None) -> Workload:
     """Sparse matrix-vector product y (M) = W (M x K) . x (K), W in CSR.
 
     Per row, in chunks of DIM nonzeros: mvin the column indices and the
@@ -321,6 +348,9 @@ def spmv(M: int = None, K: int = 1024, sparsity: float = 0.95, seed: int = 0,
     vector), and ``matmul`` weights (1 x DIM) by it into one accumulator
     element. ``source="digits"``: W is the pruned first layer (+ bias) of the
     digits MLP and x a real test image (with a trailing 1).
+    ``pipeline=True``: the software-pipelined kernel of
+    ``_csr_pipelined_program`` with N = 1 (flat nonzero chunks, x elements
+    gathered one chunk ahead, one segment-matrix matmul per chunk).
     """
     cfg = NPUConfig.coerce(config)
     D, rb = cfg.dim, cfg.row_bytes
@@ -337,8 +367,22 @@ def spmv(M: int = None, K: int = 1024, sparsity: float = 0.95, seed: int = 0,
     y = w @ x
     mag = np.abs(w) @ np.abs(x)
     csr = to_csr(w)
+    terms = int(np.diff(csr.indptr).max(initial=0)) + 1
+    params = dict(M=M, K=K, sparsity=sparsity, seed=seed, pattern=pattern, nm=tuple(nm), source=source,
+                  pipeline=bool(pipeline))
+    info.update(nnz=int(csr.nnz), gathered_rows=int(csr.nnz),
+                max_nnz_row=int(np.diff(csr.indptr).max(initial=0)))
 
     al = Allocator()
+    if pipeline:
+        p, a_y = _csr_pipelined_program(cfg, al, csr.indptr, csr.indices, csr.data, x.reshape(K, 1), False,
+                                        "spmv_pipelined", "y")
+        validate(p, cfg)
+        info.update(kernel="csr-pipelined")
+        return Workload(
+            name="spmv", program=p, memory=al.memory, output=OutputSpec(a_y, np.dtype(F32), (M,)),
+            expected=y.astype(F32), tolerance=summation_tolerance(mag, terms), params=params,
+            config=cfg, regions=dict(al.regions), info=info)
     a_rowptr = al.place("rowptr", csr.indptr.astype(I32))
     a_col = al.place("colidx", csr.indices.astype(I32))
     a_val = al.place("vals", csr.data.astype(F32))
@@ -383,14 +427,9 @@ def spmv(M: int = None, K: int = 1024, sparsity: float = 0.95, seed: int = 0,
     p.blt(i, m, "row")
     p.halt()
     validate(p, cfg)
-    info.update(nnz=int(csr.nnz), gathered_rows=int(csr.nnz),
-                max_nnz_row=int(np.diff(csr.indptr).max(initial=0)))
-    terms = int(np.diff(csr.indptr).max(initial=0)) + 1
     return Workload(
         name="spmv", program=p, memory=al.memory, output=OutputSpec(a_y, np.dtype(F32), (M,)),
-        expected=y.astype(F32), tolerance=summation_tolerance(mag, terms),
-        params=dict(M=M, K=K, sparsity=sparsity, seed=seed, pattern=pattern, nm=tuple(nm),
-                    source=source),
+        expected=y.astype(F32), tolerance=summation_tolerance(mag, terms), params=params,
         config=cfg, regions=dict(al.regions), info=info)
 
 
@@ -401,7 +440,7 @@ def spmv(M: int = None, K: int = 1024, sparsity: float = 0.95, seed: int = 0,
 @register("sddmm", small=dict(M=32, N=48, d=16, sparsity=0.8),
           doc="out = S o (A . B^T) at the nonzeros of sparse S (CSR), rows of B gathered")
 def sddmm(M: int = 512, N: int = 512, d: int = 32, sparsity: float = 0.95, seed: int = 0,
-          config=None) -> Workload:
+          pipeline: bool = False, config=None) -> Workload:
     """Sampled dense-dense matrix product: for each nonzero (i, j) of S
     (M x N, CSR), out_k = S_ij * (A_i . B_j), A (M x d), B (N x d); the result
     is the value array of the output in S's CSR order.
@@ -411,6 +450,15 @@ def sddmm(M: int = 512, N: int = 512, d: int = 32, sparsity: float = 0.95, seed:
     DIM-wide slice of d, using row_stride = 4*d), the dot products come out of
     the systolic array as a column (B_gathered . A_i^T, transposed operand),
     are scaled by S's values (``vmul``) and stored with a register row count.
+
+    ``pipeline=True``: software-pipelined over the flat nonzero stream in
+    chunks of DIM, double-buffered (see pipeline.py). S's pattern is then
+    also given in COO form (a row index per nonzero, as graph frameworks
+    keep next to CSR), so a chunk may span rows: per chunk both A rows (by
+    row index) and B rows (by column index) are gathered one chunk ahead,
+    stage 0 multiplies them elementwise (``vmul``) and sums each product row
+    on the array (a matmul with a ones column: the dot products as a
+    column), and stage 1, a chunk later, scales by S's values and stores.
     """
     cfg = NPUConfig.coerce(config)
     D, rb = cfg.dim, cfg.row_bytes
@@ -430,6 +478,17 @@ def sddmm(M: int = 512, N: int = 512, d: int = 32, sparsity: float = 0.95, seed:
     mag = np.abs(sv) * mags
 
     al = Allocator()
+    params = dict(M=M, N=N, d=d, sparsity=sparsity, seed=seed, pipeline=bool(pipeline))
+    info = dict(nnz=int(smat.nnz), gathered_rows=int(smat.nnz * (d // D)))
+    if pipeline:
+        p, a_out = _sddmm_pipelined_program(cfg, al, rows, cols, smat.data, a, b)
+        validate(p, cfg)
+        info.update(gathered_rows=int(2 * smat.nnz * (d // D)), kernel="coo-pipelined")
+        return Workload(
+            name="sddmm", program=p, memory=al.memory,
+            output=OutputSpec(a_out, np.dtype(F32), (smat.nnz,)),
+            expected=out.astype(F32), tolerance=summation_tolerance(mag, d + 2), params=params, config=cfg,
+            regions=dict(al.regions), info=info)
     a_rowptr = al.place("rowptr", smat.indptr.astype(I32))
     a_col = al.place("colidx", cols.astype(I32))
     a_sv = al.place("svals", smat.data.astype(F32))
@@ -485,6 +544,169 @@ def sddmm(M: int = 512, N: int = 512, d: int = 32, sparsity: float = 0.95, seed:
         name="sddmm", program=p, memory=al.memory,
         output=OutputSpec(a_out, np.dtype(F32), (smat.nnz,)),
         expected=out.astype(F32), tolerance=summation_tolerance(mag, d + 2),
-        params=dict(M=M, N=N, d=d, sparsity=sparsity, seed=seed), config=cfg,
-        regions=dict(al.regions),
-        info=dict(nnz=int(smat.nnz), gathered_rows=int(smat.nnz * slices)))
+        params=params, config=cfg, regions=dict(al.regions), info=info)
+
+
+# ---------------------------------------------------------------------------
+# Software-pipelined CSR kernel (spmm and spmv with pipeline=True)
+# ---------------------------------------------------------------------------
+
+def _csr_pipelined_program(cfg, al, indptr, indices, data, x, relu, name, out_name):
+    """Y = W . X with W in CSR (indptr, indices, data) and X (K x N) dense,
+    software-pipelined over the flat nonzero stream (see pipeline.py).
+
+    The nonzeros are cut into chunks of DIM regardless of row boundaries.
+    Per chunk: mvin its column indices (two chunks ahead), gather the X rows
+    (one gather per DIM-wide column tile) and mvin its DIM weights (one
+    chunk ahead). Stage 0 builds the chunk's *segment matrix* A: row q holds
+    the weights of the q-th row run inside the chunk (the chunk's weight row
+    masked to the run with two windows of a constant 0/1 pattern), and one
+    matmul per column tile computes every run's partial row at once
+    (C = A . X_gathered). Stage 1 (one chunk later, so the array has drained)
+    adds each run's partial row into its output row, staged in an
+    accumulator window. The rows' bounds come from scalar loads of rowptr
+    (two cursors: one finds the runs for stage 0, one finishes rows in
+    stage 1). No scalar load per nonzero."""
+    D, rb = cfg.dim, cfg.row_bytes
+    M = len(indptr) - 1
+    K, N = x.shape
+    nnz = int(indptr[-1])
+    a_rowptr = al.place("rowptr", indptr.astype(I32))
+    a_col = al.place("colidx", indices.astype(I32))
+    a_val = al.place("vals", data.astype(F32))
+    a_x = al.place("X" if N > 1 else "x", x.astype(F32).reshape(K, N) if N > 1 else x.astype(F32).reshape(K))
+    a_y = al.reserve(out_name, M * N * 4)
+
+    p = Program(name=name)
+    lay = SpadLayout(cfg)
+    R = Regs(cfg)
+    sp_pat = Constants(p, cfg, al, lay, R).place("mask_pattern", mask_pattern(D))
+    col, val, xb, T = R.many("col", "val", "x", "T")
+    p.li(col, a_col)
+    p.li(val, a_val)
+    p.li(xb, a_x)
+    p.li(T, a_rowptr + 4 * M)
+    p.ld(T, T, 0, 4)                                     # nnz = rowptr[M]
+    tiles = [(t, min(D, N - t * D)) for t in range(-(-N // D))]
+    pipe = Pipe(p, cfg, R, lay, tag="", chunk=D, total=T)
+    s = pipe.stream(col, 4)
+    xg = [pipe.gather(s, xb, w * 4, N * 4, base_off=t * rb, name=f"x{t}_") for t, w in tiles]
+    wv = pipe.load(val, 1, D * 4, step=D * 4, name="w")  # the chunk's weights
+    A = [lay.alloc(f"A{h}", D * rb) for h in (0, 1)]
+    C = [[lay.alloc(f"C{h}_{t}", D * rb, space=1) for t, _ in tiles] for h in (0, 1)]
+    win = OutWindow(p, cfg, R, lay, tag="y", a_out=a_y, row_floats=N, out_stride=N * 4, tmp=pipe.st)
+    look = SegCursor(p, R, tag="la", name="la", a_offsets=a_rowptr, ib=4)
+    cur = SegCursor(p, R, tag="sg", name="sg", a_offsets=a_rowptr, ib=4, segments=M)
+    pp, pend, rend, q = R.many("pp", "pend", "rend", "q")
+    t1, t2 = pipe.st, pipe.su
+    win.init()
+    look.init()
+    cur.init()
+
+    def build(p, h, pos, n):                              # stage 0: segment matrix, matmuls
+        slow, done = p.new_label("b_slow"), p.new_label("b_done")
+        p.add(pend, pos, n)
+        p.blt(look.e, pend, slow)                         # the chunk lies inside one row: its weights are A
+        for (t, w) in tiles:
+            p.matmul(wv[h], xg[t][h], C[h][t], 1, D, w, 0)
+        p.j(done)
+        p.label(slow)
+        p.li(q, 0)
+
+        def run(lo, hi):
+            p.sub(t1, pos, lo)
+            p.addi(t1, t1, D)
+            p.shli(t1, t1, 2)                             # window keeping elements >= lo
+            p.sub(t2, pos, hi)
+            p.addi(t2, t2, 2 * D)
+            p.shli(t2, t2, 2)                             # window keeping elements < hi
+            p.vmov(q, A[h], 0, wv[h], D, 0)
+            p.vmul(q, A[h], t1, sp_pat, D, 0)
+            p.vmul(q, A[h], t2, sp_pat, D, 0)
+            p.addi(q, q, rb)
+        look.walk(pos, n, (pp, pend, rend), run, lambda: None)
+        for (t, w) in tiles:
+            p.matmul(A[h], xg[t][h], C[h][t], D, D, w, 0)
+        p.label(done)
+
+    def finish():
+        if relu:
+            p.vrelu(1, win.row, 0, N)
+        win.advance()
+
+    def accumulate(p, h, pos, n):                         # stage 1: partial rows into output rows
+        slow, done = p.new_label("a_slow"), p.new_label("a_done")
+        p.add(pend, pos, n)
+        p.blt(cur.e, pend, slow)                          # inside one row: one partial row
+        for (t, w) in tiles:
+            p.vadd(win.row, t * rb, 0, C[h][t], w, 3)
+        p.j(done)
+        p.label(slow)
+        p.li(q, 0)
+
+        def run(lo, hi):
+            for (t, w) in tiles:
+                p.vadd(win.row, t * rb, q, C[h][t], w, 3)
+            p.addi(q, q, rb)
+        cur.walk(pos, n, (pp, pend, rend), run, finish)
+        p.label(done)
+
+    pipe.stage(0, build)
+    pipe.stage(1, accumulate)
+    pipe.emit()
+    cur.drain(finish, pipe.st)
+    win.flush()
+    p.halt()
+    return p, a_y
+
+
+def _sddmm_pipelined_program(cfg, al, rows, cols, svals, a, b):
+    D, rb = cfg.dim, cfg.row_bytes
+    nnz = len(cols)
+    d = a.shape[1]
+    slices = d // D
+    a_row = al.place("rowidx", rows.astype(I32))
+    a_col = al.place("colidx", cols.astype(I32))
+    a_sv = al.place("svals", svals.astype(F32))
+    a_a = al.place("A", a.astype(F32))
+    a_b = al.place("B", b.astype(F32))
+    a_out = al.reserve("out", max(nnz, 1) * 4)
+    p = Program(name="sddmm_pipelined")
+    lay = SpadLayout(cfg)
+    R = Regs(cfg)
+    ones = np.zeros((D, 1), dtype=F32)
+    ones[:, 0] = 1
+    sp_ones = Constants(p, cfg, al, lay, R).place("ones", ones)       # a column of ones (k = DIM, n = 1)
+    ri, ci, svp, ap, bb, ob, T = R.many("row", "col", "sv", "a", "b", "out", "T")
+    p.li(ri, a_row)
+    p.li(ci, a_col)
+    p.li(svp, a_sv)
+    p.li(ap, a_a)
+    p.li(bb, a_b)
+    p.li(ob, a_out)
+    p.li(T, nnz)
+    pipe = Pipe(p, cfg, R, lay, tag="", chunk=D, total=T)
+    sc = pipe.stream(ci, 4, "cidx")
+    sr = pipe.stream(ri, 4, "ridx")
+    bg, ag = [], []
+    for t in range(slices):             # B[col, slice t] and A[row, slice t]: in different banks
+        bg.append(pipe.gather(sc, bb, rb, d * 4, base_off=t * rb, name=f"bg{t}_"))
+        ag.append(pipe.gather(sr, ap, rb, d * 4, base_off=t * rb, name=f"ag{t}_"))
+    sv = pipe.load(svp, D, 4, step=D * 4, stride=4, skew=0, name="sv")   # S values, one per row
+    dots = [lay.alloc(f"dots{h}", D * rb, space=1) for h in (0, 1)]
+
+    def dot(p, h, pos, n):                          # stage 0: dots = rowsum(A_g * B_g)
+        for t in range(slices):
+            p.vmul(0, ag[t][h], 0, bg[t][h], D * D, 0)
+            p.matmul(ag[t][h], sp_ones, dots[h], D, D, 1, 1 if t else 0)
+
+    def scale_store(p, h, pos, n):                  # stage 1
+        p.vmul(0, dots[h], 0, sv[h], D * D, 1)      # dots *= S values
+        p.shli(pipe.st, pos, 2)
+        p.add(pipe.st, ob, pipe.st)
+        p.mvout_acc(pipe.st, 0, dots[h], D, 4, 4, n)   # out[pos : pos+n]
+    pipe.stage(0, dot)
+    pipe.stage(1, scale_store)
+    pipe.emit()
+    p.halt()
+    return p, a_out
