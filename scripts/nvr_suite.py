@@ -4,6 +4,8 @@ none / the best general-purpose prefetcher / nvr / nvr+nsb / l2+16KiB, and
 the paper's four claims, measured (geometric means over the suite).
 
     python scripts/nvr_suite.py [-o OUTDIR] [--jobs 2] [--workloads spmm,gnn]
+    python scripts/nvr_suite.py --pipeline -o m5out/nvr_suite_pipelined   # software-pipelined kernels
+    python scripts/nvr_suite.py --wl KEY=VALUE --compare-args "--mem-type HBM_2000_4H_1x64 --configs none,nvr"
 
 Each workload's rows are in OUTDIR/nvr_compare_<workload>.csv (resumable,
 as for nvr_compare.py) with its figure; the summary goes to
@@ -16,6 +18,7 @@ import argparse
 import importlib.util
 import math
 import os
+import shlex
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,16 +67,25 @@ def main(argv=None) -> int:
     ap.add_argument("--workloads", default=",".join(SUITE))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="the software-pipelined, double-buffered kernels (each workload's pipeline=True)")
+    ap.add_argument("--wl", action="append", default=[], metavar="KEY=VALUE",
+                    help="workload parameter for every workload that takes it (repeatable)")
+    ap.add_argument("--compare-args", default="",
+                    help="further options for configs/nvr_compare.py (system knobs, --configs, --nvr KEY=VALUE)")
     opts = ap.parse_args(argv)
+    extra = [a for kv in opts.wl + (["pipeline=True"] if opts.pipeline else []) for a in ("--wl", kv)]
+    extra += shlex.split(opts.compare_args)
     compare = _compare()
     from npusim.simulation import set_outdir
     os.makedirs(opts.outdir, exist_ok=True)
     set_outdir(opts.outdir)
     per = {}
     for w in opts.workloads.split(","):
-        argv_w = ["--workload", w, "--seed", str(opts.seed), "--jobs", str(opts.jobs)] + (["--fresh"] if opts.fresh else [])
+        argv_w = ["--workload", w, "--seed", str(opts.seed), "--jobs", str(opts.jobs)] + extra + \
+            (["--fresh"] if opts.fresh else [])
         rows = compare.run_sweep(argv_w, opts.outdir)
-        wl = compare.build_workload(compare.make_parser().parse_args(["--workload", w]))
+        wl = compare.build_workload(compare.make_parser().parse_args(["--workload", w] + extra))
         compare.plot(rows, os.path.join(opts.outdir, f"nvr_compare_{w}.png"), wl.summary()[:140])
         per[w] = {r["config"]: r for r in rows}
         print(f"== {w}")
