@@ -207,6 +207,48 @@ def test_distance_limits_runahead():
     assert pf["distance::mean"] == 16
 
 
+def multi_stream_program(streams, n_chunks, chunk):
+    """for c < n_chunks: for each stream s: mvin B_s[c*chunk : (c+1)*chunk] ->
+    its own index buffer; gather those rows of A -- `streams` chains at once,
+    as an unrolled, software-pipelined kernel has (a chain per code copy and
+    gather)."""
+    p = Program(name="multi_stream")
+    p.li(1, A_BASE)
+    p.li(2, n_chunks)
+    p.li(3, 0)
+    p.li(4, chunk)
+    for s in range(streams):
+        p.li(10 + s, B_BASE + s * 0x10000)
+    p.label("loop")
+    for s in range(streams):
+        p.mvin(10 + s, 0, SPAD_I + s * ROW, 1, 4 * chunk)
+        p.gather(1, SPAD_G + s * chunk * ROW, SPAD_I + s * ROW, 4, 4, ROW, ROW)
+        p.addi(10 + s, 10 + s, 4 * chunk)
+    p.addi(3, 3, 1)
+    p.blt(3, 2, "loop")
+    p.halt()
+    return p
+
+
+def test_chains_share_a_small_index_buffer_without_thrashing():
+    """More active chains than index-buffer lines: the engine must not evict
+    a line another chain is still reading (it would re-read every line many
+    times and fall behind); each index line is read about once."""
+    streams, n_chunks, chunk = 4, 24, 16
+    rng = np.random.default_rng(4)
+    mem = [(A_BASE, np.zeros(1024 * ROW // 4, dtype=np.float32).tobytes())]
+    for s in range(streams):
+        mem.append((B_BASE + s * 0x10000, rng.permutation(1024)[:n_chunks * chunk].astype(np.int32).tobytes()))
+    lines = streams * n_chunks * chunk * 4 // 64
+    pf, _, _ = run_program(multi_stream_program(streams, n_chunks, chunk), mem, "nvr",
+                           nvr=["index_buffer_lines=2", "max_index_loads=2"])
+    assert pf["chainsDetected"] == streams
+    assert pf["indexLoads"] <= 1.25 * lines
+    # every chain ran ahead: rows of all but the first chunks of each stream were generated
+    assert pf["elementsGenerated"] >= streams * (n_chunks - 8) * chunk
+    assert balanced(pf)
+
+
 def test_no_chain_without_indirection():
     # A strided load whose value is not used as an index: no chain, no episode.
     p = Program(name="strided")

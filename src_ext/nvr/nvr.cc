@@ -678,12 +678,23 @@ int NVR::findIndexLine(Addr l) const {
     return kNone;
 }
 
+bool NVR::inUseByChain(Addr l) const {
+    for (const Chain &c : chains)
+        if (c.valid && c.active && c.frontier < c.target && (c.frontier & ~Addr(line - 1)) == l) return true;
+    return false;
+}
+
 bool NVR::requestIndexLine(Addr l) {
     if (indexInflight >= maxIndexLoads || !inMemory(l)) return false;
+    // Victim: the least recently used line that no active chain is still
+    // reading (its frontier element). With more active chains than lines
+    // (e.g. unrolled loops: a chain per code copy and gather), evicting a
+    // line a chain is about to read makes the chains evict each other's
+    // lines over and over; a chain that finds no free line waits instead.
     int slot = kNone;
     for (unsigned i = 0; i < ilb.size(); ++i) {
         if (!ilb[i].valid) { slot = int(i); break; }
-        if (ilb[i].pending) continue;
+        if (ilb[i].pending || inUseByChain(ilb[i].line)) continue;
         if (slot == kNone || ilb[i].lru < ilb[std::size_t(slot)].lru) slot = int(i);
     }
     if (slot == kNone) return false;

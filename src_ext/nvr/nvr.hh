@@ -188,6 +188,7 @@ class NVR final : public BasePrefetcher, public NPUListener {
     bool pushLine(Addr l, Addr pc);
     void stridePrefetch(int r, Addr pc, Addr addr, unsigned extent);
     int findIndexLine(Addr line) const;
+    bool inUseByChain(Addr line) const;
     bool requestIndexLine(Addr line);
     bool sendIndexPacket(PacketPtr pkt);
     bool inMemory(Addr a) const;
