@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import math
 import os
 import shlex
@@ -60,6 +61,59 @@ def budget_table(out):
     return a
 
 
+def _stats(outdir, workload, config):
+    path = os.path.join(outdir, workload, config.replace("@", "_at_").replace("+", "_"), "stats.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return json.load(fh)["dumps"][-1]
+
+
+READS = ("ReadReq", "ReadSharedReq", "ReadCleanReq")
+WRITES = ("ReadExReq", "WriteReq", "WriteLineReq", "UpgradeReq")
+
+
+def _npu_misses(st, cmds):
+    return sum(float(st.get(f"system.l2.{c}.misses::npu.dma") or 0) for c in cmds)
+
+
+def _dram_share(st):
+    """(DRAM bytes moved, their share of the run at the memory's peak bandwidth)."""
+    moved = float(st.get("system.mem_ctrl.bytesReadSys") or 0) + float(st.get("system.mem_ctrl.bytesWrittenSys") or 0)
+    peak = float(st.get("system.mem_ctrl.dram.peakBW") or 0) * 1024 * 1024     # MiB/s -> B/s
+    secs = float(st.get("simSeconds") or 0)
+    return moved, (moved / peak / secs if peak and secs else float("nan"))
+
+
+def breakdown(outdir, per, compare, out):
+    """Per workload: the NPU's demand misses in the L2 split into reads
+    (gathers, indices, inputs: what NVR prefetches) and write-allocate fills
+    of its stores (ReadExReq from the NSB, WriteReq at the L2), for nvr+nsb
+    and the best general-purpose prefetcher; and the DRAM bandwidth each run
+    drew as a share of the memory's peak, with the speedup over `none` that
+    nvr+nsb would reach if it moved the same bytes at the peak."""
+    print("| workload | NPU L2 read misses nvr+nsb / best GP (ratio) | write-allocate fills nvr+nsb / best GP | "
+          "DRAM bandwidth, share of peak: none / nvr+nsb / best GP | speedup bound at peak bandwidth |", file=out)
+    print("|---|---:|---:|---:|---:|", file=out)
+    ratios = []
+    for w, rows in per.items():
+        best = compare.best_general(list(rows.values()))
+        st = {c: _stats(outdir, w, c) for c in ("none", "nvr+nsb", best["config"] if best else "")}
+        if not best or any(v is None for v in st.values()):
+            print(f"| {w} | no stats | | | |", file=out)
+            continue
+        sn, sb, s0 = st["nvr+nsb"], st[best["config"]], st["none"]
+        rn, rb = _npu_misses(sn, READS), _npu_misses(sb, READS)
+        ratios.append(rn / max(rb, 1))
+        share = {c: _dram_share(v)[1] for c, v in st.items()}
+        bound = f(rows["none"], "cycles") / (f(rows["nvr+nsb"], "cycles") * share["nvr+nsb"])
+        print(f"| {w} | {rn:.0f} / {rb:.0f} ({rn / max(rb, 1):.3f}) | {_npu_misses(sn, WRITES):.0f} / "
+              f"{_npu_misses(sb, WRITES):.0f} | {share['none']:.2f} / {share['nvr+nsb']:.2f} / "
+              f"{share[best['config']]:.2f} | {bound:.2f}x |", file=out)
+    print(f"\nread misses, nvr+nsb vs best GP: geomean ratio {gmean(ratios):.3f} "
+          f"({100 * (1 - gmean(ratios)):.0f}% fewer)", file=out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-o", "--outdir", default="m5out/nvr_suite")
@@ -73,6 +127,9 @@ def main(argv=None) -> int:
                     help="workload parameter for every workload that takes it (repeatable)")
     ap.add_argument("--compare-args", default="",
                     help="further options for configs/nvr_compare.py (system knobs, --configs, --nvr KEY=VALUE)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also tabulate, from each run's stats.json: the NPU's L2 misses split into reads and "
+                         "write-allocate fills, and DRAM bandwidth against the memory's peak")
     opts = ap.parse_args(argv)
     extra = [a for kv in opts.wl + (["pipeline=True"] if opts.pipeline else []) for a in ("--wl", kv)]
     extra += shlex.split(opts.compare_args)
@@ -138,6 +195,9 @@ def main(argv=None) -> int:
     ratio = g["nsb_gain"] / g["l2_gain"] if g["l2_gain"] and g["l2_gain"] > 0 else float("inf")
     print(f"| 16 KiB NSB with NVR vs 16 KiB more L2 | ~5x the benefit | NSB adds {100 * g['nsb_gain']:.1f}% "
           f"over nvr; +16 KiB L2 adds {100 * g['l2_gain']:.1f}% over none (mean); ratio {ratio:.1f}x |", file=out)
+    if opts.breakdown:
+        print("", file=out)
+        breakdown(opts.outdir, per, compare, out)
     text = "".join(lines)
     print(text)
     with open(os.path.join(opts.outdir, "nvr_suite.md"), "w") as fh:
