@@ -157,17 +157,20 @@ DRAMInterface::DRAMInterface(const Params &p)
     if (rowsPerBank == 0) rowsPerBank = 1;
 
     ranks.resize(ranksPerChannel);
+    numGroups = bankGroupArch ? bankGroupsPerRank : 1;
     for (auto &r : ranks) {
         r.banks.resize(banksPerRank);
+        r.groups.assign(numGroups, GroupTiming{});
         for (unsigned b = 0; b < banksPerRank; ++b) {
             r.banks[b].bank = std::uint8_t(b);
             // Bank groups rotate with the low bank bits (gem5's assumption).
             r.banks[b].bankgr = std::uint8_t(bankGroupArch ? b % bankGroupsPerRank : b);
+            r.banks[b].group = std::uint8_t(bankGroupArch ? b % bankGroupsPerRank : 0);
         }
         r.actTicks.assign(activationLimit, 0);
     }
     bankMaskScratch.assign(ranksPerChannel, 0);
-    waitingScratch.assign(std::size_t(ranksPerChannel) * banksPerRank, 0);
+    for (auto &q : queued) q.init(ranksPerChannel, banksPerRank);
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
@@ -250,7 +253,7 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
         start = std::max(due, rank.lastPreDoneAt);
     }
     Tick done = start + tRFC;
-    for (auto &b : rank.banks) b.actAllowedAt = std::max(b.actAllowedAt, done);
+    for (auto &g : rank.groups) g.actAllowedAt = std::max(g.actAllowedAt, done);
     rank.refreshUntil = std::max(rank.refreshUntil, done);
     rank.refreshDueAt = due + tREFI - tRP;
     ++rank.refreshes;
@@ -295,18 +298,18 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
     bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
 
     // ACT to ACT: tRRD_L within a bank group, tRRD otherwise.
-    for (auto &b : rank.banks) {
-        Tick gap = (bankGroupArch && b.bankgr == bank.bankgr) ? tRRD_L : tRRD;
-        b.actAllowedAt = std::max(actAt + gap, b.actAllowedAt);
+    for (unsigned g = 0; g < numGroups; ++g) {
+        Tick gap = (bankGroupArch && g == bank.group) ? tRRD_L : tRRD;
+        rank.groups[g].actAllowedAt = std::max(actAt + gap, rank.groups[g].actAllowedAt);
     }
 
     // At most activation_limit ACTs in any tXAW window.
     if (activationLimit) {
         rank.actTicks[rank.oldest] = actAt;  // replaces the oldest
-        rank.oldest = (rank.oldest + 1) % activationLimit;
+        if (++rank.oldest == activationLimit) rank.oldest = 0;
         Tick oldest = rank.actTicks[rank.oldest];
         if (oldest && oldest + tXAW > actAt) {
-            for (auto &b : rank.banks) b.actAllowedAt = std::max(oldest + tXAW, b.actAllowedAt);
+            for (auto &g : rank.groups) g.actAllowedAt = std::max(oldest + tXAW, g.actAllowedAt);
         }
     }
 }
@@ -329,27 +332,27 @@ void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool aut
 
 // -------------------------------------------------------------- scheduling
 
-std::uint32_t DRAMInterface::minBankPrep(const MemPacketQueue &queue, Tick minColAt,
-                                         std::vector<std::uint32_t> &mask) const {
+std::uint32_t DRAMInterface::minBankPrep(bool reads, Tick minColAt, std::vector<std::uint32_t> &mask) const {
     Tick now = curTick();
     Tick minActAt = kMaxTick;
     std::fill(mask.begin(), mask.end(), 0);
     bool foundSeamless = false;
     bool hiddenBankPrep = false;
-    std::fill(waitingScratch.begin(), waitingScratch.end(), 0);
-    for (const MemPacket *p : queue)
-        if (now >= ranks[p->rank].refreshUntil) waitingScratch[p->bankId] = 1;
 
     bool readState = ctrl->inReadBusState(false);
     Tick tRCD = readState ? tRCD_RD : tRCD_WR;
+    Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
+    const QueuedBursts &q = queued[reads ? 0 : 1];
+    // Banks with queued bursts of ranks not refreshing, in (rank, bank) order.
     for (unsigned i = 0; i < ranksPerChannel; ++i) {
-        for (unsigned j = 0; j < banksPerRank; ++j) {
-            if (!waitingScratch[i * banksPerRank + j]) continue;
-            const Bank &b = ranks[i].banks[j];
+        const Rank &r = ranks[i];
+        if (now < r.refreshUntil) continue;
+        for (std::uint32_t waiting = q.banksWithWork[i]; waiting; waiting &= waiting - 1) {
+            const unsigned j = unsigned(std::countr_zero(waiting));
+            const Bank &b = r.banks[j];
             // when could this bank take an ACT (ignoring rank switching)
-            Tick actAt = b.openRow == kNoRow ? std::max(b.actAllowedAt, now) : std::max(b.preAllowedAt, now) + tRP;
-            Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
-            Tick colAllowedAt = readState ? b.rdAllowedAt : b.wrAllowedAt;
+            Tick actAt = b.openRow == kNoRow ? std::max(actAllowed(r, b), now) : std::max(b.preAllowedAt, now) + tRP;
+            Tick colAllowedAt = readState ? rdAllowed(r, b) : wrAllowed(r, b);
             Tick colAt = std::max(colAllowedAt, actAt + tRCD);
             bool newSeamless = colAt <= minColAt;
             if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
@@ -376,9 +379,10 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
 
     for (auto it = queue.begin(); it != queue.end(); ++it) {
         MemPacket *p = *it;
-        const Bank &bank = ranks[p->rank].banks[p->bank];
-        Tick colAllowedAt = p->isRead() ? bank.rdAllowedAt : bank.wrAllowedAt;
-        if (!burstReady(p)) continue;
+        const Rank &rank = ranks[p->rank];
+        if (curTick() < rank.refreshUntil) continue;  // !burstReady(p)
+        const Bank &bank = rank.banks[p->bank];
+        Tick colAllowedAt = colAllowed(rank, bank, p->isRead());
         if (bank.openRow == p->row) {
             if (colAllowedAt <= minColAt) {
                 // a row hit that issues seamlessly: take it, oldest first
@@ -392,7 +396,7 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
             }
         } else if (!foundEarliestPkt) {
             if (!filledEarliest) {
-                hiddenBankPrep = minBankPrep(queue, minColAt, earliest) != 0;
+                hiddenBankPrep = minBankPrep(p->isRead(), minColAt, earliest) != 0;
                 filledEarliest = true;
             }
             if (earliest[p->rank] & (std::uint32_t(1) << p->bank)) {
@@ -417,11 +421,11 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     if (bank.openRow != mp->row) {
         rowHit = false;
         if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(bank.preAllowedAt, now), false);
-        Tick actTick = std::max(bank.actAllowedAt, now);
+        Tick actTick = std::max(actAllowed(rank, bank), now);
         activateBank(rank, bank, actTick, mp->row);
     }
 
-    Tick colAllowedAt = mp->isRead() ? bank.rdAllowedAt : bank.wrAllowedAt;
+    Tick colAllowedAt = colAllowed(rank, bank, mp->isRead());
     Tick cmdAt = std::max({colAllowedAt, nextBurstAtIn, now});
 
     Tick maxSync = clkResyncDelay + (mp->isRead() ? tRL : tWL);
@@ -442,12 +446,14 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     rank.lastBurstTick = cmdAt;
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
-    // burst gap otherwise, read/write turnarounds, rank-to-rank switching.
+    // burst gap otherwise, read/write turnarounds, rank-to-rank switching
+    // (kept per bank group: see Bank).
     for (unsigned j = 0; j < ranksPerChannel; ++j) {
-        for (auto &b : ranks[j].banks) {
+        for (unsigned g = 0; g < numGroups; ++g) {
+            GroupTiming &t = ranks[j].groups[g];
             Tick dlyRd, dlyWr;
             if (mp->rank == j) {
-                if (bankGroupArch && bank.bankgr == b.bankgr) {
+                if (bankGroupArch && bank.group == g) {
                     dlyRd = mp->isRead() ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
                     dlyWr = mp->isRead() ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
                 } else {
@@ -457,8 +463,8 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
             } else {
                 dlyRd = dlyWr = rankToRankDelay();
             }
-            b.rdAllowedAt = std::max(cmdAt + dlyRd, b.rdAllowedAt);
-            b.wrAllowedAt = std::max(cmdAt + dlyWr, b.wrAllowedAt);
+            t.rdAllowedAt = std::max(cmdAt + dlyRd, t.rdAllowedAt);
+            t.wrAllowedAt = std::max(cmdAt + dlyWr, t.wrAllowedAt);
         }
     }
 
@@ -473,15 +479,18 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
         // queued request conflicts with it; close_adaptive closes it unless
         // something queued hits it.
         bool moreHits = false, conflict = false;
-        for (const MemPacket *q : queue) {
-            if (q == mp) continue;
-            bool sameBank = q->rank == mp->rank && q->bank == mp->bank;
-            bool sameRow = q->row == mp->row;
-            if (sameBank && sameRow) {
-                moreHits = true;
-                break;
+        // Only other queued bursts to this bank matter; often there are none.
+        if (queued[mp->isRead() ? 0 : 1].perBank[mp->bankId] > 1) {
+            for (const MemPacket *q : queue) {
+                if (q == mp) continue;
+                bool sameBank = q->rank == mp->rank && q->bank == mp->bank;
+                bool sameRow = q->row == mp->row;
+                if (sameBank && sameRow) {
+                    moreHits = true;
+                    break;
+                }
+                conflict |= sameBank && !sameRow;
             }
-            conflict |= sameBank && !sameRow;
         }
         autoPrecharge = !moreHits && (conflict || pageMgmt == PageMgmt::CloseAdaptive);
     }

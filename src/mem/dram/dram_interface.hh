@@ -18,6 +18,7 @@
 // refreshes of an idle rank are replayed the same way. No power model and
 // no power-down states (enable_dram_powerdown is accepted and ignored).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -59,10 +60,16 @@ class DRAMInterface final : public AbstractMemory {
     enum class AddrMap { RoRaBaChCo, RoRaBaCoCh, RoCoRaBaCh };
     static constexpr std::uint32_t kNoRow = ~std::uint32_t(0);
 
+    // The earliest RD/WR/ACT tick of a bank is the larger of its own
+    // constraint (below) and its bank group's (Rank::groups): every update
+    // of these is a max(), and the constraints one burst or activation puts
+    // on the other banks are the same for all banks of a group, so they are
+    // kept once per group instead of being written into every bank.
     struct Bank {
         std::uint32_t openRow = kNoRow;
         std::uint8_t bank = 0;
         std::uint8_t bankgr = 0;
+        std::uint8_t group = 0;  // index into Rank::groups (0 without bank groups)
         Tick rdAllowedAt = 0;
         Tick wrAllowedAt = 0;
         Tick preAllowedAt = 0;
@@ -71,8 +78,17 @@ class DRAMInterface final : public AbstractMemory {
         std::uint32_t bytesAccessed = 0;
     };
 
+    // Constraints shared by the banks of one bank group (of all banks of the
+    // rank without bank groups).
+    struct GroupTiming {
+        Tick rdAllowedAt = 0;
+        Tick wrAllowedAt = 0;
+        Tick actAllowedAt = 0;
+    };
+
     struct Rank {
         std::vector<Bank> banks;
+        std::vector<GroupTiming> groups;
         unsigned numBanksActive = 0;
         // The last activation_limit ACT ticks, a ring; `oldest` indexes the
         // oldest entry (gem5 keeps them in a deque).
@@ -132,11 +148,21 @@ class DRAMInterface final : public AbstractMemory {
 
     const std::vector<Rank> &rankState() const { return ranks; }
 
+    // The controller reports every burst it queues and removes, so that the
+    // scheduler knows which banks have work without scanning the queues.
+    void enqueued(const MemPacket *mp) { queued[mp->isRead() ? 0 : 1].add(mp); }
+    void dequeued(const MemPacket *mp) { queued[mp->isRead() ? 0 : 1].remove(mp); }
+
   private:
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
     void refreshRank(Rank &rank, Tick due);
-    std::uint32_t minBankPrep(const MemPacketQueue &queue, Tick minColAt, std::vector<std::uint32_t> &mask) const;
+    std::uint32_t minBankPrep(bool reads, Tick minColAt, std::vector<std::uint32_t> &mask) const;
+    // Effective earliest RD / WR / ACT of a bank (own and group constraint).
+    Tick rdAllowed(const Rank &r, const Bank &b) const { return std::max(b.rdAllowedAt, r.groups[b.group].rdAllowedAt); }
+    Tick wrAllowed(const Rank &r, const Bank &b) const { return std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt); }
+    Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
+    Tick actAllowed(const Rank &r, const Bank &b) const { return std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt); }
     Tick readToWriteDelay() const { return tBURST + tRTW; }
     Tick writeToReadDelay() const { return tBURST + tWTR + tWL; }
     Tick rankToRankDelay() const { return tBURST + tCS; }
@@ -166,8 +192,28 @@ class DRAMInterface final : public AbstractMemory {
     Tick wrToRdDlySameBG, rdToWrDlySameBG;
 
     std::vector<Rank> ranks;
+    unsigned numGroups = 1;  // bank groups per rank as kept in Rank::groups
     mutable std::vector<std::uint32_t> bankMaskScratch;
-    mutable std::vector<std::uint8_t> waitingScratch;
+
+    // Queued bursts per bank, and per rank a bit mask of the banks with any,
+    // for the read queue [0] and the write queue [1].
+    struct QueuedBursts {
+        std::vector<std::uint16_t> perBank;  // by bankId
+        std::vector<std::uint32_t> banksWithWork;  // by rank, bit = bank
+        unsigned banksPerRank = 0;
+        void init(unsigned ranks, unsigned banks) {
+            banksPerRank = banks;
+            perBank.assign(std::size_t(ranks) * banks, 0);
+            banksWithWork.assign(ranks, 0);
+        }
+        void add(const MemPacket *mp) {
+            if (perBank[mp->bankId]++ == 0) banksWithWork[mp->rank] |= std::uint32_t(1) << mp->bank;
+        }
+        void remove(const MemPacket *mp) {
+            if (--perBank[mp->bankId] == 0) banksWithWork[mp->rank] &= ~(std::uint32_t(1) << mp->bank);
+        }
+    };
+    QueuedBursts queued[2];
 
   public:
     // --- stats (gem5 names) --------------------------------------------------

@@ -388,6 +388,7 @@ bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
             dram->setupRank(mp->rank, true);
             rdQLenPdf[dram->readQueueSize + respSize()] += 1;
             readQueue.push_back(mp);
+            dram->enqueued(mp);
             ++dram->readQueueSize;
             avgRdQLen = double(dram->readQueueSize + respSize());
         }
@@ -425,6 +426,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
             dram->setupRank(mp->rank, false);
             wrQLenPdf[dram->writeQueueSize] += 1;
             writeQueue.push_back(mp);
+            dram->enqueued(mp);
             ++dram->writeQueueSize;
             avgWrQLen = double(dram->writeQueueSize);
         } else {
@@ -562,6 +564,7 @@ void MemCtrl::processNextReqEvent() {
             if (dram->writeQueueSize > writeHighThreshold &&
                 (dram->readsThisTime >= minReadsPerSwitch || dram->readQueueSize == 0))
                 switchToWrites = true;
+            dram->dequeued(mp);
             readQueue.erase(it);
         }
         if (switchToWrites) dram->busStateNext = DRAMInterface::WRITE;
@@ -574,6 +577,7 @@ void MemCtrl::processNextReqEvent() {
         MemPacket *mp = *it;
         doBurstAccess(mp);
         --dram->writeQueueSize;
+        dram->dequeued(mp);
         writeQueue.erase(it);
         freeMemPacket(mp);
         bool belowThreshold = dram->writeQueueSize + minWritesPerSwitch < writeLowThreshold;
