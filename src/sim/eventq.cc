@@ -6,7 +6,13 @@ namespace npusim {
 
 namespace detail {
 Tick currentTick = 0;
+EventQueue *mainQueue = nullptr;
+
+EventQueue &makeMainEventQueue() {
+    if (!mainQueue) mainQueue = new EventQueue;
+    return *mainQueue;
 }
+}  // namespace detail
 
 Event::~Event() {
     // An object being destroyed while its event is pending would leave a
@@ -14,21 +20,16 @@ Event::~Event() {
     if (scheduled()) mainEventQueue().deschedule(this);
 }
 
-EventQueue &mainEventQueue() {
-    static EventQueue queue;
-    return queue;
+void Event::badPriority(int priority) {
+    panic("event priority ", priority, " is outside -128..127");
 }
 
-void EventQueue::schedule(Event *event, Tick when) {
+void EventQueue::badSchedule(const Event *event, Tick when) const {
     if (event->scheduled()) panic("event '", event->description(), "' scheduled twice");
-    if (when < detail::currentTick)
-        panic("event '", event->description(), "' scheduled in the past (", when, " < ", detail::currentTick, ")");
-    event->when_ = when;
-    event->order_ = nextOrder++;
-    heap.push_back(event);
-    event->heapIndex_ = static_cast<std::int64_t>(heap.size() - 1);
-    siftUp(heap.size() - 1);
+    panic("event '", event->description(), "' scheduled in the past (", when, " < ", detail::currentTick, ")");
 }
+
+void EventQueue::orderOverflow() const { panic("event queue: more than 2^", kOrderBits, " events scheduled"); }
 
 void EventQueue::deschedule(Event *event) {
     if (!event->scheduled()) panic("descheduling event '", event->description(), "' that is not scheduled");
@@ -36,17 +37,19 @@ void EventQueue::deschedule(Event *event) {
 }
 
 void EventQueue::reschedule(Event *event, Tick when, bool always) {
-    if (event->scheduled()) deschedule(event);
-    else if (!always) panic("rescheduling event '", event->description(), "' that is not scheduled");
-    schedule(event, when);
-}
-
-void EventQueue::serviceOne() {
-    Event *event = heap.front();
-    removeAt(0);
-    detail::currentTick = event->when_;
-    ++processed;
-    event->process();
+    if (!event->scheduled()) {
+        if (!always) panic("rescheduling event '", event->description(), "' that is not scheduled");
+        schedule(event, when);
+        return;
+    }
+    if (when < detail::currentTick) badSchedule(event, when);
+    // A new key (a new insertion order, as deschedule + schedule would give)
+    // in the same slot, then restore the heap property.
+    const std::size_t i = static_cast<std::size_t>(event->heapIndex_);
+    event->when_ = when;
+    event->rank_ = nextRank(event);
+    if (i > 0 && before(event, heap[(i - 1) / 2])) siftUp(i, event);
+    else siftDown(i, event);
 }
 
 void EventQueue::clear() {
@@ -54,21 +57,25 @@ void EventQueue::clear() {
     heap.clear();
 }
 
+void EventQueue::popFront() {
+    Event *last = heap.back();
+    heap.pop_back();
+    if (!heap.empty()) siftDown(0, last);
+}
+
 void EventQueue::removeAt(std::size_t i) {
-    Event *gone = heap[i];
-    gone->heapIndex_ = -1;
+    heap[i]->heapIndex_ = -1;
     Event *last = heap.back();
     heap.pop_back();
     if (i == heap.size()) return;
-    place(i, last);
-    if (i > 0 && before(last, heap[(i - 1) / 2])) siftUp(i);
-    else siftDown(i);
+    if (i > 0 && before(last, heap[(i - 1) / 2])) siftUp(i, last);
+    else siftDown(i, last);
 }
 
-void EventQueue::siftUp(std::size_t i) {
-    Event *e = heap[i];
+// Both move `e` from the hole at slot i to its place.
+void EventQueue::siftUp(std::size_t i, Event *e) {
     while (i > 0) {
-        std::size_t parent = (i - 1) / 2;
+        const std::size_t parent = (i - 1) / 2;
         if (!before(e, heap[parent])) break;
         place(i, heap[parent]);
         i = parent;
@@ -76,8 +83,7 @@ void EventQueue::siftUp(std::size_t i) {
     place(i, e);
 }
 
-void EventQueue::siftDown(std::size_t i) {
-    Event *e = heap[i];
+void EventQueue::siftDown(std::size_t i, Event *e) {
     const std::size_t n = heap.size();
     while (true) {
         std::size_t child = 2 * i + 1;
