@@ -1,23 +1,32 @@
 #include "npusim/mem/packet_queue.hh"
 
+#include <algorithm>
+
 namespace npusim {
 
 PacketQueue::PacketQueue(std::string label) : sendEvent(this), name(std::move(label)) {}
 
 PacketQueue::~PacketQueue() = default;
 
+void PacketQueue::Ring::grow() {
+    std::vector<Entry> bigger(buf.empty() ? 8 : buf.size() * 2);
+    for (std::size_t i = 0; i < count; ++i) bigger[i] = at(i);
+    buf.swap(bigger);
+    head = 0;
+}
+
 void PacketQueue::schedSend(PacketPtr pkt, Tick when) {
     if (when < curTick()) when = curTick();
     // Most packets arrive in order; walk back from the tail otherwise.
-    auto it = queue.end();
-    while (it != queue.begin() && std::prev(it)->first > when) --it;
-    queue.insert(it, {when, pkt});
+    std::size_t pos = queue.size();
+    while (pos > 0 && queue.at(pos - 1).when > when) --pos;
+    queue.insert(pos, Entry{when, pkt});
     if (!waitingRetry) scheduleNext();
 }
 
 void PacketQueue::scheduleNext() {
     if (queue.empty()) return;
-    Tick when = std::max(queue.front().first, curTick());
+    Tick when = std::max(queue.front().when, curTick());
     if (sendEvent.scheduled()) {
         if (sendEvent.when() > when) reschedule(sendEvent, when);
     } else {
@@ -26,8 +35,8 @@ void PacketQueue::scheduleNext() {
 }
 
 void PacketQueue::trySend() {
-    while (!queue.empty() && queue.front().first <= curTick()) {
-        PacketPtr pkt = queue.front().second;
+    while (!queue.empty() && queue.front().when <= curTick()) {
+        PacketPtr pkt = queue.front().pkt;
         if (!sendOut(pkt)) {
             waitingRetry = true;
             return;
