@@ -93,44 +93,6 @@ void Packet::resetPool() {
     p.created = 0;
 }
 
-bool Packet::isRead() const {
-    switch (cmd) {
-      case MemCmd::ReadReq: case MemCmd::ReadResp: case MemCmd::HardPFReq: case MemCmd::HardPFResp:
-      case MemCmd::ReadExReq: case MemCmd::ReadExResp: case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq:
-        return true;
-      default:
-        return false;
-    }
-}
-
-bool Packet::isWrite() const {
-    switch (cmd) {
-      case MemCmd::WriteReq: case MemCmd::WriteResp: case MemCmd::WritebackDirty: case MemCmd::WritebackClean:
-        return true;
-      default:
-        return false;
-    }
-}
-
-bool Packet::isResponse() const {
-    switch (cmd) {
-      case MemCmd::ReadResp: case MemCmd::WriteResp: case MemCmd::HardPFResp: case MemCmd::ReadExResp:
-        return true;
-      default:
-        return false;
-    }
-}
-
-bool Packet::needsResponse() const {
-    switch (cmd) {
-      case MemCmd::ReadReq: case MemCmd::WriteReq: case MemCmd::HardPFReq: case MemCmd::ReadExReq:
-      case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq:
-        return true;
-      default:
-        return false;
-    }
-}
-
 void Packet::makeResponse() {
     switch (cmd) {
       case MemCmd::ReadReq: case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq: cmd = MemCmd::ReadResp; break;

@@ -35,6 +35,32 @@ enum class MemCmd : std::uint8_t {
 const char *memCmdName(MemCmd cmd);
 bool isValidMemCmd(unsigned raw);
 
+// What each command is (gem5's MemCmd attributes), one table lookup per test.
+namespace detail {
+enum CmdAttr : std::uint8_t { kCmdRead = 1, kCmdWrite = 2, kCmdResponse = 4, kCmdNeedsResponse = 8 };
+struct CmdAttrTable {
+    std::uint8_t attr[256] = {};
+    constexpr CmdAttrTable() {
+        auto set = [this](MemCmd c, unsigned a) { attr[unsigned(c)] = std::uint8_t(a); };
+        set(MemCmd::ReadReq, kCmdRead | kCmdNeedsResponse);
+        set(MemCmd::ReadResp, kCmdRead | kCmdResponse);
+        set(MemCmd::WriteReq, kCmdWrite | kCmdNeedsResponse);
+        set(MemCmd::WriteResp, kCmdWrite | kCmdResponse);
+        set(MemCmd::WritebackDirty, kCmdWrite);
+        set(MemCmd::WritebackClean, kCmdWrite);
+        set(MemCmd::CleanEvict, 0);
+        set(MemCmd::HardPFReq, kCmdRead | kCmdNeedsResponse);
+        set(MemCmd::HardPFResp, kCmdRead | kCmdResponse);
+        set(MemCmd::ReadExReq, kCmdRead | kCmdNeedsResponse);
+        set(MemCmd::ReadExResp, kCmdRead | kCmdResponse);
+        set(MemCmd::ReadCleanReq, kCmdRead | kCmdNeedsResponse);
+        set(MemCmd::ReadSharedReq, kCmdRead | kCmdNeedsResponse);
+    }
+};
+inline constexpr CmdAttrTable kCmdAttrs{};
+inline bool cmdHas(MemCmd cmd, unsigned attr) { return kCmdAttrs.attr[unsigned(cmd)] & attr; }
+}  // namespace detail
+
 class Packet {
   public:
     static constexpr int kMaxRouteDepth = 8;
@@ -62,11 +88,11 @@ class Packet {
     // Free for the current owner of a request (e.g. a DMA transfer record).
     void *senderState = nullptr;
 
-    bool isRead() const;
-    bool isWrite() const;
-    bool isResponse() const;
+    bool isRead() const { return detail::cmdHas(cmd, detail::kCmdRead); }
+    bool isWrite() const { return detail::cmdHas(cmd, detail::kCmdWrite); }
+    bool isResponse() const { return detail::cmdHas(cmd, detail::kCmdResponse); }
     bool isRequest() const { return !isResponse(); }
-    bool needsResponse() const;
+    bool needsResponse() const { return detail::cmdHas(cmd, detail::kCmdNeedsResponse); }
     bool isPrefetch() const { return cmd == MemCmd::HardPFReq || cmd == MemCmd::HardPFResp; }
     bool isEviction() const {
         return cmd == MemCmd::WritebackDirty || cmd == MemCmd::WritebackClean || cmd == MemCmd::CleanEvict;
