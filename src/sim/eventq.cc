@@ -33,7 +33,7 @@ void EventQueue::orderOverflow() const { panic("event queue: more than 2^", kOrd
 
 void EventQueue::deschedule(Event *event) {
     if (!event->scheduled()) panic("descheduling event '", event->description(), "' that is not scheduled");
-    removeAt(static_cast<std::size_t>(event->heapIndex_));
+    remove(event);
 }
 
 void EventQueue::reschedule(Event *event, Tick when, bool always) {
@@ -43,28 +43,38 @@ void EventQueue::reschedule(Event *event, Tick when, bool always) {
         return;
     }
     if (when < detail::currentTick) badSchedule(event, when);
-    // A new key (a new insertion order, as deschedule + schedule would give)
-    // in the same slot, then restore the heap property.
+    if (event->heapIndex_ == Event::kInWheel) {
+        remove(event);
+        event->when_ = when;
+        event->rank_ = nextRank(event);
+        insert(event);
+        return;
+    }
+    // Heap to heap: a new key (a new insertion order, as deschedule +
+    // schedule would give) in the same slot, then restore the heap property.
     const std::size_t i = static_cast<std::size_t>(event->heapIndex_);
     event->when_ = when;
     event->rank_ = nextRank(event);
-    if (i > 0 && before(event, heap[(i - 1) / 2])) siftUp(i, event);
-    else siftDown(i, event);
+    if (i > 0 && before(event, heap[(i - 1) / 2])) {
+        siftUp(i, event);
+    } else {
+        siftDown(i, event);
+    }
 }
 
 void EventQueue::clear() {
-    for (Event *e : heap) e->heapIndex_ = -1;
+    for (Event *e : heap) e->heapIndex_ = Event::kNotScheduled;
     heap.clear();
-}
-
-void EventQueue::popFront() {
-    Event *last = heap.back();
-    heap.pop_back();
-    if (!heap.empty()) siftDown(0, last);
+    for (std::size_t b = 0; b < kWheelBuckets; ++b) {
+        for (Event *e = bucketHead[b]; e; e = e->next_) e->heapIndex_ = Event::kNotScheduled;
+        bucketHead[b] = bucketTail[b] = nullptr;
+    }
+    for (auto &w : occupied) w = 0;
+    wheelCount = 0;
 }
 
 void EventQueue::removeAt(std::size_t i) {
-    heap[i]->heapIndex_ = -1;
+    heap[i]->heapIndex_ = Event::kNotScheduled;
     Event *last = heap.back();
     heap.pop_back();
     if (i == heap.size()) return;

@@ -2,12 +2,18 @@
 // order) so that runs are deterministic. Events are intrusive: scheduling and
 // servicing never allocate.
 //
-// Implementation: a binary heap of events; an event's key is its tick and
-// one 64-bit word with its priority (gem5's, an int8_t there: -128..127)
-// above its insertion order, compared as one 128-bit number. Each event
-// knows its heap slot for deschedule/reschedule. Since no two pending events
-// have equal keys, the order in which events run depends only on their
-// keys, not on how the heap happens to be arranged.
+// Implementation. An event's key is its tick and one 64-bit word with its
+// priority (gem5's, an int8_t there: -128..127) above its insertion order,
+// compared as one 128-bit number; no two pending events have equal keys, so
+// the order in which events run depends only on the keys, not on how they
+// are stored. Events due within the next kWheelBuckets x kBucketTicks ticks
+// (about half a microsecond: almost all of them in a memory system) go into
+// a timing wheel: one intrusive list per kBucketTicks-wide window, sorted by
+// key (new events nearly always go at the tail), and a bit per non-empty
+// window, so scheduling and finding the earliest event cost a few
+// instructions whatever the number of pending events. Events further out go
+// into a binary heap; the next event is the earlier of the wheel's first
+// and the heap's top.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -42,17 +48,21 @@ class Event {
     virtual void process() = 0;
     virtual std::string description() const { return "generic event"; }
 
-    bool scheduled() const { return heapIndex_ >= 0; }
+    bool scheduled() const { return heapIndex_ != kNotScheduled; }
     Tick when() const { return when_; }
     int priority() const { return priority_; }
 
   private:
     friend class EventQueue;
     [[noreturn]] static void badPriority(int priority);
+    static constexpr std::int64_t kNotScheduled = -1;
+    static constexpr std::int64_t kInWheel = -2;
     Tick when_ = 0;
     std::uint64_t rank_ = 0;  // priority and insertion order (EventQueue)
     int priority_;
-    std::int64_t heapIndex_ = -1;
+    std::int64_t heapIndex_ = kNotScheduled;  // slot in the heap, or kInWheel
+    Event *prev_ = nullptr;  // neighbours in a wheel bucket
+    Event *next_ = nullptr;
 };
 
 // Calls a member function; the cheapest kind of event (no std::function).
@@ -89,9 +99,12 @@ class EventQueue {
     void deschedule(Event *event);
     void reschedule(Event *event, Tick when, bool always = false);
 
-    bool empty() const { return heap.empty(); }
-    Tick nextTick() const { return heap.empty() ? kMaxTick : heap.front()->when_; }
-    std::size_t size() const { return heap.size(); }
+    bool empty() const { return wheelCount == 0 && heap.empty(); }
+    Tick nextTick() const {
+        const Event *e = earliest();
+        return e ? e->when_ : kMaxTick;
+    }
+    std::size_t size() const { return wheelCount + heap.size(); }
     std::uint64_t eventsProcessed() const { return processed; }
 
     // Pops the earliest event, advances time to it and runs it.
@@ -102,6 +115,38 @@ class EventQueue {
   private:
     // Priority (biased to 0..255) in the top byte, insertion order below.
     static constexpr int kOrderBits = 56;
+    // The wheel: kWheelBuckets windows of 2^kBucketShift ticks.
+    static constexpr int kBucketShift = 10;
+    static constexpr std::size_t kWheelBuckets = 512;
+    static constexpr std::size_t kWheelWords = kWheelBuckets / 64;
+    static std::size_t bucketOf(Tick when) { return std::size_t(when >> kBucketShift) & (kWheelBuckets - 1); }
+    // An event goes into the wheel if its window is fewer than kWheelBuckets
+    // windows after the current one (so no two pending windows share a bucket).
+    static bool inWheelRange(Tick when) {
+        return (when >> kBucketShift) - (detail::currentTick >> kBucketShift) < kWheelBuckets;
+    }
+    void wheelInsert(Event *e);
+    void wheelRemove(Event *e);
+    Event *wheelFirst() const;
+    // The pending event with the smallest key (null if none).
+    Event *earliest() const {
+        Event *w = wheelCount ? wheelFirst() : nullptr;
+        if (heap.empty()) return w;
+        Event *h = heap.front();
+        return w && before(w, h) ? w : h;
+    }
+    void remove(Event *e) {
+        if (e->heapIndex_ == Event::kInWheel) wheelRemove(e);
+        else removeAt(static_cast<std::size_t>(e->heapIndex_));
+    }
+    void insert(Event *e) {
+        if (inWheelRange(e->when_)) {
+            wheelInsert(e);
+        } else {
+            heap.push_back(e);
+            siftUp(heap.size() - 1, e);
+        }
+    }
     static bool before(const Event *a, const Event *b) {
         using Key = unsigned __int128;
         return ((Key(a->when_) << 64) | a->rank_) < ((Key(b->when_) << 64) | b->rank_);
@@ -119,8 +164,11 @@ class EventQueue {
         e->heapIndex_ = static_cast<std::int64_t>(i);
     }
     void removeAt(std::size_t i);
-    void popFront();
 
+    Event *bucketHead[kWheelBuckets] = {};
+    Event *bucketTail[kWheelBuckets] = {};
+    std::uint64_t occupied[kWheelWords] = {};
+    std::size_t wheelCount = 0;
     std::vector<Event *> heap;
     std::uint64_t nextOrder = 0;
     std::uint64_t processed = 0;
@@ -141,15 +189,62 @@ inline void EventQueue::schedule(Event *event, Tick when) {
     if (event->scheduled() || when < detail::currentTick) badSchedule(event, when);
     event->when_ = when;
     event->rank_ = nextRank(event);
-    heap.push_back(event);
-    siftUp(heap.size() - 1, event);
+    insert(event);
+}
+
+inline void EventQueue::wheelInsert(Event *e) {
+    const std::size_t b = bucketOf(e->when_);
+    e->heapIndex_ = Event::kInWheel;
+    ++wheelCount;
+    Event *t = bucketTail[b];
+    if (!t) {
+        e->prev_ = e->next_ = nullptr;
+        bucketHead[b] = bucketTail[b] = e;
+        occupied[b / 64] |= std::uint64_t(1) << (b % 64);
+        return;
+    }
+    // Walk back from the tail past later events (rarely more than none).
+    while (t && before(e, t)) t = t->prev_;
+    e->prev_ = t;
+    if (t) {
+        e->next_ = t->next_;
+        t->next_ = e;
+    } else {
+        e->next_ = bucketHead[b];
+        bucketHead[b] = e;
+    }
+    if (e->next_) e->next_->prev_ = e;
+    else bucketTail[b] = e;
+}
+
+inline void EventQueue::wheelRemove(Event *e) {
+    const std::size_t b = bucketOf(e->when_);
+    --wheelCount;
+    if (e->prev_) e->prev_->next_ = e->next_;
+    else bucketHead[b] = e->next_;
+    if (e->next_) e->next_->prev_ = e->prev_;
+    else bucketTail[b] = e->prev_;
+    if (!bucketHead[b]) occupied[b / 64] &= ~(std::uint64_t(1) << (b % 64));
+    e->heapIndex_ = Event::kNotScheduled;
+}
+
+inline Event *EventQueue::wheelFirst() const {
+    // The first non-empty bucket from the current window on, circularly.
+    const std::size_t start = bucketOf(detail::currentTick);
+    std::size_t w = start / 64;
+    std::uint64_t bits = occupied[w] & (~std::uint64_t(0) << (start % 64));
+    // (coming back round to word `w`, only its bits below `start` can be set)
+    while (!bits) {
+        w = (w + 1) % kWheelWords;
+        bits = occupied[w];
+    }
+    return bucketHead[w * 64 + std::size_t(__builtin_ctzll(bits))];
 }
 
 inline void EventQueue::serviceOne() {
-    Event *event = heap.front();
+    Event *event = earliest();
+    remove(event);
     detail::currentTick = event->when_;
-    event->heapIndex_ = -1;
-    popFront();
     ++processed;
     event->process();
 }
