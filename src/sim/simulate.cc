@@ -36,12 +36,13 @@ ExitInfo simulate(Tick maxTick) {
     EventQueue &q = mainEventQueue();
     exitPending = false;
     while (true) {
-        if (q.empty()) return ExitInfo{"event queue empty", 0, curTick()};
-        if (q.nextTick() > maxTick) {
+        Event *next = q.peek();
+        if (!next) return ExitInfo{"event queue empty", 0, curTick()};
+        if (next->when() > maxTick) {
             detail::currentTick = maxTick;
             return ExitInfo{"simulate() limit reached", 0, curTick()};
         }
-        q.serviceOne();
+        q.service(next);
         if (exitPending) {
             exitPending = false;
             // Drop fired exit events; pending ones stay owned here.

@@ -108,7 +108,11 @@ class EventQueue {
     std::uint64_t eventsProcessed() const { return processed; }
 
     // Pops the earliest event, advances time to it and runs it.
-    inline void serviceOne();
+    inline void serviceOne() { service(earliest()); }
+    // The same in two steps, for a loop that looks at the next event first:
+    // `next` must be peek(), unchanged since (nothing scheduled in between).
+    Event *peek() const { return earliest(); }
+    inline void service(Event *next);
     // Drops every pending event (used when a simulation is torn down).
     void clear();
 
@@ -241,8 +245,7 @@ inline Event *EventQueue::wheelFirst() const {
     return bucketHead[w * 64 + std::size_t(__builtin_ctzll(bits))];
 }
 
-inline void EventQueue::serviceOne() {
-    Event *event = earliest();
+inline void EventQueue::service(Event *event) {
     remove(event);
     detail::currentTick = event->when_;
     ++processed;
