@@ -6,17 +6,22 @@
 
 namespace npusim {
 
-namespace {
-struct Pool {
-    std::vector<std::unique_ptr<Packet>> all;
-    std::vector<Packet *> freeList;
-    std::uint64_t live = 0;
-    std::uint64_t created = 0;
-};
-Pool &pool() {
-    static Pool p;
-    return p;
+namespace detail {
+PacketPool *packetPool = nullptr;
+
+PacketPool &makePacketPool() {
+    if (!packetPool) packetPool = new PacketPool;
+    return *packetPool;
 }
+
+Packet *PacketPool::grow() {
+    all.push_back(std::make_unique<Packet>());
+    return all.back().get();
+}
+}  // namespace detail
+
+namespace {
+detail::PacketPool &pool() { return detail::packetPoolRef(); }
 }  // namespace
 
 const char *memCmdName(MemCmd cmd) {
@@ -43,47 +48,13 @@ bool isValidMemCmd(unsigned raw) {
     return raw <= 255 && std::string(memCmdName(static_cast<MemCmd>(raw))) != "UnknownCmd" && raw != 0;
 }
 
-Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor) {
-    Pool &p = pool();
-    Packet *pkt;
-    if (p.freeList.empty()) {
-        p.all.push_back(std::make_unique<Packet>());
-        pkt = p.all.back().get();
-    } else {
-        pkt = p.freeList.back();
-        p.freeList.pop_back();
-    }
-    pkt->cmd = cmd;
-    pkt->addr = addr;
-    pkt->size = size;
-    pkt->requestorId = requestor;
-    pkt->pc = 0;
-    pkt->hasPC = false;
-    pkt->servedByPrefetch = false;
-    pkt->id = p.created;
-    pkt->createTick = curTick();
-    pkt->headerDelay = pkt->payloadDelay = 0;
-    pkt->senderState = nullptr;
-    pkt->dataValid = false;
-    pkt->routeDepth = 0;
-    ++p.created;
-    ++p.live;
-    return pkt;
-}
-
-void Packet::destroy(Packet *pkt) {
-    Pool &p = pool();
-    if (pkt->cmd == MemCmd::InvalidCmd) panic("packet destroyed twice");
-    pkt->cmd = MemCmd::InvalidCmd;
-    --p.live;
-    p.freeList.push_back(pkt);
-}
+void Packet::doubleDestroy() { panic("packet destroyed twice"); }
 
 std::uint64_t Packet::live() { return pool().live; }
 std::uint64_t Packet::totalCreated() { return pool().created; }
 
 void Packet::resetPool() {
-    Pool &p = pool();
+    detail::PacketPool &p = pool();
     p.freeList.clear();
     for (auto &pkt : p.all) {
         pkt->cmd = MemCmd::InvalidCmd;

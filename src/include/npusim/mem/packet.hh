@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,7 @@ class Packet {
     std::string print() const;
 
   private:
+    [[noreturn]] static void doubleDestroy();
     void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }
     std::vector<std::uint8_t> buffer;
     bool dataValid = false;
@@ -137,5 +139,58 @@ class Packet {
 };
 
 using PacketPtr = Packet *;
+
+// The packet pool (created on first use and never destroyed, like the event
+// queue); create() and destroy() are inline: a few per request per hop.
+namespace detail {
+struct PacketPool {
+    std::vector<Packet *> freeList;
+    std::uint64_t live = 0;
+    std::uint64_t created = 0;
+    std::vector<std::unique_ptr<Packet>> all;
+    Packet *grow();
+};
+PacketPool &makePacketPool();
+extern PacketPool *packetPool;
+inline PacketPool &packetPoolRef() {
+    PacketPool *p = packetPool;
+    return p ? *p : makePacketPool();
+}
+}  // namespace detail
+
+inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor) {
+    detail::PacketPool &p = detail::packetPoolRef();
+    Packet *pkt;
+    if (p.freeList.empty()) {
+        pkt = p.grow();
+    } else {
+        pkt = p.freeList.back();
+        p.freeList.pop_back();
+    }
+    pkt->cmd = cmd;
+    pkt->addr = addr;
+    pkt->size = size;
+    pkt->requestorId = requestor;
+    pkt->pc = 0;
+    pkt->hasPC = false;
+    pkt->servedByPrefetch = false;
+    pkt->id = p.created;
+    pkt->createTick = curTick();
+    pkt->headerDelay = pkt->payloadDelay = 0;
+    pkt->senderState = nullptr;
+    pkt->dataValid = false;
+    pkt->routeDepth = 0;
+    ++p.created;
+    ++p.live;
+    return pkt;
+}
+
+inline void Packet::destroy(Packet *pkt) {
+    detail::PacketPool &p = detail::packetPoolRef();
+    if (pkt->cmd == MemCmd::InvalidCmd) doubleDestroy();
+    pkt->cmd = MemCmd::InvalidCmd;
+    --p.live;
+    p.freeList.push_back(pkt);
+}
 
 }  // namespace npusim
