@@ -53,10 +53,16 @@ Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statNa
 }
 
 bool Layer::tryTiming(int src) {
+    catchUpRelease();
     if (state == BUSY || blocked) {
         if (!isWaiting[src]) {
             isWaiting[src] = true;
             waiting.push_back(src);
+        }
+        // a waiting sender needs the release to happen: make it an event
+        if (releaseReserved) {
+            releaseReserved = false;
+            mainEventQueue().scheduleReserved(&releaseEvent, releaseWhen, releaseRank);
         }
         return false;
     }
@@ -67,7 +73,13 @@ bool Layer::tryTiming(int src) {
 void Layer::occupy(Tick until) {
     if (until < curTick()) until = curTick();
     occupancy += double(until - curTick());
-    schedule(releaseEvent, until);
+    if (waiting.empty()) {
+        releaseReserved = true;
+        releaseWhen = until;
+        releaseRank = mainEventQueue().reserve(releaseEvent, until);
+    } else {
+        schedule(releaseEvent, until);
+    }
 }
 
 void Layer::accept(PacketPtr pkt, Tick deliverAt, Tick busyUntil) {
@@ -120,6 +132,7 @@ void Layer::recvRetry() {
     if (!blocked) return;
     blocked = false;
     deliver();
+    catchUpRelease();
     if (!blocked && state == IDLE && !waiting.empty()) retryWaiting();
 }
 

@@ -22,6 +22,11 @@
 // blocked by a peer that refused delivery) is refused and retried, in
 // arrival order, when the layer frees up. Packets in flight inside a layer
 // (at most latency/occupancy + 1 of them) keep their order.
+//
+// The end of a layer's busy time is an event (the release) only when a
+// sender is waiting for it; otherwise its key is reserved in the event
+// queue and the layer counts as free once that key has passed (see
+// EventQueue::reserve), which gives the same order at half the events.
 #pragma once
 #include <memory>
 #include <string>
@@ -94,6 +99,13 @@ class Layer {
     };
     void occupy(Tick until);
     void release();
+    // Applies a reserved release whose time has passed.
+    void catchUpRelease() {
+        if (releaseReserved && mainEventQueue().hasRun(releaseWhen, releaseRank)) {
+            releaseReserved = false;
+            state = IDLE;  // (nobody waits while a release is only reserved)
+        }
+    }
     void deliver();
     void retryWaiting();
     void scheduleDeliver();
@@ -107,6 +119,9 @@ class Layer {
     Ring<int> waiting;
     std::vector<bool> isWaiting;
     Tick lastDeliver = 0;
+    bool releaseReserved = false;
+    Tick releaseWhen = 0;
+    std::uint64_t releaseRank = 0;
     MemberEvent<Layer, &Layer::release> releaseEvent;
     MemberEvent<Layer, &Layer::deliver> deliverEvent;
 };

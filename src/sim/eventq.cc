@@ -71,6 +71,8 @@ void EventQueue::clear() {
     }
     for (auto &w : occupied) w = 0;
     wheelCount = 0;
+    currentRank = 0;
+    lastReserved = 0;
 }
 
 void EventQueue::removeAt(std::size_t i) {

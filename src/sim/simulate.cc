@@ -37,9 +37,20 @@ ExitInfo simulate(Tick maxTick) {
     exitPending = false;
     while (true) {
         Event *next = q.peek();
-        if (!next) return ExitInfo{"event queue empty", 0, curTick()};
+        if (!next) {
+            // Reserved events not needed in the end still "run" (see eventq.hh).
+            Tick last = q.lastReservedTick();
+            if (last > curTick()) {
+                if (last > maxTick) {
+                    q.jumpTo(maxTick);
+                    return ExitInfo{"simulate() limit reached", 0, curTick()};
+                }
+                q.jumpTo(last);
+            }
+            return ExitInfo{"event queue empty", 0, curTick()};
+        }
         if (next->when() > maxTick) {
-            detail::currentTick = maxTick;
+            q.jumpTo(maxTick);
             return ExitInfo{"simulate() limit reached", 0, curTick()};
         }
         q.service(next);

@@ -116,6 +116,36 @@ class EventQueue {
     // Drops every pending event (used when a simulation is torn down).
     void clear();
 
+    // Events that are rarely needed. reserve() gives `e` the key it would
+    // get if scheduled now at `when`, without scheduling it. If it turns out
+    // to be needed, scheduleReserved() schedules it with exactly that key, so
+    // everything runs in the same order as if it had been scheduled all
+    // along; if not, hasRun() tells whether it would have run by now (before
+    // the event being processed), and the caller applies its (invisible)
+    // effect lazily. The loop still advances time to the last reserved tick
+    // when the queue runs dry, as it would have processed the event.
+    std::uint64_t reserve(const Event &e, Tick when) {
+        if (when < detail::currentTick) badSchedule(&e, when);
+        if (when > lastReserved) lastReserved = when;
+        return nextRank(&e);
+    }
+    void scheduleReserved(Event *e, Tick when, std::uint64_t rank) {
+        if (e->scheduled() || when < detail::currentTick) badSchedule(e, when);
+        e->when_ = when;
+        e->rank_ = rank;
+        insert(e);
+    }
+    bool hasRun(Tick when, std::uint64_t rank) const {
+        return when < detail::currentTick || (when == detail::currentTick && rank < currentRank);
+    }
+    Tick lastReservedTick() const { return lastReserved; }
+    // Time jumps to `tick` with no event running (simulate() limits and a
+    // dry queue): everything reserved up to it counts as run.
+    void jumpTo(Tick tick) {
+        detail::currentTick = tick;
+        currentRank = ~std::uint64_t(0);
+    }
+
   private:
     // Priority (biased to 0..255) in the top byte, insertion order below.
     static constexpr int kOrderBits = 56;
@@ -174,6 +204,8 @@ class EventQueue {
     std::uint64_t occupied[kWheelWords] = {};
     std::size_t wheelCount = 0;
     std::vector<Event *> heap;
+    std::uint64_t currentRank = 0;  // rank of the event being processed
+    Tick lastReserved = 0;
     std::uint64_t nextOrder = 0;
     std::uint64_t processed = 0;
 };
@@ -248,6 +280,7 @@ inline Event *EventQueue::wheelFirst() const {
 inline void EventQueue::service(Event *event) {
     remove(event);
     detail::currentTick = event->when_;
+    currentRank = event->rank_;
     ++processed;
     event->process();
 }
