@@ -133,7 +133,7 @@ def test_nvr_learns_pipelined_chains_and_never_changes_a_result(name):
                                        + pf["balanced.pfPending"])
 
 
-def test_nvr_runs_ahead_of_the_pipelined_spmm():
+def test_nvr_runs_ahead_of_the_pipelined_spmm(tmp_path):
     """The pipelined spmm at the comparison size: NVR (with the NSB) cuts the
     NPU's L2 demand misses by more than 3/4 against no prefetching and the
     run is faster."""
@@ -142,7 +142,7 @@ def test_nvr_runs_ahead_of_the_pipelined_spmm():
     for config in ("none", "nvr+nsb"):
         args = compare.make_parser().parse_args(argv)
         with fresh_sim():
-            rows[config] = compare.run_config(args, config, os.path.join(ROOT, "m5out", "test_pipelined_tmp"))
+            rows[config] = compare.run_config(args, config, str(tmp_path))
     assert all(r["check"] == "PASS" for r in rows.values())
     assert rows["nvr+nsb"]["npu_l2_misses"] < 0.25 * rows["none"]["npu_l2_misses"]
     assert rows["nvr+nsb"]["cycles"] < rows["none"]["cycles"]
