@@ -35,18 +35,12 @@ AccessMapPatternMatching::AccessMapPatternMatching(const Params &p)
       degree(startDegree),
       usefulDegree(startDegree),
       epochEvent(this),
-      tableEntries(p.get<std::uint64_t>("access_map_table_entries", 256)),
-      tableAssoc(p.get<unsigned>("access_map_table_assoc", 8)),
-      tablePolicy(p.get<BaseReplacementPolicy *>("access_map_table_replacement_policy")) {
+      tableGeometry(TableGeometry::fromParams(p, "access_map_table_entries", "access_map_table_assoc",
+                                              "access_map_table_replacement_policy")) {
     if (hotZoneSize == 0 || (hotZoneSize & (hotZoneSize - 1)))
         p.error("hot_zone_size", "must be a power of 2");
     if (startDegree == 0) p.error("start_degree", "must be at least 1");
     if (epochCycles.value() == 0) p.error("epoch_cycles", "must be at least 1");
-    if (tableEntries == 0 || tableAssoc == 0 || tableEntries % tableAssoc)
-        p.error("access_map_table_entries", "must be a non-zero multiple of access_map_table_assoc");
-    const std::uint64_t sets = tableEntries / tableAssoc;
-    if (sets & (sets - 1)) p.error("access_map_table_entries", "/ access_map_table_assoc must be a power of 2");
-    if (!tablePolicy) p.error("access_map_table_replacement_policy", "a replacement policy is required");
     configure(p.get<unsigned>("block_size", 64), 4096, false);
 }
 
@@ -63,8 +57,7 @@ void AccessMapPatternMatching::configure(unsigned lineSize, Addr pageSize, bool 
               " lines per hot zone (at most ", lines / 2 - 1, ")");
     Zone blank;
     blank.states.assign(lines, kInit);
-    table = std::make_unique<pftable::TaggedTable<Zone>>(std::size_t(tableEntries / tableAssoc), tableAssoc,
-                                                         tablePolicy, blank);
+    table = std::make_unique<AssociativeTable<Zone>>(tableGeometry, blank);
     window.assign(3 * std::size_t(lines), kInvalid);
 }
 
@@ -99,8 +92,7 @@ void AccessMapPatternMatching::processEpoch() {
 }
 
 AccessMapPatternMatching::Zone *AccessMapPatternMatching::zone(Addr zoneNumber) {
-    bool hit;
-    return table->findOrInsert(zoneNumber, hit);
+    return table->findOrInsert(zoneNumber);
 }
 
 void AccessMapPatternMatching::setState(Zone &z, unsigned line, State s) {

@@ -19,9 +19,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
 #include "npusim/sim/eventq.hh"
-#include "tagged_table.hh"
 
 namespace npusim {
 
@@ -62,7 +62,7 @@ class AccessMapPatternMatching final : public ClockedObject {
     Addr pageBytes = 4096;
     unsigned lines = 0;         // lines per zone
     bool compat = false;
-    std::unique_ptr<pftable::TaggedTable<Zone>> table;
+    std::unique_ptr<AssociativeTable<Zone>> table;   // keyed by zone number
     std::vector<State> window;  // the three zones' states, reused per access
 
     // Epoch counters (gem5's names).
@@ -72,9 +72,7 @@ class AccessMapPatternMatching final : public ClockedObject {
     MemberEvent<AccessMapPatternMatching, &AccessMapPatternMatching::processEpoch> epochEvent;
 
     // Geometry kept for configure().
-    std::uint64_t tableEntries;
-    unsigned tableAssoc;
-    BaseReplacementPolicy *tablePolicy;
+    TableGeometry tableGeometry;
 };
 
 }  // namespace npusim

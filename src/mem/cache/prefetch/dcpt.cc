@@ -31,14 +31,18 @@ DeltaCorrelatingPredictionTables::DeltaCorrelatingPredictionTables(const Params 
     : SimObject(p),
       nDeltas(p.get<unsigned>("deltas_per_entry")),
       deltaBits(p.get<unsigned>("delta_bits")),
-      deltaMaskBits(p.get<unsigned>("delta_mask_bits")) {
+      deltaMaskBits(p.get<unsigned>("delta_mask_bits")),
+      table(p, "table_entries", "table_assoc", "table_replacement_policy", blankEntry(p),
+            TableOptions{VictimChoice::InvalidFirst, {}}) {
     if (nDeltas < 2) p.error("deltas_per_entry", "must be at least 2 (a pattern is a pair of deltas)");
     if (deltaBits < 2 || deltaBits > 32) p.error("delta_bits", "must be in [2, 32]");
     if (deltaMaskBits >= 32) p.error("delta_mask_bits", "must be below 32");
-    Entry proto;
-    proto.deltas.assign(nDeltas, 0);
-    table.init(name(), "table", p.get<std::size_t>("table_entries"), p.get<unsigned>("table_assoc"),
-               p.get<BaseReplacementPolicy *>("table_replacement_policy"), proto);
+}
+
+DeltaCorrelatingPredictionTables::Entry DeltaCorrelatingPredictionTables::blankEntry(const Params &p) {
+    Entry blank;
+    blank.deltas.assign(p.get<unsigned>("deltas_per_entry"), 0);
+    return blank;
 }
 
 void DeltaCorrelatingPredictionTables::addAddress(Entry &e, Addr address) const {
@@ -82,9 +86,7 @@ void DeltaCorrelatingPredictionTables::calculatePrefetch(const PrefetchInfo &pfi
         getCandidates(*e, out);
         return;
     }
-    e = table.findVictim(pc);
-    table.insert(pc, e);
-    e->lastAddress = pfi.getAddr();
+    table.insert(pc)->lastAddress = pfi.getAddr();
 }
 
 namespace {

@@ -8,9 +8,8 @@
 #pragma once
 #include <vector>
 
-#include "associative_table.hh"
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/base.hh"
-#include "npusim/mem/cache/replacement/base.hh"
 #include "npusim/sim/sim_object.hh"
 
 namespace npusim {
@@ -27,8 +26,6 @@ class DeltaCorrelatingPredictionTables : public SimObject {
 
   private:
     struct Entry {
-        bool valid = false;
-        Addr key = 0;               // the PC
         Addr lastAddress = 0;
         std::vector<int> deltas;    // ring, oldest at `head`; 0 = none / overflow
         unsigned head = 0;
@@ -40,13 +37,14 @@ class DeltaCorrelatingPredictionTables : public SimObject {
         }
     };
 
+    static Entry blankEntry(const Params &p);   // no deltas yet (all 0)
     void addAddress(Entry &e, Addr address) const;
     void getCandidates(const Entry &e, std::vector<AddrPriority> &out) const;
 
     unsigned nDeltas;
     unsigned deltaBits;
     unsigned deltaMaskBits;
-    pfa::AssociativeTable<Entry> table;
+    AssociativeTable<Entry> table;   // keyed by PC; a free way is taken before the policy is asked
 };
 
 }  // namespace npusim

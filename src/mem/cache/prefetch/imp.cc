@@ -55,8 +55,9 @@
 #include <optional>
 #include <vector>
 
-#include "associative_table.hh"
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
+#include "npusim/mem/cache/prefetch/sat_counter.hh"
 
 namespace npusim {
 namespace {
@@ -73,24 +74,19 @@ class IMP final : public QueuedPrefetcher {
           missesTracked(p.get<unsigned>("addr_array_len")),
           prefetchThreshold(p.get<unsigned>("prefetch_threshold")),
           streamThreshold(p.get<unsigned>("stream_counter_threshold")),
-          streamingDistance(p.get<unsigned>("streaming_distance")) {
+          streamingDistance(p.get<unsigned>("streaming_distance")),
+          // Both tables take a free way before asking their policy.
+          pt(p, "pt_table_entries", "pt_table_assoc", "pt_table_replacement_policy",
+             blankPt(counterBits), TableOptions{VictimChoice::InvalidFirst, {}}),
+          ipd(p, "ipd_table_entries", "ipd_table_assoc", "ipd_table_replacement_policy",
+              blankIpd(std::size_t(missesTracked) * shifts.size()), TableOptions{VictimChoice::InvalidFirst, {}}) {
         if (counterBits == 0 || counterBits > 16) p.error("num_indirect_counter_bits", "must be in [1, 16]");
-        counterMax = (1u << counterBits) - 1;
         if (shifts.empty()) p.error("shift_values", "needs at least one shift");
         for (int s : shifts)
             if (s <= -64 || s >= 64) p.error("shift_values", "shifts must lie in (-64, 64)");
         if (missesTracked == 0) p.error("addr_array_len", "must be at least 1");
         if (streamThreshold == 0) p.error("stream_counter_threshold", "must be at least 1");
         linesKept = streamingDistance + 2;
-
-        PtEntry pt0;
-        pt.init(name(), "prefetch table (pt_table_entries, pt_table_assoc)", p.get<std::size_t>("pt_table_entries"),
-                p.get<unsigned>("pt_table_assoc"), p.get<BaseReplacementPolicy *>("pt_table_replacement_policy"), pt0);
-        IpdEntry ipd0;
-        ipd0.base.assign(std::size_t(missesTracked) * shifts.size(), 0);
-        ipd.init(name(), "indirect pattern detector (ipd_table_entries, ipd_table_assoc)",
-                 p.get<std::size_t>("ipd_table_entries"), p.get<unsigned>("ipd_table_assoc"),
-                 p.get<BaseReplacementPolicy *>("ipd_table_replacement_policy"), ipd0);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
@@ -102,21 +98,18 @@ class IMP final : public QueuedPrefetcher {
     void notifyFill(const PrefetchInfo &info) override {
         if (!info.lineData) return;
         const Addr line = info.lineAddr;
-        for (PtEntry &e : pt.entries()) {
-            if (!e.valid) continue;
+        pt.forEachValid([&](PtEntry &e) {
             // A load of an index that missed: its value is here now.
             if (e.pending && blockAddress(e.pendingAddr) == line) {
                 e.pending = false;
                 if (auto v = readValue(info.lineData, line, e.pendingAddr, e.size)) indexValue(e, *v);
             }
             if (isIndexStream(e) && inStreamWindow(e, line)) keepLine(e, line, info.lineData);
-        }
+        });
     }
 
   private:
-    struct PtEntry {
-        bool valid = false;
-        Addr key = 0;                 // the PC
+    struct PtEntry {                  // keyed by the PC
         Addr lastAddr = 0;
         std::int64_t stride = 0;
         unsigned streamCount = 0;
@@ -127,7 +120,7 @@ class IMP final : public QueuedPrefetcher {
         bool enabled = false;
         int shift = 0;
         Addr base = 0;
-        unsigned counter = 0;
+        SatCounter counter;
         bool haveTarget = false;      // the prediction for the current index
         bool matched = false;
         Addr target = 0;
@@ -141,14 +134,23 @@ class IMP final : public QueuedPrefetcher {
         std::vector<std::uint8_t> keptData;
         unsigned keptNext = 0;
     };
-    struct IpdEntry {
-        bool valid = false;
-        Addr key = 0;                 // the index PC
+    struct IpdEntry {                 // keyed by the index PC
         std::int64_t idx1 = 0, idx2 = 0;
         bool secondSet = false;
         unsigned misses = 0;
         std::vector<Addr> base;       // [miss][shift]
     };
+
+    static PtEntry blankPt(unsigned counterBits) {
+        PtEntry e;
+        e.counter = SatCounter(counterBits);
+        return e;
+    }
+    static IpdEntry blankIpd(std::size_t candidates) {
+        IpdEntry e;
+        e.base.assign(candidates, 0);
+        return e;
+    }
 
     // --- helpers ----------------------------------------------------------
     static Addr shifted(std::int64_t v, int s) {
@@ -207,11 +209,11 @@ class IMP final : public QueuedPrefetcher {
 
     // --- confidence ---------------------------------------------------------
     void confirmPredictions(Addr addr) {
-        for (PtEntry &e : pt.entries()) {
-            if (!e.valid || !e.enabled || !e.haveTarget || e.matched || e.target != addr) continue;
+        pt.forEachValid([&](PtEntry &e) {
+            if (!e.enabled || !e.haveTarget || e.matched || e.target != addr) return;
             e.matched = true;
-            if (e.counter < counterMax) ++e.counter;
-        }
+            ++e.counter;
+        });
     }
 
     // --- the prefetch table ---------------------------------------------------
@@ -220,13 +222,12 @@ class IMP final : public QueuedPrefetcher {
         const Addr pc = pfi.getPC();
         PtEntry *e = pt.find(pc);
         if (!e) {
-            e = pt.findVictim(pc);
-            pt.insert(pc, e);
+            e = pt.insert(pc);
             e->lastAddr = addr;
             e->size = pfi.getSize();
             return;
         }
-        pt.access(e);
+        pt.touch(e);
         if (addr == e->lastAddr) return;
 
         const std::int64_t stride = std::int64_t(addr - e->lastAddr);
@@ -265,7 +266,7 @@ class IMP final : public QueuedPrefetcher {
 
         // An index load.
         if (e->enabled) {
-            if (e->haveTarget && !e->matched && e->counter > 0) --e->counter;
+            if (e->haveTarget && !e->matched) --e->counter;
             e->haveTarget = false;
             e->matched = false;
         }
@@ -291,8 +292,9 @@ class IMP final : public QueuedPrefetcher {
     }
 
     void issueIndirect(PtEntry &e, const PrefetchInfo &pfi, std::vector<AddrPriority> &out) {
-        if (e.counter <= prefetchThreshold) return;
-        const std::int64_t d = std::max<std::int64_t>(1, std::int64_t(e.counter) * maxDistance / counterMax);
+        if (e.counter.get() <= prefetchThreshold) return;
+        const std::int64_t d =
+            std::max<std::int64_t>(1, std::int64_t(e.counter.get()) * maxDistance / e.counter.max());
         const Addr a = pfi.getAddr();
         const std::int64_t dir = e.stride > 0 ? 1 : -1;
         const std::int64_t elem = e.stride * dir;
@@ -312,14 +314,12 @@ class IMP final : public QueuedPrefetcher {
 
     // --- the indirect pattern detector -------------------------------------------
     void train(PtEntry &e, std::int64_t v) {
-        const Addr pc = e.key;
+        const Addr pc = pt.keyOf(&e);
         IpdEntry *d = ipd.find(pc);
         if (!d) {
-            d = ipd.findVictim(pc);
-            ipd.insert(pc, d);
-            d->idx1 = v;
+            ipd.insert(pc)->idx1 = v;
         } else {
-            ipd.access(d);
+            ipd.touch(d);
             if (!d->secondSet) {
                 d->idx2 = v;
                 d->secondSet = true;
@@ -334,22 +334,23 @@ class IMP final : public QueuedPrefetcher {
 
     void trackMiss(Addr miss, bool hasPc, Addr pc) {
         const std::size_t ns = shifts.size();
-        for (IpdEntry &d : ipd.entries()) {
-            if (!d.valid || (hasPc && pc == d.key)) continue;
+        ipd.forEachValid([&](IpdEntry &d) {
+            const Addr indexPc = ipd.keyOf(&d);
+            if (hasPc && pc == indexPc) return;
             if (!d.secondSet) {
-                if (d.misses >= missesTracked) continue;
+                if (d.misses >= missesTracked) return;
                 for (std::size_t s = 0; s < ns; ++s) d.base[d.misses * ns + s] = miss - shifted(d.idx1, shifts[s]);
                 ++d.misses;
-                continue;
+                return;
             }
-            for (unsigned m = 0; m < d.misses && d.valid; ++m) {
+            for (unsigned m = 0; m < d.misses && ipd.isValid(&d); ++m) {
                 for (std::size_t s = 0; s < ns; ++s) {
                     if (d.base[m * ns + s] != miss - shifted(d.idx2, shifts[s])) continue;
-                    if (PtEntry *e = pt.find(d.key)) {
+                    if (PtEntry *e = pt.find(indexPc)) {
                         e->enabled = true;
                         e->base = d.base[m * ns + s];
                         e->shift = shifts[s];
-                        e->counter = 0;
+                        e->counter.reset();
                         e->haveTarget = false;
                         e->matched = false;
                         e->issueValid = false;
@@ -358,12 +359,11 @@ class IMP final : public QueuedPrefetcher {
                     break;
                 }
             }
-        }
+        });
     }
 
     unsigned maxDistance;
     unsigned counterBits;
-    unsigned counterMax = 1;
     std::vector<int> shifts;
     unsigned missesTracked;
     unsigned prefetchThreshold;
@@ -371,8 +371,8 @@ class IMP final : public QueuedPrefetcher {
     unsigned streamingDistance;
     unsigned linesKept = 0;
 
-    pfa::AssociativeTable<PtEntry> pt;
-    pfa::AssociativeTable<IpdEntry> ipd;
+    AssociativeTable<PtEntry> pt;
+    AssociativeTable<IpdEntry> ipd;
 };
 
 }  // namespace

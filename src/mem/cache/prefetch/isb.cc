@@ -20,8 +20,9 @@
 //
 // Paper: A. Jain, C. Lin, "Linearizing Irregular Memory Accesses for
 // Improved Correlated Prefetching", MICRO 2013.
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
-#include "tagged_table.hh"
+#include "npusim/mem/cache/prefetch/sat_counter.hh"
 
 namespace npusim {
 namespace {
@@ -37,10 +38,10 @@ class IrregularStreamBuffer final : public QueuedPrefetcher {
           gem5Compat(p.get<bool>("gem5_compat", false)),
           trainingUnit(p, "training_unit_entries", "training_unit_assoc", "training_unit_replacement_policy",
                        TrainingEntry{}),
-          psAmc(amcSets(p), p.get<unsigned>("address_map_cache_assoc"),
-                p.get<BaseReplacementPolicy *>("ps_address_map_cache_replacement_policy"), blankAmc(p)),
-          spAmc(amcSets(p), p.get<unsigned>("address_map_cache_assoc"),
-                p.get<BaseReplacementPolicy *>("sp_address_map_cache_replacement_policy"), blankAmc(p)) {
+          psAmc(p, "address_map_cache_entries", "address_map_cache_assoc", "ps_address_map_cache_replacement_policy",
+                blankAmc(p)),
+          spAmc(p, "address_map_cache_entries", "address_map_cache_assoc", "sp_address_map_cache_replacement_policy",
+                blankAmc(p)) {
         if (perEntry == 0 || (perEntry & (perEntry - 1)))
             p.error("prefetch_candidates_per_entry", "must be a power of 2");
         if (chunkSize == 0) p.error("chunk_size", "must be at least 1");
@@ -93,35 +94,25 @@ class IrregularStreamBuffer final : public QueuedPrefetcher {
     };
     struct Mapping {
         Addr address = 0;   // structural address (PS) or line number (SP)
-        pftable::SatCounter counter;
+        SatCounter counter;
     };
     struct AmcEntry {
         std::vector<Mapping> map;
     };
 
-    static std::size_t amcSets(const Params &p) {
-        const std::uint64_t n = p.get<std::uint64_t>("address_map_cache_entries");
-        const unsigned a = p.get<unsigned>("address_map_cache_assoc");
-        if (n == 0 || a == 0 || n % a) p.error("address_map_cache_entries", "must be a non-zero multiple of address_map_cache_assoc");
-        const std::uint64_t sets = n / a;
-        if (sets & (sets - 1)) p.error("address_map_cache_entries", "/ address_map_cache_assoc must be a power of 2");
-        return std::size_t(sets);
-    }
     static AmcEntry blankAmc(const Params &p) {
         return AmcEntry{std::vector<Mapping>(p.get<unsigned>("prefetch_candidates_per_entry"),
-                                             Mapping{0, pftable::SatCounter(p.get<unsigned>("num_counter_bits"))})};
+                                             Mapping{0, SatCounter(p.get<unsigned>("num_counter_bits"))})};
     }
 
     // The PS mapping of a line, its entry allocated if absent.
     Mapping &psMapping(Addr line) {
-        bool hit;
-        AmcEntry *e = psAmc.findOrInsert(line / perEntry, hit);
+        AmcEntry *e = psAmc.findOrInsert(line / perEntry);
         return e->map[line % perEntry];
     }
     // Records structural address s -> line in the SP cache.
     void setSpMapping(Addr s, Addr line) {
-        bool hit;
-        AmcEntry *e = spAmc.findOrInsert(s / perEntry, hit);
+        AmcEntry *e = spAmc.findOrInsert(s / perEntry);
         Mapping &m = e->map[s % perEntry];
         m.address = line;
         m.counter.reset();
@@ -161,9 +152,9 @@ class IrregularStreamBuffer final : public QueuedPrefetcher {
     unsigned degree;
     unsigned counterBits;
     bool gem5Compat;
-    pftable::TaggedTable<TrainingEntry> trainingUnit;
-    pftable::TaggedTable<AmcEntry> psAmc;
-    pftable::TaggedTable<AmcEntry> spAmc;
+    AssociativeTable<TrainingEntry> trainingUnit;   // keyed by PC
+    AssociativeTable<AmcEntry> psAmc;               // keyed by line / prefetch_candidates_per_entry
+    AssociativeTable<AmcEntry> spAmc;               // keyed by structural address / the same
     Addr nextChunk = 0;
 };
 

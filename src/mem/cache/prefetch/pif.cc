@@ -35,8 +35,8 @@
 // MICRO 2011.
 #include <deque>
 
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
-#include "tagged_table.hh"
 
 namespace npusim {
 namespace {
@@ -174,8 +174,7 @@ class PIF final : public QueuedPrefetcher {
 
     void log(const Record &r) {
         history[historyNext % history.size()] = r;
-        bool hit;
-        IndexEntry *e = index.findOrInsert(r.trigger, hit);
+        IndexEntry *e = index.findOrInsert(r.trigger);
         e->position = historyNext;
         ++historyNext;
     }
@@ -226,7 +225,7 @@ class PIF final : public QueuedPrefetcher {
     unsigned precSize, succSize, compactorEntries, sabEntries;
     bool trainOnAccesses;
     bool gem5Compat;
-    pftable::TaggedTable<IndexEntry> index;
+    AssociativeTable<IndexEntry> index;   // keyed by trigger
     std::vector<Record> history;
     std::uint64_t historyNext = 0;   // number of the next record
     Record spatial;

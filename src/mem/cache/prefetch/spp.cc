@@ -29,8 +29,8 @@ SignaturePath::SignaturePath(const Params &p)
                      SignatureEntry{}),
       patternTable(p, "pattern_table_entries", "pattern_table_assoc", "pattern_table_replacement_policy",
                    PatternEntry{std::vector<StrideEntry>(p.get<unsigned>("strides_per_pattern_entry"),
-                                                         StrideEntry{0, pftable::SatCounter(p.get<unsigned>("num_counter_bits"))}),
-                                pftable::SatCounter(p.get<unsigned>("num_counter_bits"))}) {
+                                                         StrideEntry{0, SatCounter(p.get<unsigned>("num_counter_bits"))}),
+                                SatCounter(p.get<unsigned>("num_counter_bits"))}) {
     if (stridesPerEntry == 0) p.error("strides_per_pattern_entry", "must be at least 1");
     if (prefetchThreshold < 0 || prefetchThreshold > 1)
         p.error("prefetch_confidence_threshold", "must be in [0, 1]");
@@ -41,8 +41,7 @@ SignaturePath::SignaturePath(const Params &p)
 }
 
 SignaturePath::PatternEntry &SignaturePath::patternEntry(Signature sig) {
-    bool hit;
-    return *patternTable.findOrInsert(sig, hit);
+    return *patternTable.findOrInsert(sig);
 }
 
 SignaturePath::StrideEntry &SignaturePath::strideEntry(PatternEntry &e, Stride delta) {

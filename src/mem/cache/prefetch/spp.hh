@@ -25,8 +25,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
-#include "tagged_table.hh"
+#include "npusim/mem/cache/prefetch/sat_counter.hh"
 
 namespace npusim {
 
@@ -45,11 +46,11 @@ class SignaturePath : public QueuedPrefetcher {
     };
     struct StrideEntry {
         Stride stride = 0;
-        pftable::SatCounter counter;
+        SatCounter counter;
     };
     struct PatternEntry {
         std::vector<StrideEntry> strides;
-        pftable::SatCounter counter;   // occurrences of the signature (V2)
+        SatCounter counter;   // occurrences of the signature (V2)
     };
 
     Signature nextSignature(Signature sig, Stride delta) const {
@@ -83,8 +84,8 @@ class SignaturePath : public QueuedPrefetcher {
     unsigned counterBits;
     double prefetchThreshold;
     double lookaheadThreshold;
-    pftable::TaggedTable<SignatureEntry> signatureTable;
-    pftable::TaggedTable<PatternEntry> patternTable;
+    AssociativeTable<SignatureEntry> signatureTable;   // keyed by page number
+    AssociativeTable<PatternEntry> patternTable;       // keyed by signature
 };
 
 }  // namespace npusim

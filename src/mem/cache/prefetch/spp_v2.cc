@@ -34,13 +34,18 @@ class SignaturePathV2 final : public SignaturePath {
   public:
     explicit SignaturePathV2(const Params &p)
         : SignaturePath(p),
-          ghr(1, p.get<unsigned>("global_history_register_entries"),
-              p.get<BaseReplacementPolicy *>("global_history_register_replacement_policy"), GhrEntry{}) {
-        if (p.get<unsigned>("global_history_register_entries") == 0)
-            p.error("global_history_register_entries", "must be at least 1");
-    }
+          ghr(ghrGeometry(p), GhrEntry{}) {}
 
   private:
+    // One fully associative set.
+    static TableGeometry ghrGeometry(const Params &p) {
+        const unsigned entries = p.get<unsigned>("global_history_register_entries");
+        if (entries == 0) p.error("global_history_register_entries", "must be at least 1");
+        auto *policy = p.get<BaseReplacementPolicy *>("global_history_register_replacement_policy");
+        if (!policy) p.error("global_history_register_replacement_policy", "a replacement policy is required");
+        return TableGeometry{1, entries, policy};
+    }
+
     struct GhrEntry {
         Signature signature = 0;
         double confidence = 0.0;
@@ -105,7 +110,7 @@ class SignaturePathV2 final : public SignaturePath {
         return depth < unsigned(linesPerPage()) && position >= 0 && position < linesPerPage();
     }
 
-    pftable::TaggedTable<GhrEntry> ghr;
+    AssociativeTable<GhrEntry> ghr;
 };
 
 }  // namespace

@@ -39,10 +39,12 @@
 //
 // Paper: S. Somogyi, T. F. Wenisch, A. Ailamaki, B. Falsafi,
 // "Spatio-Temporal Memory Streaming", ISCA 2009.
+#include <bit>
 #include <unordered_map>
 
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
-#include "tagged_table.hh"
+#include "npusim/mem/cache/prefetch/sat_counter.hh"
 
 namespace npusim {
 namespace {
@@ -61,7 +63,7 @@ class STeMS final : public QueuedPrefetcher {
               "pattern_sequence_table_replacement_policy", Generation{}) {
         if (regionSize == 0 || (regionSize & (regionSize - 1)))
             p.error("spatial_region_size", "must be a power of 2");
-        regionBits = pftable::bitsFor(regionSize);
+        regionBits = unsigned(std::countr_zero(regionSize));
         const std::uint64_t rmobEntries = p.get<std::uint64_t>("region_miss_order_buffer_entries");
         if (rmobEntries == 0) p.error("region_miss_order_buffer_entries", "must be at least 1");
         rmob.resize(std::size_t(rmobEntries));
@@ -119,8 +121,9 @@ class STeMS final : public QueuedPrefetcher {
             g->trigger = gem5Compat ? pfi.getAddr() : region * regionSize;
             addOffset(*g, offset);
         }
-        for (std::size_t i = 0; i < agt.numEntries(); ++i)
-            if (agt.validAt(i) && &agt.all()[i] != g) ++agt.all()[i].seqCounter;
+        agt.forEachValid([g](Generation &other) {
+            if (&other != g) ++other.seqCounter;
+        });
 
         // The paper streams on trigger misses; gem5 on every miss.
         if (!pfi.isCacheMiss() || (!gem5Compat && !trigger)) return;
@@ -134,7 +137,7 @@ class STeMS final : public QueuedPrefetcher {
     static constexpr Addr kEmpty = ~Addr(0);
 
     struct Seq {
-        pftable::SatCounter counter{2};
+        SatCounter counter{2};
         unsigned offset = 0;   // line within the region
         unsigned delta = 0;    // accesses to other regions before this one
     };
@@ -178,9 +181,7 @@ class STeMS final : public QueuedPrefetcher {
 
     // gem5's end-of-generation check, on every access.
     void pollGenerationEnds() {
-        for (std::size_t i = 0; i < agt.numEntries(); ++i) {
-            if (!agt.validAt(i)) continue;
-            Generation &g = agt.all()[i];
+        agt.forEachValid([this](Generation &g) {
             for (const Seq &s : g.sequence) {
                 if (s.counter.get() == 0) continue;
                 const Addr line = g.trigger + Addr(s.offset) * blkSize;
@@ -189,13 +190,11 @@ class STeMS final : public QueuedPrefetcher {
                     break;
                 }
             }
-        }
+        });
     }
 
     void endGeneration(Generation &g, Addr key) {
-        Generation *e = pst.find(key);
-        if (e) pst.touch(e);
-        else e = pst.insert(key);
+        Generation *e = pst.findOrInsert(key);
         if (gem5Compat) {
             e->trigger = g.trigger;
             e->pc = g.pc;
@@ -324,8 +323,8 @@ class STeMS final : public QueuedPrefetcher {
     unsigned reconstructionEntries;
     bool addDuplicates;
     bool gem5Compat;
-    pftable::TaggedTable<Generation> agt;
-    pftable::TaggedTable<Generation> pst;
+    AssociativeTable<Generation> agt;   // keyed by region
+    AssociativeTable<Generation> pst;   // keyed by pstKey()
     std::vector<Seq> blankSequence;
     std::vector<RmobEntry> rmob;
     std::uint64_t rmobNext = 0;   // number of the next trigger

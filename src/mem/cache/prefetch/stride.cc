@@ -24,8 +24,9 @@
 #include <cstdlib>
 #include <unordered_map>
 
-#include "associative_table.hh"
+#include "npusim/mem/cache/prefetch/associative_table.hh"
 #include "npusim/mem/cache/prefetch/queued.hh"
+#include "npusim/mem/cache/prefetch/sat_counter.hh"
 
 namespace npusim {
 namespace {
@@ -40,23 +41,16 @@ class Stride final : public QueuedPrefetcher {
           useRequestorId(p.get<bool>("use_requestor_id")),
           degree(p.get<int>("degree")),
           distance(p.get<unsigned>("distance")),
-          tableAssoc(p.get<unsigned>("table_assoc")),
-          tableEntries(p.get<std::size_t>("table_entries")),
-          hashedIndex(p.get<std::string>("table_indexing_policy") == "StridePrefetcherHashedSetAssociative"),
-          policy(p.get<BaseReplacementPolicy *>("table_replacement_policy")) {
+          geometry(TableGeometry::fromParams(p, "table_entries", "table_assoc", "table_replacement_policy")),
+          hashedIndex(p.get<std::string>("table_indexing_policy") == "StridePrefetcherHashedSetAssociative") {
         if (counterBits == 0 || counterBits > 8) p.error("confidence_counter_bits", "must be in [1, 8]");
-        maxConfidence = (1u << counterBits) - 1;
+        const unsigned maxConfidence = (1u << counterBits) - 1;
         if (initialConfidence > maxConfidence)
             p.error("initial_confidence", "exceeds the largest value of a " + std::to_string(counterBits) +
                                               "-bit counter (" + std::to_string(maxConfidence) + ")");
         if (degree < 0) p.error("degree", "must not be negative");
-        if (tableAssoc == 0) p.error("table_assoc", "must be at least 1");
-        if (tableEntries == 0 || tableEntries % tableAssoc)
-            p.error("table_entries", "must be a non-zero multiple of table_assoc");
-        const std::size_t sets = tableEntries / tableAssoc;
-        if (sets & (sets - 1)) p.error("table_entries", "table_entries / table_assoc must be a power of 2");
         // gem5's tagShift: log2 of the number of sets (entry_size is 1).
-        while ((std::size_t(1) << tagShift) < sets) ++tagShift;
+        while ((std::size_t(1) << tagShift) < geometry.sets) ++tagShift;
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
@@ -67,23 +61,21 @@ class Stride final : public QueuedPrefetcher {
 
         Entry *e = table.find(pc);
         if (!e) {
-            e = table.findVictim(pc);
-            e->lastAddr = addr;
-            table.insert(pc, e);
+            table.insert(pc)->lastAddr = addr;
             return;
         }
-        table.access(e);
+        table.touch(e);
 
         // gem5 keeps strides in an int.
         const int newStride = int(std::int64_t(addr - e->lastAddr));
         if (newStride == e->stride && newStride != 0) {
-            if (e->confidence < maxConfidence) ++e->confidence;
+            ++e->confidence;
         } else {
-            if (e->confidence > 0) --e->confidence;
-            if (saturation(e->confidence) < threshold) e->stride = newStride;
+            --e->confidence;
+            if (e->confidence.saturation() < threshold) e->stride = newStride;
         }
         e->lastAddr = addr;
-        if (saturation(e->confidence) < threshold) return;
+        if (e->confidence.saturation() < threshold) return;
 
         std::int64_t step = newStride;
         if (std::llabs(step) < std::int64_t(blkSize)) step = step < 0 ? -std::int64_t(blkSize) : std::int64_t(blkSize);
@@ -96,48 +88,39 @@ class Stride final : public QueuedPrefetcher {
 
   private:
     struct Entry {
-        bool valid = false;
-        Addr key = 0;        // the PC
         Addr lastAddr = 0;
         int stride = 0;
-        unsigned confidence = 0;
+        SatCounter confidence;
     };
-    using Table = pfa::AssociativeTable<Entry>;
+    using Table = AssociativeTable<Entry>;
 
-    double saturation(unsigned c) const { return double(c) / double(maxConfidence); }
-
+    // The table of a requestor (of all, without use_requestor_id), created
+    // on its first access. A free way is taken before the policy is asked.
     Table &tableFor(RequestorID id) {
         auto it = tables.find(id);
         if (it != tables.end()) return it->second;
-        Table &t = tables[id];
-        Entry proto;
-        proto.confidence = initialConfidence;
-        const unsigned shift = tagShift;
+        TableOptions options;
+        options.victims = VictimChoice::InvalidFirst;
         if (hashedIndex) {
             // gem5's StridePrefetcherHashedSetAssociative::extractSet.
-            t.init(name(), "PC table", tableEntries, tableAssoc, policy, proto,
-                   [shift](Addr pc, std::size_t mask) {
-                       const Addr h1 = pc >> 1;
-                       return std::size_t((h1 ^ (h1 >> shift)) & mask);
-                   });
-        } else {
-            t.init(name(), "PC table", tableEntries, tableAssoc, policy, proto);
+            options.setIndex = [shift = tagShift](std::uint64_t pc) {
+                const Addr h1 = pc >> 1;
+                return h1 ^ (h1 >> shift);
+            };
         }
-        return t;
+        const Entry blank{0, 0, SatCounter(counterBits, initialConfidence)};
+        return tables.try_emplace(id, geometry, blank, std::move(options)).first->second;
     }
 
     unsigned counterBits;
     unsigned initialConfidence;
-    unsigned maxConfidence = 0;
     double threshold;
     bool useRequestorId;
     int degree;
     unsigned distance;
-    unsigned tableAssoc;
-    std::size_t tableEntries;
+    TableGeometry geometry;
     bool hashedIndex;
     unsigned tagShift = 0;
-    BaseReplacementPolicy *policy;
     std::unordered_map<RequestorID, Table> tables;
 };
 
