@@ -173,30 +173,28 @@ void AccessMapPatternMatching::calculatePrefetch(const PrefetchInfo &pfi, std::v
     }
 }
 
+AccessMapPrefetcher::AccessMapPrefetcher(const Params &p)
+    : QueuedPrefetcher(p),
+      ampm(p.get<AccessMapPatternMatching *>("ampm")),
+      gem5Compat(p.get<bool>("gem5_compat", false)) {
+    if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
+    ampm->configure(blkSize, pageBytes, gem5Compat);
+}
+
+void AccessMapPrefetcher::setCache(CacheAccessor *owner, unsigned lineSize) {
+    QueuedPrefetcher::setCache(owner, lineSize);
+    ampm->configure(blkSize, pageBytes, gem5Compat);
+}
+
 namespace {
 
-class AMPM final : public QueuedPrefetcher {
+class AMPM final : public AccessMapPrefetcher {
   public:
-    explicit AMPM(const Params &p)
-        : QueuedPrefetcher(p),
-          ampm(p.get<AccessMapPatternMatching *>("ampm")),
-          gem5Compat(p.get<bool>("gem5_compat", false)) {
-        if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
-        ampm->configure(blkSize, pageBytes, gem5Compat);
-    }
-
-    void setCache(CacheAccessor *owner, unsigned lineSize) override {
-        QueuedPrefetcher::setCache(owner, lineSize);
-        ampm->configure(blkSize, pageBytes, gem5Compat);
-    }
+    using AccessMapPrefetcher::AccessMapPrefetcher;
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
         ampm->calculatePrefetch(pfi, out);
     }
-
-  private:
-    AccessMapPatternMatching *ampm;
-    bool gem5Compat;
 };
 
 }  // namespace

@@ -75,4 +75,18 @@ class AccessMapPatternMatching final : public ClockedObject {
     TableGeometry tableGeometry;
 };
 
+// A prefetcher driven by an AccessMapPatternMatching engine (AMPMPrefetcher,
+// SlimAMPMPrefetcher): takes the engine from the `ampm` parameter and keeps
+// it configured with this prefetcher's line size, page size and
+// `gem5_compat`.
+class AccessMapPrefetcher : public QueuedPrefetcher {
+  public:
+    explicit AccessMapPrefetcher(const Params &p);
+    void setCache(CacheAccessor *owner, unsigned lineSize) override;
+
+  protected:
+    AccessMapPatternMatching *ampm;
+    bool gem5Compat;
+};
+
 }  // namespace npusim

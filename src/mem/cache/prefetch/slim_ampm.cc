@@ -15,21 +15,11 @@
 namespace npusim {
 namespace {
 
-class SlimAMPM final : public QueuedPrefetcher {
+class SlimAMPM final : public AccessMapPrefetcher {
   public:
     explicit SlimAMPM(const Params &p)
-        : QueuedPrefetcher(p),
-          ampm(p.get<AccessMapPatternMatching *>("ampm")),
-          dcpt(p.get<DeltaCorrelatingPredictionTables *>("dcpt")),
-          gem5Compat(p.get<bool>("gem5_compat", false)) {
-        if (!ampm) p.error("ampm", "an AccessMapPatternMatching object is required");
+        : AccessMapPrefetcher(p), dcpt(p.get<DeltaCorrelatingPredictionTables *>("dcpt")) {
         if (!dcpt) p.error("dcpt", "a DeltaCorrelatingPredictionTables object is required");
-        ampm->configure(blkSize, pageBytes, gem5Compat);
-    }
-
-    void setCache(CacheAccessor *owner, unsigned lineSize) override {
-        QueuedPrefetcher::setCache(owner, lineSize);
-        ampm->configure(blkSize, pageBytes, gem5Compat);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {
@@ -38,9 +28,7 @@ class SlimAMPM final : public QueuedPrefetcher {
     }
 
   private:
-    AccessMapPatternMatching *ampm;
     DeltaCorrelatingPredictionTables *dcpt;
-    bool gem5Compat;
 };
 
 }  // namespace
