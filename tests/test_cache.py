@@ -6,8 +6,10 @@ command names, and gem5's stat layout. Every number is worked by hand for a
 import pytest
 
 import npusim
-from npusim.objects import Cache, CacheTestMemory, CacheTestRequestor, Root, SrcClockDomain, System
-from npusim.testing import packets_live, stats_dict
+from npusim.objects import CacheTestRequestor, Root
+from npusim.testing import stats_dict
+
+from helpers import cache_system, memory_log, run_until_done
 
 R, W, WB = CacheTestRequestor.READ, CacheTestRequestor.WRITE, CacheTestRequestor.WRITEBACK_DIRTY
 READ_SHARED, READ_EX, WRITEBACK_DIRTY, WRITEBACK_CLEAN = 25, 22, 7, 8
@@ -22,32 +24,18 @@ def l1_params(**kw):
 
 
 def build(script, l1=None, mem=None, l2=None):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.cpu = CacheTestRequestor(script=CacheTestRequestor.make_script(script))
-    system.l1 = Cache(**l1_params(**(l1 or {})))
-    system.mem = CacheTestMemory(**(mem or {"latency": "10ns"}))
-    system.cpu.port = system.l1.cpu_side
-    if l2 is not None:
-        system.l2 = Cache(**l2)
-        system.l1.mem_side = system.l2.cpu_side
-        system.l2.mem_side = system.mem.port
-    else:
-        system.l1.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    return system
+    return cache_system(CacheTestRequestor(script=CacheTestRequestor.make_script(script)), l1_params(**(l1 or {})),
+                        l2=l2, mem=mem)
 
 
 def run(system):
-    assert npusim.simulate().getCause() == "system.cpu finished"
-    assert packets_live() == 0, "every request answered once, every packet returned"
+    run_until_done()
     return {name: stats_dict(getattr(system, name)) for name in ("cpu", "l1", "mem")} | (
         {"l2": stats_dict(system.l2)} if "l2" in system._children else {})
 
 
 def mem_log(mem):
-    n = sum(1 for k in mem if k.startswith("reqTick::"))
-    return [(mem[f"reqTick::{i}"], int(mem[f"reqCmd::{i}"]), int(mem[f"reqAddr::{i}"])) for i in range(n)]
+    return [(r.tick, r.cmd, r.addr) for r in memory_log(mem)]
 
 
 # --- latency ----------------------------------------------------------------

@@ -9,6 +9,8 @@ from npusim.objects import (DDR4_2400_8x8, HBM_2000_4H_1x64, LPDDR5_6400_1x16_BG
                             ScriptedRequestor, SrcClockDomain, System)
 from npusim.testing import packets_live, stats_dict
 
+from helpers import run_until_done, scripted_system
+
 READ, WRITE = ScriptedRequestor.READ, ScriptedRequestor.WRITE
 NS = 1000
 
@@ -24,20 +26,13 @@ SAME_BANK_NEXT_ROW = ROW * 16 * 2  # past the bank and rank bits
 
 
 def build(dram=None, ctrl=None, **req):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.mem_ctrl = ctrl or MemCtrl()
-    system.mem_ctrl.dram = dram or DDR4_2400_8x8(range="0:2GiB")
-    system.req = ScriptedRequestor(**req)
-    system.req.port = system.mem_ctrl.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    return system
+    ctrl = ctrl or MemCtrl()
+    ctrl.dram = dram or DDR4_2400_8x8(range="0:2GiB")
+    return scripted_system("mem_ctrl", ctrl, **req)
 
 
 def run(system):
-    ev = npusim.simulate()
-    assert ev.getCause() == "system.req finished"
-    assert packets_live() == 0
+    run_until_done("system.req")
     return stats_dict(system.req), stats_dict(system.mem_ctrl), stats_dict(system.mem_ctrl.dram)
 
 

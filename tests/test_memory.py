@@ -3,8 +3,10 @@
 import pytest
 
 import npusim
-from npusim.objects import Root, ScriptedRequestor, SimpleMemory, SrcClockDomain, System
-from npusim.testing import packets_live, stats_dict
+from npusim.objects import ScriptedRequestor, SimpleMemory
+from npusim.testing import stats_dict
+
+from helpers import run_until_done, scripted_system
 
 READ, WRITE = ScriptedRequestor.READ, ScriptedRequestor.WRITE
 NS = 1000  # ticks
@@ -15,19 +17,11 @@ def ticks_per_byte(gib_per_s):
 
 
 def build(mem=None, **req):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.mem = mem or SimpleMemory()
-    system.req = ScriptedRequestor(**req)
-    system.req.port = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    return system
+    return scripted_system("mem", mem or SimpleMemory(), **req)
 
 
 def run(system):
-    ev = npusim.simulate()
-    assert ev.getCause() == "system.req finished"
-    assert packets_live() == 0
+    run_until_done("system.req")
     return stats_dict(system.req), stats_dict(system.mem)
 
 

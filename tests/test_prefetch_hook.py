@@ -8,9 +8,10 @@ import random
 import pytest
 
 import npusim
-from npusim.objects import (Cache, CacheTestDataPrefetcher, CacheTestMemory, CacheTestRequestor,
-                            NextLinePrefetcher, Root, SrcClockDomain, System)
-from npusim.testing import packets_live, stats_dict
+from npusim.objects import CacheTestDataPrefetcher, CacheTestRequestor, NextLinePrefetcher
+from npusim.testing import stats_dict
+
+from helpers import cache_system, memory_log, run_until_done
 
 R, W = CacheTestRequestor.READ, CacheTestRequestor.WRITE
 READ_SHARED = 25
@@ -18,46 +19,22 @@ NS = 1000
 
 
 def build(script, prefetcher, l1=None, l2=None, l2_prefetcher=None, mem_init=None):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.cpu = CacheTestRequestor(script=CacheTestRequestor.make_script(script))
     params = dict(size="512B", assoc=2, tag_latency=2, data_latency=2, response_latency=2, mshrs=4,
                   tgts_per_mshr=4)
     params.update(l1 or {})
-    system.l1 = Cache(**params)
-    if prefetcher is not None:
-        system.l1.prefetcher = prefetcher
-    system.mem = CacheTestMemory(latency="10ns")
-    system.cpu.port = system.l1.cpu_side
-    if l2 is not None:
-        system.l2 = Cache(**l2)
-        if l2_prefetcher is not None:
-            system.l2.prefetcher = l2_prefetcher
-        system.l1.mem_side = system.l2.cpu_side
-        system.l2.mem_side = system.mem.port
-    else:
-        system.l1.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    for addr, data in (mem_init or {}).items():
-        npusim.functional_write(system.l1, "mem_side", addr, data)
-    return system
+    return cache_system(CacheTestRequestor(script=CacheTestRequestor.make_script(script)), params, prefetcher,
+                        l2=l2, l2_prefetcher=l2_prefetcher, mem_init=mem_init)
 
 
 def run(system):
     """Runs until the requestor has every response, then lets prefetches
     still in flight land: every request is answered exactly once."""
-    assert npusim.simulate().getCause() == "system.cpu finished"
-    assert npusim.simulate().getCause() == "event queue empty"
-    assert packets_live() == 0
+    run_until_done(drain=True)
     return system
 
 
 def mem_log(system):
-    mem = stats_dict(system.mem)
-    names = npusim._core.requestor_names()
-    n = sum(1 for k in mem if k.startswith("reqTick::"))
-    return [(mem[f"reqTick::{i}"], int(mem[f"reqAddr::{i}"]), names[int(mem[f"reqRequestor::{i}"])])
-            for i in range(n)]
+    return [(r.tick, r.addr, r.requestor) for r in memory_log(system.mem)]
 
 
 def pf_stats(system, cache="l1"):

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 import npusim
-from npusim.objects import (BOPPrefetcher, Cache, CacheTestMemory, DCPTPrefetcher,
-                            DeltaCorrelatingPredictionTables, IndirectMemoryPrefetcher, LRURP,
-                            MultiPrefetcher, RandomRP, Root, SBOOEPrefetcher, SrcClockDomain,
-                            StridePrefetcher, System, TaggedPrefetcher, TraceReplayer)
+from npusim.objects import (BOPPrefetcher, DCPTPrefetcher, DeltaCorrelatingPredictionTables,
+                            IndirectMemoryPrefetcher, LRURP, MultiPrefetcher, RandomRP, SBOOEPrefetcher,
+                            StridePrefetcher, TaggedPrefetcher, TraceReplayer)
 from npusim.objects.requestors import REPLAY_DTYPE
-from npusim.testing import packets_live, stats_dict
+from npusim.testing import stats_dict
+
+from helpers import cache_system, memory_log, run_until_done
 
 NS = 1000
 LINE = 64
@@ -41,34 +42,18 @@ def trace(requests):
 
 
 def run(requests, prefetcher, think=20 * NS, mem_init=None, **cache):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.cpu = TraceReplayer(trace=trace(requests),
-                               think_times=np.full(max(len(requests) - 1, 0), think, dtype="<i8"))
+    cpu = TraceReplayer(trace=trace(requests), think_times=np.full(max(len(requests) - 1, 0), think, dtype="<i8"))
     params = dict(size="256KiB", assoc=16, tag_latency=2, data_latency=2, response_latency=2, mshrs=32,
                   tgts_per_mshr=8)
     params.update(cache)
-    system.l1 = Cache(**params)
-    system.l1.prefetcher = prefetcher
-    system.mem = CacheTestMemory(latency="10ns")
-    system.cpu.port = system.l1.cpu_side
-    system.l1.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    for addr, data in (mem_init or {}).items():
-        npusim.functional_write(system.l1, "mem_side", addr, data)
-    assert npusim.simulate().getCause() == "system.cpu finished"
-    assert npusim.simulate().getCause() == "event queue empty"     # prefetches in flight land
-    assert packets_live() == 0
+    system = cache_system(cpu, params, prefetcher, mem_init=mem_init)
+    run_until_done(drain=True)     # prefetches in flight land
     return system
 
 
 def mem_log(system):
     """[(tick, addr, requestor name)] of every request memory received."""
-    mem = stats_dict(system.mem)
-    names = npusim._core.requestor_names()
-    n = sum(1 for k in mem if k.startswith("reqTick::"))
-    return [(int(mem[f"reqTick::{i}"]), int(mem[f"reqAddr::{i}"]), names[int(mem[f"reqRequestor::{i}"])])
-            for i in range(n)]
+    return [(r.tick, r.addr, r.requestor) for r in memory_log(system.mem)]
 
 
 def prefetched(system, requestor=PF):

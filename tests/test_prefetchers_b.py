@@ -18,13 +18,13 @@ those tests use large pages (page_bytes = 64 MiB).
 
 import pytest
 
-import npusim
-from npusim.objects import (AccessMapPatternMatching, AMPMPrefetcher, Cache, CacheTestMemory,
-                            IrregularStreamBufferPrefetcher, PIFPrefetcher, Root, SignaturePathPrefetcher,
-                            SignaturePathPrefetcherV2, SlimAMPMPrefetcher, SrcClockDomain, STeMSPrefetcher, System,
-                            TraceReplayer)
-from npusim.testing import packets_live, stats_dict
+from npusim.objects import (AccessMapPatternMatching, AMPMPrefetcher, IrregularStreamBufferPrefetcher,
+                            PIFPrefetcher, SignaturePathPrefetcher, SignaturePathPrefetcherV2, SlimAMPMPrefetcher,
+                            STeMSPrefetcher, TraceReplayer)
+from npusim.testing import stats_dict
 from npusim.traces import make_packets
+
+from helpers import cache_system, memory_log, run_until_done
 
 NS = 1000
 GAP = 100 * NS
@@ -37,32 +37,20 @@ def run(accesses, prefetcher, gap=GAP, **l1):
     with `prefetcher`; returns the system after the last prefetches land."""
     addrs = [a if isinstance(a, int) else a[0] for a in accesses]
     pcs = [0 if isinstance(a, int) else a[1] for a in accesses]
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
     trace = make_packets(tick=[i * gap for i in range(len(addrs))], cmd=1, addr=addrs, size=8, pc=pcs)
-    system.cpu = TraceReplayer(trace=trace, mode="window", max_outstanding=4)
-    system.l1 = Cache(**{**L1, **l1})
-    system.l1.prefetcher = prefetcher
-    system.mem = CacheTestMemory(latency="10ns")
-    system.cpu.port = system.l1.cpu_side
-    system.l1.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    assert npusim.simulate().getCause() == "system.cpu finished"
-    npusim.simulate(gap)   # AMPM's epoch event never lets the queue empty: run one more gap
-    assert packets_live() == 0
+    system = cache_system(TraceReplayer(trace=trace, mode="window", max_outstanding=4), {**L1, **l1}, prefetcher)
+    # AMPM's epoch event never lets the queue empty: run one more gap
+    run_until_done(extra_ticks=gap)
     return system
 
 
 def issued(system, gap=GAP):
     """Prefetch addresses that reached memory, grouped by the access (index)
     that caused them, in the order they were sent."""
-    mem = stats_dict(system.mem)
-    names = npusim._core.requestor_names()
-    n = sum(1 for k in mem if k.startswith("reqTick::"))
     out = {}
-    for i in range(n):
-        if names[int(mem[f"reqRequestor::{i}"])].endswith("prefetcher"):
-            out.setdefault(int(mem[f"reqTick::{i}"]) // gap, []).append(int(mem[f"reqAddr::{i}"]))
+    for r in memory_log(system.mem):
+        if r.requestor.endswith("prefetcher"):
+            out.setdefault(r.tick // gap, []).append(r.addr)
     return out
 
 

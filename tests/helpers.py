@@ -1,0 +1,81 @@
+"""Set-up shared by the memory-system tests: small systems on a 1 GHz clock,
+run to the end, and the list of requests a recording memory received.
+
+    system = cache_system(CacheTestRequestor(...), l1=dict(size="512B", ...), prefetcher=NextLinePrefetcher())
+    run_until_done(drain=True)
+    memory_log(system.mem)   # [MemRequest(tick, cmd, addr, requestor), ...]
+"""
+
+from collections import namedtuple
+
+import npusim
+from npusim.objects import Cache, CacheTestMemory, Root, ScriptedRequestor, SrcClockDomain, System
+from npusim.testing import packets_live, stats_dict
+
+#: One request as CacheTestMemory recorded it; `requestor` is the sender's
+#: name (e.g. "cpu.data", "l1.prefetcher").
+MemRequest = namedtuple("MemRequest", "tick cmd addr requestor")
+
+
+def _instantiate(system):
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    return system
+
+
+def cache_system(cpu, l1, prefetcher=None, l2=None, l2_prefetcher=None, mem=None, mem_init=None):
+    """cpu -> L1 (Cache(**l1) with `prefetcher`) [-> L2 (Cache(**l2) with
+    `l2_prefetcher`)] -> CacheTestMemory(**mem) (10 ns by default), as
+    system.cpu, .l1, .l2 and .mem of a 1 GHz system, instantiated.
+    `mem_init` ({addr: bytes}) is written into memory functionally."""
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = cpu
+    system.l1 = Cache(**l1)
+    if prefetcher is not None:
+        system.l1.prefetcher = prefetcher
+    system.mem = CacheTestMemory(**(mem or {"latency": "10ns"}))
+    system.cpu.port = system.l1.cpu_side
+    if l2 is not None:
+        system.l2 = Cache(**l2)
+        if l2_prefetcher is not None:
+            system.l2.prefetcher = l2_prefetcher
+        system.l1.mem_side = system.l2.cpu_side
+        system.l2.mem_side = system.mem.port
+    else:
+        system.l1.mem_side = system.mem.port
+    _instantiate(system)
+    for addr, data in (mem_init or {}).items():
+        npusim.functional_write(system.l1, "mem_side", addr, data)
+    return system
+
+
+def scripted_system(name, memory, **req):
+    """ScriptedRequestor(**req), as system.req, -> `memory`, as system.<name>,
+    of a 1 GHz system, instantiated."""
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    setattr(system, name, memory)
+    system.req = ScriptedRequestor(**req)
+    system.req.port = memory.port
+    return _instantiate(system)
+
+
+def run_until_done(requestor="system.cpu", drain=False, extra_ticks=0):
+    """Simulates until `requestor` has every response; then, with `drain`,
+    until the event queue is empty (prefetches still in flight land), and
+    `extra_ticks` more. Checks that every packet came back."""
+    assert npusim.simulate().getCause() == f"{requestor} finished"
+    if drain:
+        assert npusim.simulate().getCause() == "event queue empty"
+    if extra_ticks:
+        npusim.simulate(extra_ticks)
+    assert packets_live() == 0, "every request answered once, every packet returned"
+
+
+def memory_log(mem):
+    """Every request a CacheTestMemory received, in order, as MemRequests;
+    `mem` is the memory object or its stats_dict()."""
+    rec = mem if isinstance(mem, dict) else stats_dict(mem)
+    names = npusim._core.requestor_names()
+    n = sum(1 for k in rec if k.startswith("reqTick::"))
+    return [MemRequest(int(rec[f"reqTick::{i}"]), int(rec[f"reqCmd::{i}"]), int(rec[f"reqAddr::{i}"]),
+                       names[int(rec[f"reqRequestor::{i}"])]) for i in range(n)]
