@@ -77,7 +77,9 @@ def make_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _parse_value(text: str):
+def parse_value(text: str):
+    """A command-line value: int, float, true/false, a comma-separated tuple
+    of those, or the string itself."""
     for conv in (int, float):
         try:
             return conv(text)
@@ -86,19 +88,26 @@ def _parse_value(text: str):
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     if "," in text:
-        return tuple(_parse_value(t) for t in text.split(","))
+        return tuple(parse_value(t) for t in text.split(","))
     return text
+
+
+def parse_assignments(items, option: str) -> dict:
+    """{key: parse_value(value)} from the KEY=VALUE strings of a repeated
+    option (`option` names it in the error)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"{option} expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key] = parse_value(value)
+    return out
 
 
 def build_workload(args):
     """The Workload for the command line (geometry from the NPU options)."""
     entry = workloads.entry(args.workload)
-    kwargs = {}
-    for item in args.wl:
-        if "=" not in item:
-            raise SystemExit(f"npu_system.py: --wl expects KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        kwargs[key] = _parse_value(value)
+    kwargs = parse_assignments(args.wl, "--wl")
     accepted = inspect.signature(entry.factory).parameters
     if args.sparsity is not None:
         if "sparsity" in accepted:
@@ -134,8 +143,12 @@ def _memory(args, system):
     return ctrl_cls(dram=dram_cls(range=rng))
 
 
-def build_system(args, workload) -> System:
-    """Builds the object tree (not yet instantiated); returns the System."""
+def build_system(args, workload, npu_side=None) -> System:
+    """Builds the object tree (not yet instantiated); returns the System.
+    `npu_side`, a (name, cache) pair, puts that cache (an NSB, say) between
+    the NPU and the L2 bus as system.<name>, in place of the
+    --npu-cache-size cache. Prefetchers other than --l2-prefetcher are
+    attached by the caller."""
     Cache = all_classes()["Cache"]
     system = System(clk_domain=SrcClockDomain(clock=args.sys_clock), mem_ranges=[f"0:{args.mem_size}"])
     system.npu = NPU(dim=args.dim, dataflow=args.dataflow, dma_max_inflight=args.dma_inflight,
@@ -146,12 +159,15 @@ def build_system(args, workload) -> System:
     system.npu.program = workload.program
     system.l2bus = L2XBar()
     system.membus = SystemXBar()
-    if to_bytes(args.npu_cache_size):
-        system.npu_cache = Cache(size=args.npu_cache_size, assoc=args.npu_cache_assoc, tag_latency=2,
-                                 data_latency=2, response_latency=2, mshrs=max(16, args.dma_inflight),
-                                 tgts_per_mshr=16)
-        system.npu.dma_port = system.npu_cache.cpu_side
-        system.npu_cache.mem_side = system.l2bus.cpu_side_ports
+    if npu_side is None and to_bytes(args.npu_cache_size):
+        npu_side = ("npu_cache", Cache(size=args.npu_cache_size, assoc=args.npu_cache_assoc, tag_latency=2,
+                                       data_latency=2, response_latency=2, mshrs=max(16, args.dma_inflight),
+                                       tgts_per_mshr=16))
+    if npu_side is not None:
+        name, cache = npu_side
+        setattr(system, name, cache)
+        system.npu.dma_port = cache.cpu_side
+        cache.mem_side = system.l2bus.cpu_side_ports
     else:
         system.npu.dma_port = system.l2bus.cpu_side_ports
     if to_bytes(args.l2_size):

@@ -119,25 +119,14 @@ def make_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _parse_value(text: str):
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return text
-
-
-def _kv(items, what):
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise SystemExit(f"nvr_compare.py: {what} expects KEY=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k] = _parse_value(v)
-    return out
+def _npu_system():
+    """configs/npu_system.py, which builds the systems and parses the
+    KEY=VALUE options (imported on first use: it loads npusim)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import npu_system
+    return npu_system
 
 
 def workload_kwargs(args) -> dict:
@@ -145,7 +134,7 @@ def workload_kwargs(args) -> dict:
     entry = workloads.entry(args.workload)
     accepted = inspect.signature(entry.factory).parameters
     kw = dict(WORKLOAD_SIZES.get(args.workload, {})) if args.size == "compare" else {}
-    kw.update(_kv(args.wl, "--wl"))
+    kw.update(_npu_system().parse_assignments(args.wl, "--wl"))
     if args.sparsity is not None:
         kw["sparsity"] = args.sparsity
     if "seed" in accepted:
@@ -163,53 +152,39 @@ def build_workload(args):
 # One system.
 
 def build_system(args, workload, config: str):
-    """The object tree for one configuration (not instantiated)."""
-    from npusim.objects import NPU, NSB, NVR, L2XBar, SrcClockDomain, System, SystemXBar, all_classes
+    """The object tree for one configuration (not instantiated): the
+    system of configs/npu_system.py with this sweep's system options, the
+    configuration's L2 size or NSB, and its prefetcher."""
+    from npusim.objects import NSB, NVR, all_classes
     from npusim.units import to_bytes
-    Cache = all_classes()["Cache"]
-    system = System(clk_domain=SrcClockDomain(clock=args.sys_clock))
-    system.npu = NPU(dma_max_inflight=args.dma_inflight, clk_domain=SrcClockDomain(clock=args.npu_clock))
-    system.npu.program = workload.program
-    system.l2bus = L2XBar()
-    system.membus = SystemXBar()
-    l2_size, l2_assoc = args.l2_size, args.l2_assoc
+    npu_system = _npu_system()
+    sysargs = npu_system.make_parser().parse_args([])
+    for name in ("npu_clock", "sys_clock", "l2_size", "l2_assoc", "l2_mshrs", "dma_inflight", "mem_type"):
+        setattr(sysargs, name, getattr(args, name))
     if config == "l2+16KiB":
         # 16 KiB more as one more way per set keeps the set count a power of 2.
         total = to_bytes(args.l2_size) + 16 * 1024
         sets = to_bytes(args.l2_size) // 64 // args.l2_assoc
         if total % (64 * sets):
             raise SystemExit("nvr_compare.py: cannot grow this L2 by 16 KiB in whole ways")
-        l2_size, l2_assoc = f"{total}B", total // (64 * sets)
-    system.l2 = Cache(size=l2_size, assoc=l2_assoc, tag_latency=12, data_latency=12, response_latency=12,
-                      mshrs=args.l2_mshrs, tgts_per_mshr=12)
+        sysargs.l2_size, sysargs.l2_assoc = f"{total}B", total // (64 * sets)
     pf_name, at_npu_cache = config, False
     if config.endswith("@npu_cache"):
         pf_name, at_npu_cache = config[: -len("@npu_cache")], True
-    nvr_params = _kv(args.nvr, "--nvr")
+        sysargs.npu_cache_size, sysargs.npu_cache_assoc = args.npu_cache_size, 4
+    npu_side = ("nsb", NSB(size=args.nsb_size)) if config == "nvr+nsb" else None
+    system = npu_system.build_system(sysargs, workload, npu_side)
+    nvr_params = npu_system.parse_assignments(args.nvr, "--nvr")
     if config == "nvr+nsb":
-        system.nsb = NSB(size=args.nsb_size)
-        system.npu.dma_port = system.nsb.cpu_side
-        system.nsb.mem_side = system.l2bus.cpu_side_ports
         system.nsb.prefetcher = NVR(npu=system.npu, **nvr_params)
         system.nsb.prefetcher.port = system.l2bus.cpu_side_ports
-    elif at_npu_cache:
-        system.npu_cache = Cache(size=args.npu_cache_size, assoc=4, tag_latency=2, data_latency=2,
-                                 response_latency=2, mshrs=max(16, args.dma_inflight), tgts_per_mshr=16)
-        system.npu_cache.prefetcher = all_classes()[pf_name]()
-        system.npu.dma_port = system.npu_cache.cpu_side
-        system.npu_cache.mem_side = system.l2bus.cpu_side_ports
-    else:
-        system.npu.dma_port = system.l2bus.cpu_side_ports
-    if config == "nvr":
+    elif config == "nvr":
         system.l2.prefetcher = NVR(npu=system.npu, **{"fill_index_lines": False, **nvr_params})
         system.l2.prefetcher.port = system.l2bus.cpu_side_ports
-    elif config not in ("none", "nvr+nsb", "l2+16KiB") and not at_npu_cache:
+    elif at_npu_cache:
+        system.npu_cache.prefetcher = all_classes()[pf_name]()
+    elif config not in ("none", "l2+16KiB"):
         system.l2.prefetcher = all_classes()[pf_name]()
-    system.l2bus.mem_side_ports = system.l2.cpu_side
-    system.l2.mem_side = system.membus.cpu_side_ports
-    dram = all_classes()[args.mem_type]
-    system.mem_ctrl = all_classes()["MemCtrl"](dram=dram(range="0:2GiB"))
-    system.membus.mem_side_ports = system.mem_ctrl.port
     return system
 
 
