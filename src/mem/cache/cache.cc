@@ -118,6 +118,10 @@ Cache::Cache(const Params &p)
     for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
     mshrAllocated.reserve(numMshrs);
     mshrReady.reserve(numMshrs);
+    std::size_t mapSize = 8;
+    while (mapSize < 4 * numMshrs) mapSize *= 2;
+    mshrMap.assign(mapSize, -1);
+    mshrMapMask = mapSize - 1;
     // Every MSHR may add one eviction beyond the nominal size (gem5's
     // write-buffer reserve).
     const std::size_t writeSlots = numWriteBuffers + numMshrs;
@@ -490,6 +494,7 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend) {
     m.targets.clear();
     allocateTarget(m, pkt);
     mshrAllocated.push_back(i);
+    mshrMapInsert(i);
     insertReady(mshrReady, mshrs, i);
     if (mshrFull()) setBlocked(kNoMshrs);
     if (schedSend) schedMemSideSend(time);
@@ -507,8 +512,30 @@ void Cache::allocateTarget(Mshr &m, PacketPtr pkt) {
     if (fromCache(cmd)) m.hasFromCache = true;
 }
 
+void Cache::mshrMapInsert(int i) {
+    std::size_t h = mshrSlot(mshrs[std::size_t(i)].blkAddr);
+    while (mshrMap[h] >= 0) h = (h + 1) & mshrMapMask;
+    mshrMap[h] = i;
+}
+
+void Cache::mshrMapErase(int i) {
+    std::size_t hole = mshrSlot(mshrs[std::size_t(i)].blkAddr);
+    while (mshrMap[hole] != i) hole = (hole + 1) & mshrMapMask;
+    // Backward-shift deletion: move up any later entry of the probe run
+    // whose home slot does not lie between the hole and it.
+    for (std::size_t j = (hole + 1) & mshrMapMask; mshrMap[j] >= 0; j = (j + 1) & mshrMapMask) {
+        const std::size_t home = mshrSlot(mshrs[std::size_t(mshrMap[j])].blkAddr);
+        if (((j - home) & mshrMapMask) >= ((j - hole) & mshrMapMask)) {
+            mshrMap[hole] = mshrMap[j];
+            hole = j;
+        }
+    }
+    mshrMap[hole] = -1;
+}
+
 void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
+    mshrMapErase(i);
     auto it = std::find(mshrAllocated.begin(), mshrAllocated.end(), i);
     *it = mshrAllocated.back();
     mshrAllocated.pop_back();

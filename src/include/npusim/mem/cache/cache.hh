@@ -119,11 +119,20 @@ class Cache final : public ClockedObject, public CacheAccessor {
             if (row[w] == line) return int(base + w);
         return -1;
     }
+    // Allocated MSHRs are found by line through a small open-addressing
+    // table (lines of allocated MSHRs are distinct: a miss to a line with an
+    // MSHR joins it).
     int findMshr(Addr line) const {
-        for (int i : mshrAllocated)
-            if (mshrs[std::size_t(i)].blkAddr == line) return i;
-        return -1;
+        for (std::size_t h = mshrSlot(line);; h = (h + 1) & mshrMapMask) {
+            const int i = mshrMap[h];
+            if (i < 0 || mshrs[std::size_t(i)].blkAddr == line) return i;
+        }
     }
+    std::size_t mshrSlot(Addr line) const {
+        return std::size_t(((line >> lBlkSize) * 0x9e3779b97f4a7c15ULL) >> 32) & mshrMapMask;
+    }
+    void mshrMapInsert(int i);
+    void mshrMapErase(int i);
     int findWrite(Addr line) const {
         for (int i : writeAllocated)
             if (writes[std::size_t(i)].blkAddr == line) return i;
@@ -204,6 +213,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- queues -----------------------------------------------------------------
     std::vector<Mshr> mshrs;
     std::vector<int> mshrFree, mshrAllocated, mshrReady;   // ready: not in service, by ready time
+    std::vector<int> mshrMap;                              // see findMshr; -1 = empty slot
+    std::size_t mshrMapMask = 0;
     std::vector<WriteEntry> writes;
     std::vector<int> writeFree, writeAllocated, writeReady;
     std::vector<PacketPtr> pendingWritebacks;             // reused between accesses
