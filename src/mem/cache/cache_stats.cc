@@ -50,21 +50,6 @@ void RequestorVector::collect(const std::string &prefix, std::vector<Row> &out) 
     }
 }
 
-int CacheStats::cmdIndex(MemCmd cmd) {
-    switch (cmd) {
-      case MemCmd::CleanEvict: return kCleanEvict;
-      case MemCmd::HardPFReq: return kHardPFReq;
-      case MemCmd::ReadCleanReq: return kReadCleanReq;
-      case MemCmd::ReadExReq: return kReadExReq;
-      case MemCmd::ReadReq: return kReadReq;
-      case MemCmd::ReadSharedReq: return kReadSharedReq;
-      case MemCmd::WriteReq: return kWriteReq;
-      case MemCmd::WritebackClean: return kWritebackClean;
-      case MemCmd::WritebackDirty: return kWritebackDirty;
-      default: return -1;
-    }
-}
-
 struct CacheStats::CmdGroup : public Group {
     CmdGroup(CacheStats &s, Group *parent, int c)
         : Group(parent, kCmdNames[c]) {

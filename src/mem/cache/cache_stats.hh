@@ -43,6 +43,7 @@ class CacheStats {
         kCleanEvict, kHardPFReq, kReadCleanReq, kReadExReq, kReadReq, kReadSharedReq, kWriteReq,
         kWritebackClean, kWritebackDirty, kNumCmds
     };
+
     static int cmdIndex(MemCmd cmd);
 
     struct Counters {
@@ -96,5 +97,27 @@ class CacheStats {
     stats::Scalar *tagAccesses = nullptr;
     stats::Scalar *dataAccesses = nullptr;
 };
+
+// MemCmd number -> CacheStats::Cmd (-1 for commands a cache does not take).
+namespace detail {
+struct CacheCmdIndexTable {
+    std::int8_t index[256];
+    constexpr CacheCmdIndexTable() : index{} {
+        for (auto &i : index) i = -1;
+        index[unsigned(MemCmd::CleanEvict)] = CacheStats::kCleanEvict;
+        index[unsigned(MemCmd::HardPFReq)] = CacheStats::kHardPFReq;
+        index[unsigned(MemCmd::ReadCleanReq)] = CacheStats::kReadCleanReq;
+        index[unsigned(MemCmd::ReadExReq)] = CacheStats::kReadExReq;
+        index[unsigned(MemCmd::ReadReq)] = CacheStats::kReadReq;
+        index[unsigned(MemCmd::ReadSharedReq)] = CacheStats::kReadSharedReq;
+        index[unsigned(MemCmd::WriteReq)] = CacheStats::kWriteReq;
+        index[unsigned(MemCmd::WritebackClean)] = CacheStats::kWritebackClean;
+        index[unsigned(MemCmd::WritebackDirty)] = CacheStats::kWritebackDirty;
+    }
+};
+inline constexpr CacheCmdIndexTable kCacheCmdIndex{};
+}  // namespace detail
+
+inline int CacheStats::cmdIndex(MemCmd cmd) { return detail::kCacheCmdIndex.index[unsigned(cmd)]; }
 
 }  // namespace npusim
