@@ -239,7 +239,7 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
     Tick start;
     if (rank.numBanksActive) {
         Tick preAt = due;
-        for (auto &b : rank.banks) preAt = std::max(preAt, b.preAllowedAt);
+        for (auto &b : rank.banks) preAt = std::max(preAt, preAllowed(rank, b));
         for (auto &b : rank.banks) {
             if (b.openRow != kNoRow) {
                 prechargeBank(rank, b, preAt, true);
@@ -293,7 +293,7 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
     bank.rowAccesses = 0;
     ++rank.numBanksActive;
 
-    bank.preAllowedAt = actAt + tRAS;
+    setPre(rank, bank, actAt + tRAS);
     bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
     bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
 
@@ -319,10 +319,10 @@ void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool aut
     bank.openRow = kNoRow;
     Tick preAt = preTick;
     if (autoOrPreall) {
-        bank.preAllowedAt = preAt;
+        setPre(rank, bank, preAt);
     } else {
         preAt = ctrl->verifySingleCmd(preTick, maxCommandsPerWindow);
-        for (auto &b : rank.banks) b.preAllowedAt = std::max(preAt + tPPD, b.preAllowedAt);
+        rank.prePending = std::max(rank.prePending, preAt + tPPD);  // every bank, tPPD
     }
     Tick preDone = preAt + tRP;
     bank.actAllowedAt = std::max(bank.actAllowedAt, preDone);
@@ -351,7 +351,7 @@ std::uint32_t DRAMInterface::minBankPrep(bool reads, Tick minColAt, std::vector<
             const unsigned j = unsigned(std::countr_zero(waiting));
             const Bank &b = r.banks[j];
             // when could this bank take an ACT (ignoring rank switching)
-            Tick actAt = b.openRow == kNoRow ? std::max(actAllowed(r, b), now) : std::max(b.preAllowedAt, now) + tRP;
+            Tick actAt = b.openRow == kNoRow ? std::max(actAllowed(r, b), now) : std::max(preAllowed(r, b), now) + tRP;
             Tick colAllowedAt = readState ? rdAllowed(r, b) : wrAllowed(r, b);
             Tick colAt = std::max(colAllowedAt, actAt + tRCD);
             bool newSeamless = colAt <= minColAt;
@@ -420,7 +420,7 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     bool rowHit = true;
     if (bank.openRow != mp->row) {
         rowHit = false;
-        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(bank.preAllowedAt, now), false);
+        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(preAllowed(rank, bank), now), false);
         Tick actTick = std::max(actAllowed(rank, bank), now);
         activateBank(rank, bank, actTick, mp->row);
     }
@@ -494,7 +494,7 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
         }
         autoPrecharge = !moreHits && (conflict || pageMgmt == PageMgmt::CloseAdaptive);
     }
-    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, bank.preAllowedAt), true);
+    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true);
 
     if (mp->isRead()) {
         ++readBursts;

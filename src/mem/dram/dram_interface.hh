@@ -89,6 +89,9 @@ class DRAMInterface final : public AbstractMemory {
     struct Rank {
         std::vector<Bank> banks;
         std::vector<GroupTiming> groups;
+        // PRE to PRE (tPPD) applies to every bank of the rank: a bank's
+        // earliest PRE is max(Bank::preAllowedAt, prePending); see setPre().
+        Tick prePending = 0;
         unsigned numBanksActive = 0;
         // The last activation_limit ACT ticks, a ring; `oldest` indexes the
         // oldest entry (gem5 keeps them in a deque).
@@ -163,6 +166,16 @@ class DRAMInterface final : public AbstractMemory {
     Tick wrAllowed(const Rank &r, const Bank &b) const { return std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt); }
     Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
     Tick actAllowed(const Rank &r, const Bank &b) const { return std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt); }
+    Tick preAllowed(const Rank &r, const Bank &b) const { return std::max(b.preAllowedAt, r.prePending); }
+    // Sets a bank's earliest PRE to exactly `t`.
+    void setPre(Rank &r, Bank &b, Tick t) {
+        if (t < r.prePending) {
+            // (rare) the rank-wide part would hide `t`: fold it into every bank
+            for (auto &x : r.banks) x.preAllowedAt = std::max(x.preAllowedAt, r.prePending);
+            r.prePending = 0;
+        }
+        b.preAllowedAt = t;
+    }
     Tick readToWriteDelay() const { return tBURST + tRTW; }
     Tick writeToReadDelay() const { return tBURST + tWTR + tWL; }
     Tick rankToRankDelay() const { return tBURST + tCS; }
