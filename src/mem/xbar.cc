@@ -24,10 +24,21 @@ void overlay(PacketPtr dst, const PacketPtr src) {
     std::memcpy(dst->data() + (lo - dst->addr), src->data() + (lo - src->addr), hi - lo);
 }
 
-// Packets that move a payload across the crossbar.
-bool carriesData(const PacketPtr pkt) {
-    return (pkt->isWrite() && pkt->isRequest()) || (pkt->isRead() && pkt->isResponse());
-}
+// Packets that move a payload across the crossbar: write requests and read
+// responses (a table by command, built from the packet predicates).
+struct PayloadTable {
+    bool carries[256] = {};
+    constexpr PayloadTable() {
+        for (unsigned c = 0; c < 256; ++c) {
+            const MemCmd cmd = static_cast<MemCmd>(c);
+            const bool response = npusim::detail::cmdHas(cmd, npusim::detail::kCmdResponse);
+            carries[c] = (npusim::detail::cmdHas(cmd, npusim::detail::kCmdWrite) && !response) ||
+                         (npusim::detail::cmdHas(cmd, npusim::detail::kCmdRead) && response);
+        }
+    }
+};
+constexpr PayloadTable kPayload{};
+bool carriesData(const PacketPtr pkt) { return kPayload.carries[unsigned(pkt->cmd)]; }
 }  // namespace
 
 // ------------------------------------------------------------------ Layer

@@ -59,7 +59,7 @@ struct CmdAttrTable {
     }
 };
 inline constexpr CmdAttrTable kCmdAttrs{};
-inline bool cmdHas(MemCmd cmd, unsigned attr) { return kCmdAttrs.attr[unsigned(cmd)] & attr; }
+constexpr bool cmdHas(MemCmd cmd, unsigned attr) { return kCmdAttrs.attr[unsigned(cmd)] & attr; }
 }  // namespace detail
 
 class Packet {
