@@ -104,18 +104,6 @@ Distribution &Distribution::init(double min, double max, double bucketSize) {
     return *this;
 }
 
-void Distribution::sample(double v, std::uint64_t n) {
-    double w = double(n);
-    if (v < lo) underflow += w;
-    else if (v > hi) overflow += w;
-    else buckets[std::size_t((v - lo) / bucket)] += w;
-    sum += v * w;
-    squares += v * v * w;
-    count += n;
-    if (std::isnan(minSeen) || v < minSeen) minSeen = v;
-    if (std::isnan(maxSeen) || v > maxSeen) maxSeen = v;
-}
-
 void Distribution::reset() {
     std::fill(buckets.begin(), buckets.end(), 0.0);
     underflow = overflow = sum = squares = 0;

@@ -129,7 +129,17 @@ class Distribution : public StatBase {
   public:
     using StatBase::StatBase;
     Distribution &init(double min, double max, double bucketSize);
-    void sample(double v, std::uint64_t n = 1);
+    void sample(double v, std::uint64_t n = 1) {
+        double w = double(n);
+        if (v < lo) underflow += w;
+        else if (v > hi) overflow += w;
+        else buckets[std::size_t((v - lo) / bucket)] += w;
+        sum += v * w;
+        squares += v * v * w;
+        count += n;
+        if (std::isnan(minSeen) || v < minSeen) minSeen = v;
+        if (std::isnan(maxSeen) || v > maxSeen) maxSeen = v;
+    }
     std::uint64_t samples() const { return count; }
     double mean() const { return count ? sum / count : NAN; }
     void reset() override;
