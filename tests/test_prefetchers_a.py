@@ -407,6 +407,28 @@ def test_sbooe_best_sandbox_wins_after_the_threshold():
     assert pf_stats(sys_)["pfSpanPage"] == 1
 
 
+def test_sbooe_scores_are_never_reset_so_an_offset_learnt_earlier_stays():
+    # gem5 never resets the sandbox scores, so whatever the prefetcher saw
+    # first keeps its lead: this is why gem5's SBOOE enters each reference
+    # ROI with the offset the kernel's initialisation taught it (see
+    # docs/validation.md). 64-entry sandboxes: threshold 64 * 25 % = 16.
+    # Phase 1, every other line of page A (24 accesses): offset 2 scores
+    # k - 1 after access k and prefetches from access 18 (index 17) on.
+    # Phase 2, consecutive lines of page B (40 accesses): offset 1 gains
+    # one point per access from the second (39 in all), offset 2 one from
+    # the third (38, plus its 23): offset 2 stays the best and every access
+    # of phase 2 asks for X + 2 lines.
+    a, b = 0x80000, 0xA0000
+    phase1, phase2 = _lines(a, 24, 128), _lines(b, 40)
+    sys_ = run(stream(phase1 + phase2), SBOOEPrefetcher(sandbox_entries=64))
+    assert prefetched(sys_) == [a + 128 * (k + 1) for k in range(17, 24)] + [b + LINE * (k + 2) for k in range(40)]
+    # Started on phase 2 alone, the same prefetcher learns offset 1 and
+    # waits for its score to pass 16 (access 18).
+    npusim.reset()
+    sys_ = run(stream(phase2), SBOOEPrefetcher(sandbox_entries=64))
+    assert prefetched(sys_) == [b + LINE * (k + 1) for k in range(17, 40)]
+
+
 # --- Multi ----------------------------------------------------------------------------
 
 def test_multi_takes_packets_in_turn_starting_with_the_second():
