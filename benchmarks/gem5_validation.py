@@ -25,6 +25,17 @@ behaviour is from gem5's.
     .venv/bin/python benchmarks/gem5_validation.py --kernels spmv_csr --prefetchers none,stride --levels l2
     .venv/bin/python benchmarks/gem5_validation.py --max-packets 20000 --outdir /tmp/v   # quick
     .venv/bin/python benchmarks/gem5_validation.py --report-only --markdown table.md
+    .venv/bin/python benchmarks/gem5_validation.py --warm-start   # the set-up replayed before each ROI
+
+--warm-start replays each kernel's set-up (alloc_region's memset and
+mark_pages, the init loops, rebuilt from kernel.c by
+configs/examples/warm_start.py) before the ROI, blocking, each store the
+median ROI think time of the kernel after the previous response, and resets
+the statistics at roi_begin(), as gem5 did: its prefetchers and caches ran
+through the set-up too. The compared stats are the ROI's only either way.
+Warm and cold runs are separate rows of results.csv (column ``start``) and
+separate folders (``-warm``), so both can share an --outdir; the report
+covers the mode asked for.
 
 Every run is a fresh process (one simulation per process); --jobs of them at
 a time. Each finished run appends one row to <outdir>/results.csv at once,
@@ -92,8 +103,9 @@ EXTRA = [
     ("pfRemovedFull", "{pf}.pfRemovedFull"),
     ("pfSpanPage", "{pf}.pfSpanPage"),
 ]
-KEY = ("kernel", "prefetcher", "level", "config", "max_packets")
+KEY = ("kernel", "prefetcher", "level", "config", "max_packets", "start")
 CONFIGS = ("default", "gem5")
+STARTS = ("cold", "warm")   # the ROI replayed alone / after the kernel's set-up (--warm-start)
 TARGET = 0.10        # the issue's target: L2 demand misses within 10% of gem5
 TIE = 0.02           # ranking: gem5 values closer than this (relative) are ties
 
@@ -173,15 +185,16 @@ _CHILD = ("import json, sys\n"
           "sys.exit(main(sys.argv[2:]))\n")
 
 
-def run_dir(outdir: Path, kernel: str, prefetcher: str, level: str, config: str, max_packets: int) -> Path:
+def run_dir(outdir: Path, kernel: str, prefetcher: str, level: str, config: str, max_packets: int,
+            start: str = "cold") -> Path:
     return outdir / kernel / (f"{prefetcher}-{level}" + ("" if config == "default" else f"-{config}")
-                              + (f"-{max_packets}" if max_packets else ""))
+                              + (f"-{max_packets}" if max_packets else "") + ("" if start == "cold" else f"-{start}"))
 
 
-def replay(kernel, prefetcher, level, config, max_packets, outdir: Path, reference_root=None) -> dict:
+def replay(kernel, prefetcher, level, config, max_packets, start, outdir: Path, reference_root=None) -> dict:
     """One run of trace_replay.py in a fresh process; its stats.txt path, host
     time and peak RSS (its log is <run dir>/log.txt)."""
-    d = run_dir(outdir, kernel, prefetcher, level, config, max_packets)
+    d = run_dir(outdir, kernel, prefetcher, level, config, max_packets, start)
     d.mkdir(parents=True, exist_ok=True)
     stats = d / "stats.txt"
     if stats.exists():
@@ -195,6 +208,8 @@ def replay(kernel, prefetcher, level, config, max_packets, outdir: Path, referen
            "-d", str(d), str(TRACE_REPLAY), "--kernel", kernel, "--prefetcher", pf_arg, "--level", level]
     if max_packets:
         cmd += ["--max-requests", str(max_packets)]
+    if start == "warm":
+        cmd += ["--warm-start"]
     if reference_root:
         cmd += ["--reference-root", str(reference_root)]
     t0 = time.perf_counter()
@@ -211,12 +226,12 @@ def replay(kernel, prefetcher, level, config, max_packets, outdir: Path, referen
     return {"stats": stats, "host_seconds": host, "peak_rss_mib": usage.ru_maxrss / 1024}
 
 
-def run_one(kernel, prefetcher, level, config, max_packets, outdir: Path, reference_root, commit) -> dict:
+def run_one(kernel, prefetcher, level, config, max_packets, start, outdir: Path, reference_root, commit) -> dict:
     from npusim.analysis.reference import load_reference
     row = dict(kernel=kernel, prefetcher=prefetcher, level=level, config=config, max_packets=max_packets,
-               commit=commit)
+               start=start, commit=commit)
     try:
-        r = replay(kernel, prefetcher, level, config, max_packets, outdir, reference_root)
+        r = replay(kernel, prefetcher, level, config, max_packets, start, outdir, reference_root)
     except Exception as e:  # noqa: BLE001 - recorded in the table, retried on the next sweep
         row["status"] = f"error: {e}"
         return row
@@ -235,7 +250,7 @@ def run_one(kernel, prefetcher, level, config, max_packets, outdir: Path, refere
 
 def _key(row) -> tuple:
     return (row["kernel"], row["prefetcher"], row["level"], row.get("config") or "default",
-            int(row["max_packets"] or 0))
+            int(row["max_packets"] or 0), row.get("start") or "cold")
 
 
 def _num(v):
@@ -254,7 +269,7 @@ def load_results(path: Path) -> dict[tuple, dict]:
         return out
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            row = {k: (v if k in ("kernel", "prefetcher", "level", "config", "status", "commit") else _num(v))
+            row = {k: (v if k in ("kernel", "prefetcher", "level", "config", "start", "status", "commit") else _num(v))
                    for k, v in row.items()}
             out[_key(row)] = row
     return out
@@ -272,7 +287,7 @@ def append_result(path: Path, row: dict) -> None:
                 w = csv.DictWriter(f, fieldnames=columns(), extrasaction="ignore")
                 w.writeheader()
                 for r in old:
-                    w.writerow({**r, "config": r.get("config") or "default"})
+                    w.writerow({**r, "config": r.get("config") or "default", "start": r.get("start") or "cold"})
     with open(path, "a", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns(), extrasaction="ignore")
         if new:
@@ -405,9 +420,11 @@ def _ranking_lines(rk: dict, level: str, what: str) -> list[str]:
     return out
 
 
-def report(results: dict[tuple, dict], kernels, selected: set[tuple], max_packets: int) -> tuple[str, dict]:
+def report(results: dict[tuple, dict], kernels, selected: set[tuple], max_packets: int,
+           start: str = "cold") -> tuple[str, dict]:
     """The per-kernel tables, rankings and a summary, as Markdown."""
-    out = []
+    out = [("Warm start: each kernel's set-up replayed before the ROI, statistics reset at roi_begin()."
+            if start == "warm" else "Cold start: the ROI replayed alone.") + "\n"]
     summary = {"runs": 0, "within": 0, "errors": 0, "rank": {}, "default_runs": 0, "default_within": 0,
                "rank_default": {}, "outside": []}
     if max_packets:
@@ -455,7 +472,7 @@ def report(results: dict[tuple, dict], kernels, selected: set[tuple], max_packet
                 out += _ranking_lines(rk, level, what)
     n_rank = len(summary["rank"])
     n_match = sum(rk["match"] for rk in summary["rank"].values())
-    out.append(f"**Summary** (gem5 configurations where a prefetcher has one): {summary['within']} of "
+    out.append(f"**Summary** ({start} start; gem5 configurations where a prefetcher has one): {summary['within']} of "
                f"{summary['runs']} runs have L2 demand misses within {TARGET:.0%} of gem5; rankings match for "
                f"{n_match} of {n_rank} (kernel, level) groups"
                + (f"; {summary['errors']} runs failed" if summary["errors"] else "") + ".")
@@ -471,7 +488,7 @@ def report(results: dict[tuple, dict], kernels, selected: set[tuple], max_packet
 
 # --- main ----------------------------------------------------------------------------
 
-def planned_runs(kernels, prefetchers, levels, configs, max_packets, reference_root) -> list[tuple]:
+def planned_runs(kernels, prefetchers, levels, configs, max_packets, reference_root, start="cold") -> list[tuple]:
     from npusim.analysis.reference import load_reference
     runs = []
     for kernel in kernels:
@@ -479,7 +496,7 @@ def planned_runs(kernels, prefetchers, levels, configs, max_packets, reference_r
             if (prefetchers is None or pf in prefetchers) and level in levels:
                 for config in configs:
                     if config == "default" or compat_params(pf):
-                        runs.append((kernel, pf, level, config, max_packets))
+                        runs.append((kernel, pf, level, config, max_packets, start))
     return runs
 
 
@@ -493,6 +510,9 @@ def main(argv=None) -> int:
                         help="default (paper behaviour) and/or gem5 (gem5_* parameters True, where a prefetcher "
                              "has them)")
     parser.add_argument("--max-packets", type=int, default=0, help="replay only the first N trace packets (0: all)")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="replay each kernel's set-up before its ROI and reset the statistics at roi_begin() "
+                             "(configs/examples/warm_start.py); the report covers the warm runs")
     parser.add_argument("--jobs", type=int, default=2, help="simulations at a time (one process each)")
     parser.add_argument("--outdir", default=str(ROOT / "m5out" / "gem5_validation"),
                         help="results.csv and one folder of npusim output per run")
@@ -516,7 +536,8 @@ def main(argv=None) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     csv_path = outdir / "results.csv"
 
-    runs = planned_runs(kernels, prefetchers, levels, configs, args.max_packets, args.reference_root)
+    start = "warm" if args.warm_start else "cold"
+    runs = planned_runs(kernels, prefetchers, levels, configs, args.max_packets, args.reference_root, start)
     if not runs:
         parser.error("no gem5 run matches the selection")
     results = load_results(csv_path)
@@ -537,7 +558,7 @@ def main(argv=None) -> int:
                     results[_key(row)] = row
                     e = row.get("err_l2_demand_misses")
                     print(f"[{i}/{len(todo)} {time.perf_counter() - t0:7.1f}s] {row['kernel']} {row['prefetcher']}-"
-                          f"{row['level']} ({row['config']}): {row['status']}" +
+                          f"{row['level']} ({row['config']}, {row['start']}): {row['status']}" +
                           (f", {row['host_seconds']:.1f}s, L2 demand misses {fmt_err(e)}" if row["status"] == "ok"
                            else ""), file=sys.stderr)
             except KeyboardInterrupt:
@@ -545,7 +566,7 @@ def main(argv=None) -> int:
                     f.cancel()
                 print(f"interrupted: finished runs are in {csv_path}", file=sys.stderr)
                 raise
-    text, summary = report(results, kernels, set(runs), args.max_packets)
+    text, summary = report(results, kernels, set(runs), args.max_packets, start)
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text + "\n")

@@ -12,6 +12,13 @@ after the previous response; the first request comes as long after the
 start as it came after gem5's ROI began, and the run ends as long after the
 last response as gem5's ROI did, so simTicks compares with gem5's ROI
 simTicks. Memory holds the kernel's arrays at the traced physical addresses.
+
+With --warm-start the kernel's set-up (alloc_region's memset and
+mark_pages, the init loops; rebuilt by warm_start.py) is replayed first,
+blocking, each store the median ROI think time after the previous response;
+the statistics are reset at the point that stands for roi_begin(), and the
+ROI then replays as without it, so every stat is the ROI's alone, as in
+gem5's stats.txt.
 """
 
 import argparse
@@ -23,9 +30,11 @@ import numpy as np
 import npusim
 from npusim.analysis.reference import load_reference
 from npusim.objects import Root, TraceReplayer
+from npusim.objects.requestors import replay_records
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
+import warm_start  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--kernel", required=True, help="reference kernel folder name (stream_sum, spmv_csr, ...)")
@@ -36,6 +45,12 @@ parser.add_argument("--max-requests", type=int, default=0, help="replay only the
 parser.add_argument("--mode", choices=["blocking", "window"], default="blocking")
 parser.add_argument("--window", type=int, default=16, help="max_outstanding in window mode")
 parser.add_argument("--no-memory-image", action="store_true", help="leave memory zero-filled")
+parser.add_argument("--warm-start", action="store_true",
+                    help="replay the kernel's set-up (memset, mark_pages, init loops) before the ROI, reset the "
+                         "statistics at roi_begin(), then replay the ROI (see warm_start.py)")
+parser.add_argument("--setup-think", type=int, default=None,
+                    help="diagnostic, with --warm-start: ticks between set-up stores instead of the rule (the "
+                         "median ROI think time); not used by the validation")
 parser.add_argument("--xbar-width", type=int, default=0,
                     help="diagnostic: override both crossbars' width in bytes (a huge width removes the "
                          "data-serialization delay; see docs/trace_replay_validation.md)")
@@ -55,6 +70,15 @@ tail = max(roi_end - last_response, 0) if not args.max_requests else 0
 hierarchy = hierarchy_from_reference(ref)
 if args.xbar_width:
     hierarchy["l2bus"]["width"] = hierarchy["membus"]["width"] = args.xbar_width
+if args.warm_start and args.mode != "blocking":
+    parser.error("--warm-start replays blocking (one access in flight)")
+if args.setup_think is not None and not args.warm_start:
+    parser.error("--setup-think needs --warm-start")
+n_setup = 0
+if args.warm_start:
+    requests, think, n_setup, setup_think = warm_start.warm_trace(ref, replay_records(requests), think,
+                                                                  args.setup_think)
+
 system = make_system(hierarchy)
 system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail, mode=args.mode,
                            max_outstanding=args.window, line_size=hierarchy["cache_line_size"])
@@ -64,8 +88,14 @@ if not args.no_memory_image:
 
 root = Root(full_system=False, system=system)
 npusim.instantiate()
+if n_setup:
+    reset_at = warm_start.run_setup(system.cpu, think, n_setup, setup_think)
+    if not args.no_memory_image:
+        system.cpu.load_memory(ref.memory_image)   # the set-up stored zeros; the ROI reads the arrays' values
+    print(f"warm start: {n_setup} set-up stores, {setup_think} ticks after each response; statistics reset "
+          f"at tick {reset_at} (roi_begin)")
 event = npusim.simulate()
 print(f"Exiting @ tick {npusim.curTick()} because {event.getCause()}")
-print(f"replayed {len(requests)} requests of {args.kernel}; gem5 ROI simTicks {roi_end - roi_begin}")
+print(f"replayed {len(requests) - n_setup} requests of {args.kernel}; gem5 ROI simTicks {roi_end - roi_begin}")
 if skipped:
     print("gem5 parameters without an npusim counterpart: " + ", ".join(skipped))
