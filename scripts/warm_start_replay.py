@@ -2,6 +2,14 @@
 first replays the kernel's initialisation, so that caches and prefetchers
 start the region of interest (ROI) in the state gem5's did.
 
+Superseded by ``trace_replay.py --warm-start`` (configs/examples/warm_start.py),
+which the validation uses (``gem5_validation.py --warm-start``): that one
+replays the set-up store by store at the sizes the C code stores (memset's
+8-byte words, mark_pages' bytes, the init loops' elements) with PCs, paced by
+the median ROI think time, and resets the statistics exactly at roi_begin().
+This script is kept because docs/validation.md and the prefetcher pages quote
+figures from it: one line-sized write per line, 5 ns apart, without PCs.
+
     .venv/bin/npusim -d /tmp/warm scripts/warm_start_replay.py \\
         --kernel stream_sum --prefetcher spp --level l2 [--no-warmup]
 
