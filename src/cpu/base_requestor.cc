@@ -161,6 +161,11 @@ void BaseRequestor::sent(const Record &rec) {
 bool BaseRequestor::recvTimingResp(PacketPtr pkt, int) {
     if (!pkt->isResponse()) panic(name(), ": received a non-response packet ", pkt->print());
     if (outstanding == 0) panic(name(), ": response with no request in flight: ", pkt->print());
+    responseDelay.receive(pkt);
+    return true;
+}
+
+void BaseRequestor::completeResponse(PacketPtr pkt) {
     --outstanding;
     Tick now = curTick();
     Tick latency = now - pkt->createTick;
@@ -180,7 +185,6 @@ bool BaseRequestor::recvTimingResp(PacketPtr pkt, int) {
     Packet::destroy(pkt);
     if (outstanding == 0 && !blockedPkt && !hasMoreRequests()) finish();
     else scheduleIssue();
-    return true;
 }
 
 void BaseRequestor::finish() {

@@ -10,6 +10,7 @@
 
 #include "npusim/mem/port.hh"
 #include "npusim/mem/requestors.hh"
+#include "npusim/mem/response_delay.hh"
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/sim_exit.hh"
 #include "npusim/sim/sim_object.hh"
@@ -31,6 +32,8 @@ class BaseRequestor : public SimObject {
     // Port handlers (ForwardingRequestPort).
     bool recvTimingResp(PacketPtr pkt, int idx);
     void recvReqRetry(int idx);
+    // A response once it has fully arrived (after the interconnect's delay).
+    void completeResponse(PacketPtr pkt);
 
     RequestorID requestorId() const { return reqId; }
     unsigned inFlight() const { return outstanding; }
@@ -112,6 +115,7 @@ class BaseRequestor : public SimObject {
     Tick statsResetTick = 0;
     MemberEvent<BaseRequestor, &BaseRequestor::issue> issueEvent;
     MemberEvent<BaseRequestor, &BaseRequestor::finished> finishEvent;
+    ResponseDelay<BaseRequestor, &BaseRequestor::completeResponse> responseDelay{this};
 };
 
 }  // namespace npusim

@@ -16,13 +16,6 @@ std::string hexAddr(Addr a) {
     return os.str();
 }
 
-// Copies the bytes of `src` (a packet carrying data) that overlap `dst`.
-void overlay(PacketPtr dst, const PacketPtr src) {
-    Addr lo = std::max(dst->addr, src->addr);
-    Addr hi = std::min(dst->addr + dst->size, src->addr + src->size);
-    if (lo >= hi) return;
-    std::memcpy(dst->data() + (lo - dst->addr), src->data() + (lo - src->addr), hi - lo);
-}
 
 // Packets that move a payload across the crossbar: write requests and read
 // responses (a table by command, built from the packet predicates).
@@ -54,8 +47,7 @@ Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statNa
       xbar(x),
       isRequestLayer(isReq),
       destIdx(dest),
-      releaseEvent(this),
-      deliverEvent(this) {
+      releaseEvent(this) {
     occupancy.flags(stats::kNoZero);
     utilization.precision(1).flags(stats::kNoZero | stats::kNoNan);
     // the senders into a request layer are CPU-side ports, into a response
@@ -65,8 +57,8 @@ Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statNa
 
 bool Layer::tryTiming(int src) {
     catchUpRelease();
-    if (state == BUSY || blocked) {
-        if (!isWaiting[src]) {
+    if (state == BUSY || waitingForPeer >= 0) {
+        if (!isWaiting[src] && src != waitingForPeer) {
             isWaiting[src] = true;
             waiting.push_back(src);
         }
@@ -93,19 +85,14 @@ void Layer::occupy(Tick until) {
     }
 }
 
-void Layer::accept(PacketPtr pkt, Tick deliverAt, Tick busyUntil) {
+void Layer::failed(int src, Tick busyUntil) {
+    waitingForPeer = src;
     occupy(busyUntil);
-    if (!pkt) return;
-    // deliveries never overtake each other
-    deliverAt = std::max(deliverAt, lastDeliver);
-    lastDeliver = deliverAt;
-    queue.push_back(Held{deliverAt, pkt});
-    if (!blocked && !deliverEvent.scheduled()) schedule(deliverEvent, std::max(queue.front().when, curTick()));
 }
 
 void Layer::release() {
     state = IDLE;
-    if (!blocked && !waiting.empty()) retryWaiting();
+    if (waitingForPeer < 0 && !waiting.empty()) retryWaiting();
 }
 
 void Layer::retryWaiting() {
@@ -122,29 +109,19 @@ void Layer::retryWaiting() {
     }
 }
 
-void Layer::scheduleDeliver() {
-    if (queue.empty() || blocked || deliverEvent.scheduled()) return;
-    schedule(deliverEvent, std::max(queue.front().when, curTick()));
-}
-
-void Layer::deliver() {
-    while (!queue.empty() && queue.front().when <= curTick()) {
-        PacketPtr pkt = queue.front().pkt;
-        if (!xbar.sendTo(isRequestLayer, destIdx, pkt)) {
-            blocked = true;  // the peer owes us a retry
-            return;
-        }
-        queue.pop_front();
-    }
-    scheduleDeliver();
-}
-
 void Layer::recvRetry() {
-    if (!blocked) return;
-    blocked = false;
-    deliver();
+    if (waitingForPeer < 0) return;
+    // the refused sender goes first
+    const int src = waitingForPeer;
+    waitingForPeer = -1;
+    waiting.push_front(src);
+    isWaiting[src] = true;
     catchUpRelease();
-    if (!blocked && state == IDLE && !waiting.empty()) retryWaiting();
+    if (state == IDLE) retryWaiting();
+    else if (releaseReserved) {
+        releaseReserved = false;
+        mainEventQueue().scheduleReserved(&releaseEvent, releaseWhen, releaseRank);
+    }
 }
 
 // -------------------------------------------------------- NoncoherentXBar
@@ -290,57 +267,76 @@ int NoncoherentXBar::findPort(const PacketPtr pkt) {
     fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
 }
 
-Tick NoncoherentXBar::dataTicks(const PacketPtr pkt) const {
-    if (!carriesData(pkt)) return 0;
-    return cyclesToTicks(Cycles((pkt->size + width - 1) / width));
+void NoncoherentXBar::addPacketTiming(PacketPtr pkt, Cycles latency) const {
+    // aligned to our clock: the wait for the next edge, then the latency
+    pkt->headerDelay += clockEdge() - curTick() + cyclesToTicks(latency);
+    // the payload follows the header; a slower link upstream may already
+    // have spread it out further
+    if (carriesData(pkt))
+        pkt->payloadDelay = std::max(pkt->payloadDelay, cyclesToTicks(Cycles((pkt->size + width - 1) / width)));
 }
 
-void NoncoherentXBar::countPacket(int cpuIdx, int memIdx, const PacketPtr pkt) {
-    transDist[std::size_t(pkt->cmd)] += 1;
+void NoncoherentXBar::countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size) {
+    transDist[std::size_t(cmd)] += 1;
     (*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)] += 1;
-    if (carriesData(pkt)) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += pkt->size;
+    if (kPayload.carries[unsigned(cmd)]) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
 }
 
 bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
-    int memIdx = findPort(pkt);
+    const int memIdx = findPort(pkt);
     Layer &layer = *reqLayers[std::size_t(memIdx)];
     if (!layer.tryTiming(cpuIdx)) return false;
 
-    Tick data = std::max(dataTicks(pkt), pkt->payloadDelay);
-    Tick busyUntil = clockEdge(headerLatency) + data;
-    countPacket(cpuIdx, memIdx, pkt);
+    const MemCmd cmd = pkt->cmd;
+    const unsigned size = pkt->size;
     if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
         // gem5's point of coherency does not forward clean evictions to memory
-        layer.accept(nullptr, 0, busyUntil);
+        countPacket(cpuIdx, memIdx, cmd, size);
+        layer.succeeded(clockEdge(headerLatency) + pkt->payloadDelay);
         Packet::destroy(pkt);
         return true;
     }
-    Tick deliverAt = clockEdge(frontendLatency + forwardLatency) + data + pkt->headerDelay;
-    pkt->headerDelay = pkt->payloadDelay = 0;
-    if (pkt->needsResponse()) pkt->pushRoute(std::uint16_t(cpuIdx));
-    layer.accept(pkt, deliverAt, busyUntil);
+    const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    addPacketTiming(pkt, frontendLatency + forwardLatency);
+    const Tick busyUntil = clockEdge(headerLatency) + pkt->payloadDelay;
+    const bool expectsResponse = pkt->needsResponse();
+    if (expectsResponse) pkt->pushRoute(std::uint16_t(cpuIdx));
+    if (!memPorts[std::size_t(memIdx)]->sendTimingReq(pkt)) {
+        if (expectsResponse) pkt->popRoute();
+        pkt->headerDelay = oldHeader;
+        pkt->payloadDelay = oldPayload;
+        layer.failed(cpuIdx, clockEdge(Cycles(1)));
+        return false;
+    }
+    // (the receiver may have consumed the packet: counted from the copies)
+    countPacket(cpuIdx, memIdx, cmd, size);
+    layer.succeeded(busyUntil);
     return true;
 }
 
 bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
-    std::uint16_t cpuIdx = pkt->popRoute();
+    const std::uint16_t cpuIdx = pkt->popRoute();
     if (cpuIdx >= respLayers.size()) panic(name(), ": response routed to unknown port ", cpuIdx);
     Layer &layer = *respLayers[cpuIdx];
     if (!layer.tryTiming(memIdx)) {
         pkt->pushRoute(cpuIdx);  // it will come back on retry
         return false;
     }
-    Tick data = std::max(dataTicks(pkt), pkt->payloadDelay);
-    Tick busyUntil = clockEdge(headerLatency) + data;
-    Tick deliverAt = clockEdge(responseLatency) + data + pkt->headerDelay;
-    pkt->headerDelay = pkt->payloadDelay = 0;
-    countPacket(cpuIdx, memIdx, pkt);
-    layer.accept(pkt, deliverAt, busyUntil);
+    const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    addPacketTiming(pkt, responseLatency);
+    const Tick busyUntil = clockEdge(headerLatency) + pkt->payloadDelay;
+    const MemCmd cmd = pkt->cmd;
+    const unsigned size = pkt->size;
+    if (!cpuPorts[cpuIdx]->sendTimingResp(pkt)) {
+        pkt->headerDelay = oldHeader;
+        pkt->payloadDelay = oldPayload;
+        pkt->pushRoute(cpuIdx);
+        layer.failed(int(memIdx), clockEdge(Cycles(1)));
+        return false;
+    }
+    countPacket(cpuIdx, memIdx, cmd, size);
+    layer.succeeded(busyUntil);
     return true;
-}
-
-bool NoncoherentXBar::sendTo(bool request, int idx, PacketPtr pkt) {
-    return request ? memPorts[std::size_t(idx)]->sendTimingReq(pkt) : cpuPorts[std::size_t(idx)]->sendTimingResp(pkt);
 }
 
 void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {
@@ -353,18 +349,7 @@ void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]-
 void NoncoherentXBar::recvRespRetry(int cpuIdx) { respLayers[std::size_t(cpuIdx)]->recvRetry(); }
 
 void NoncoherentXBar::recvFunctional(PacketPtr pkt, int) {
-    int memIdx = findPort(pkt);
-    memPorts[std::size_t(memIdx)]->sendFunctional(pkt);
-    if (reqLayers.empty()) return;
-    // Writes still held in the crossbar are newer than memory: a functional
-    // read sees them, a functional write updates them.
-    Layer &layer = *reqLayers[std::size_t(memIdx)];
-    for (std::size_t i = 0; i < layer.inFlight(); ++i) {
-        PacketPtr held = layer.inFlightPacket(i);
-        if (!held->isWrite() || !held->hasData()) continue;
-        if (pkt->isRead()) overlay(pkt, held);
-        else if (pkt->isWrite()) overlay(held, pkt);
-    }
+    memPorts[std::size_t(findPort(pkt))]->sendFunctional(pkt);
 }
 
 // Python: NoncoherentXBar and its gem5-named subclasses (SystemXBar,

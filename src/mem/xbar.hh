@@ -6,22 +6,23 @@
 // found at init(), an address nobody claims is an error when it shows up.
 // Responses retrace the request's path through the packet's route stack.
 //
-// Timing ("hold" model): gem5 forwards a packet at once and adds the
-// crossbar latency to pkt->headerDelay/payloadDelay for the receiver to
-// honour. Here the crossbar itself holds the packet for that long, then
-// delivers it with headerDelay = payloadDelay = 0, so the latency is real
-// whatever the receiver does. A request accepted at t is delivered at
-//   clockEdge(frontend_latency + forward_latency + dataCycles)
-// and a response at clockEdge(response_latency + dataCycles), where
-// dataCycles = ceil(size / width) for packets that carry data (write
-// requests, read responses) and 0 otherwise; any delay already on the
-// packet is added. Each destination port has a layer (a request layer per
-// memory-side port, a response layer per CPU-side port) that is busy for
-//   clockEdge(header_latency) + dataCycles cycles
-// after accepting a packet, as in gem5; a sender that finds it busy (or
-// blocked by a peer that refused delivery) is refused and retried, in
-// arrival order, when the layer frees up. Packets in flight inside a layer
-// (at most latency/occupancy + 1 of them) keep their order.
+// Timing (gem5's): a packet is forwarded in the same event it arrives in.
+// The crossbar adds its latency to pkt->headerDelay (aligned to its clock:
+// the ticks to its next edge plus frontend_latency + forward_latency for a
+// request, response_latency for a response) and raises pkt->payloadDelay to
+// ceil(size / width) cycles for packets that carry data. The receiver pays
+// the delay: a cache adds headerDelay to its lookup and fill, only pays the
+// payload for non-critical words, a memory controller charges it on the
+// response, a requestor delays the response's arrival (ResponseDelay). So a
+// crossbar costs no event per packet, as in gem5.
+//
+// Each destination port has a layer (a request layer per memory-side port,
+// a response layer per CPU-side port) that is busy until
+//   clockEdge(header_latency) + payloadDelay
+// after a packet goes through, as in gem5; a sender that finds it busy is
+// refused and retried, in arrival order, when the layer frees up. A packet
+// the destination refuses goes back to its sender (its delays restored);
+// the layer then waits for the destination's retry and passes it on.
 //
 // The end of a layer's busy time is an event (the release) only when a
 // sender is waiting for it; otherwise its key is reserved in the event
@@ -48,6 +49,12 @@ class Ring {
     void push_back(const T &v) {
         if (count == buf.size()) grow();
         buf[(head + count) & (buf.size() - 1)] = v;
+        ++count;
+    }
+    void push_front(const T &v) {
+        if (count == buf.size()) grow();
+        head = (head + buf.size() - 1) & (buf.size() - 1);
+        buf[head] = v;
         ++count;
     }
     void pop_front() {
@@ -77,15 +84,15 @@ class Layer {
     // Can a packet from source port `src` enter now? If not, `src` is queued
     // for a retry.
     bool tryTiming(int src);
-    // Accepts `pkt` (after a successful tryTiming): the layer is busy until
-    // `busyUntil` and the packet is delivered at `deliverAt`; a null `pkt`
-    // only occupies the layer (a packet sunk here).
-    void accept(PacketPtr pkt, Tick deliverAt, Tick busyUntil);
-    // The destination's peer asked for the refused delivery to be retried.
+    // A packet went through (after a successful tryTiming): the layer is
+    // busy until `busyUntil`.
+    void succeeded(Tick busyUntil) { occupy(busyUntil); }
+    // The destination refused the packet from `src`: the layer holds for
+    // `busyUntil`, then waits for the destination's retry, which goes to
+    // `src` first.
+    void failed(int src, Tick busyUntil);
+    // The destination asked for the refused packet to be sent again.
     void recvRetry();
-    // For functional accesses: packets still held here.
-    std::size_t inFlight() const { return queue.size(); }
-    PacketPtr inFlightPacket(std::size_t i) { return queue.at(i).pkt; }
 
     stats::Group group;
     stats::Scalar occupancy;
@@ -93,10 +100,6 @@ class Layer {
 
   private:
     enum State { IDLE, BUSY, RETRY };
-    struct Held {
-        Tick when;
-        PacketPtr pkt;
-    };
     void occupy(Tick until);
     void release();
     // Applies a reserved release whose time has passed.
@@ -106,24 +109,19 @@ class Layer {
             state = IDLE;  // (nobody waits while a release is only reserved)
         }
     }
-    void deliver();
     void retryWaiting();
-    void scheduleDeliver();
 
     NoncoherentXBar &xbar;
     bool isRequestLayer;
     int destIdx;
     State state = IDLE;
-    bool blocked = false;  // the head packet was refused by the destination
-    Ring<Held> queue;
+    int waitingForPeer = -1;  // the sender whose packet the destination refused
     Ring<int> waiting;
     std::vector<bool> isWaiting;
-    Tick lastDeliver = 0;
     bool releaseReserved = false;
     Tick releaseWhen = 0;
     std::uint64_t releaseRank = 0;
     MemberEvent<Layer, &Layer::release> releaseEvent;
-    MemberEvent<Layer, &Layer::deliver> deliverEvent;
 };
 
 class NoncoherentXBar : public ClockedObject {
@@ -145,7 +143,6 @@ class NoncoherentXBar : public ClockedObject {
     void recvReqRetry(int memIdx);
 
     // Used by the layers.
-    bool sendTo(bool request, int idx, PacketPtr pkt);
     void sendRetryTo(bool requestLayer, int srcIdx);
     std::size_t numCpuPorts() const { return cpuPorts.size(); }
     std::size_t numMemPorts() const { return memPorts.size(); }
@@ -158,8 +155,9 @@ class NoncoherentXBar : public ClockedObject {
     };
     void buildRoutes();
     int findPort(const PacketPtr pkt);
-    Tick dataTicks(const PacketPtr pkt) const;
-    void countPacket(int cpuIdx, int memIdx, const PacketPtr pkt);
+    // gem5's calcPacketTiming: the crossbar's delay onto the packet.
+    void addPacketTiming(PacketPtr pkt, Cycles latency) const;
+    void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size);
 
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
     unsigned width;

@@ -173,6 +173,11 @@ void NPU::recvReqRetry(int) {
 }
 
 bool NPU::recvTimingResp(PacketPtr pkt, int) {
+    responseDelay.receive(pkt);
+    return true;
+}
+
+void NPU::completeResponse(PacketPtr pkt) {
     Cyc c = edgeCycle();
     account(c);
     DmaReq *r = static_cast<DmaReq *>(pkt->senderState);
@@ -206,7 +211,6 @@ bool NPU::recvTimingResp(PacketPtr pkt, int) {
     freeReq(r);
     Packet::destroy(pkt);
     wake(c);
-    return true;
 }
 
 void NPU::notifyDma(const PacketPtr pkt, const DmaReq *r, bool completed) {

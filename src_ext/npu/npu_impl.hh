@@ -28,6 +28,7 @@
 #include "npu.hh"
 #include "npusim/mem/packet.hh"
 #include "npusim/mem/port.hh"
+#include "npusim/mem/response_delay.hh"
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/stats.hh"
 #include "scratchpad.hh"
@@ -146,6 +147,8 @@ class NPU final : public NPUBase {
 
     // Port handlers (ForwardingRequestPort).
     bool recvTimingResp(PacketPtr pkt, int idx);
+    // A response once it has fully arrived (after the interconnect's delay).
+    void completeResponse(PacketPtr pkt);
     void recvReqRetry(int idx);
 
   private:
@@ -275,6 +278,7 @@ class NPU final : public NPUBase {
     Cyc finishCycle = 0;
 
     MemberEvent<NPU, &NPU::tick> tickEvent;
+    ResponseDelay<NPU, &NPU::completeResponse> responseDelay{this};
 
   public:
     // --- statistics ---

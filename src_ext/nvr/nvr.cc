@@ -760,6 +760,11 @@ void NVR::recvReqRetry(int) {
 }
 
 bool NVR::recvTimingResp(PacketPtr pkt, int) {
+    responseDelay.receive(pkt);
+    return true;
+}
+
+void NVR::completeResponse(PacketPtr pkt) {
     auto *pd = static_cast<Pending *>(pkt->senderState);
     if (curTick() - pd->sent > indexMissLatency) ++indexLoadMisses;
     --indexInflight;
@@ -784,7 +789,6 @@ bool NVR::recvTimingResp(PacketPtr pkt, int) {
     delete pd;
     Packet::destroy(pkt);
     wakeEngine(curTick());
-    return true;
 }
 
 int NVR::processElement(Chain &c) {

@@ -36,6 +36,7 @@
 #include "npusim/mem/cache/prefetch/base.hh"
 #include "npusim/mem/packet.hh"
 #include "npusim/mem/port.hh"
+#include "npusim/mem/response_delay.hh"
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/stats.hh"
 
@@ -67,6 +68,8 @@ class NVR final : public BasePrefetcher, public NPUListener {
 
     // --- port -----------------------------------------------------------------
     bool recvTimingResp(PacketPtr pkt, int idx);
+    // A response once it has fully arrived (after the interconnect's delay).
+    void completeResponse(PacketPtr pkt);
     void recvReqRetry(int idx);
 
   protected:
@@ -237,6 +240,7 @@ class NVR final : public BasePrefetcher, public NPUListener {
     bool stalledOnQueue = false;
     std::uint64_t fbTimely = 0, fbLate = 0, fbEarly = 0;
     MemberEvent<NVR, &NVR::runEngine> engineEvent;
+    ResponseDelay<NVR, &NVR::completeResponse> responseDelay{this};
 
     struct Pending {          // senderState of an index load
         bool finalBound = false;

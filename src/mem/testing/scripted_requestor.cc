@@ -8,6 +8,7 @@
 
 #include "npusim/mem/port.hh"
 #include "npusim/mem/requestors.hh"
+#include "npusim/mem/response_delay.hh"
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/sim_exit.hh"
 #include "npusim/sim/sim_object.hh"
@@ -66,6 +67,12 @@ class ScriptedRequestor final : public SimObject {
     }
 
     bool recvTimingResp(PacketPtr pkt, int) {
+        responseDelay.receive(pkt);
+        return true;
+    }
+
+    // A response once it has fully arrived (after the interconnect's delay).
+    void completeResponse(PacketPtr pkt) {
         auto i = std::size_t(reinterpret_cast<std::uintptr_t>(pkt->senderState));
         if (record) {
             respTick[i] = double(curTick());
@@ -83,7 +90,6 @@ class ScriptedRequestor final : public SimObject {
         ++completed;
         if (completed == cmds.size()) requestorFinished(name());
         else scheduleIssue();
-        return true;
     }
 
     void recvReqRetry(int) {
@@ -160,6 +166,7 @@ class ScriptedRequestor final : public SimObject {
     bool waitingRetry = false;
     PacketPtr pending = nullptr;
     MemberEvent<ScriptedRequestor, &ScriptedRequestor::issue> issueEvent;
+    ResponseDelay<ScriptedRequestor, &ScriptedRequestor::completeResponse> responseDelay{this};
     stats::Vector issueTick, respTick, readData;
     stats::Scalar numResponses, numIssued, numRefused, firstIssue, lastIssue, lastResp, totLatency;
 };

@@ -66,7 +66,10 @@ class TestMemory final : public SimObject {
         }
         pkt->makeResponse();
         ++outstanding;
-        respQueue.schedSend(pkt, curTick() + latency);
+        // the interconnect's delay on the way here is paid on the response, as gem5's memories do
+        const Tick delay = pkt->headerDelay + pkt->payloadDelay;
+        pkt->headerDelay = pkt->payloadDelay = 0;
+        respQueue.schedSend(pkt, curTick() + delay + latency);
         return true;
     }
     void recvRespRetry(int) { respQueue.retry(); }

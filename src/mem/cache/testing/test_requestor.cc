@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "npusim/mem/port.hh"
+#include "npusim/mem/response_delay.hh"
 #include "npusim/mem/requestors.hh"
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/sim_exit.hh"
@@ -52,6 +53,11 @@ class TestRequestor final : public SimObject {
     }
 
     bool recvTimingResp(PacketPtr pkt, int) {
+        responseDelay.receive(pkt);
+        return true;
+    }
+    // A response once it has fully arrived (after the interconnect's delay).
+    void completeResponse(PacketPtr pkt) {
         const std::size_t i = reinterpret_cast<std::uintptr_t>(pkt->senderState) - 1;
         Entry &e = script.at(i);
         if (e.responded >= 0) panic(name(), ": second response for request ", i);
@@ -64,7 +70,6 @@ class TestRequestor final : public SimObject {
         Packet::destroy(pkt);
         ++answered;
         checkDone();
-        return true;
     }
     void recvReqRetry(int) {
         if (!waitingRetry) return;
@@ -133,6 +138,7 @@ class TestRequestor final : public SimObject {
     bool waitingRetry = false;
     ForwardingRequestPort<TestRequestor> port;
     MemberEvent<TestRequestor, &TestRequestor::sendDue> sendEvent;
+    ResponseDelay<TestRequestor, &TestRequestor::completeResponse> responseDelay{this};
     stats::VectorFormula sendTick, respTick, respData;
     stats::Scalar retries;
 };

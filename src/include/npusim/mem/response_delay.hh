@@ -1,0 +1,74 @@
+// ResponseDelay: a requestor's way to honour the delay a response picked up
+// in the interconnect.
+//
+// Crossbars forward a packet at once and add their latency to
+// pkt->headerDelay and the transfer of its data to pkt->payloadDelay (as in
+// gem5); whoever receives the packet pays that delay. A cache or memory
+// does it in its own timing; a requestor hands its responses to a
+// ResponseDelay, which passes a response on to the owner's handler once it
+// has fully arrived (headerDelay + payloadDelay after it was received). A
+// response that carries no delay (a cache directly in front, as in every
+// gem5 CPU set-up) is passed on at once, in the same event.
+//
+// (gem5's own requestors ignore these delays; they never see one in gem5's
+// usual configurations, where the L1 sits directly in front of the CPU.)
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "npusim/mem/packet.hh"
+#include "npusim/sim/eventq.hh"
+
+namespace npusim {
+
+template <class Owner, void (Owner::*Handler)(PacketPtr)>
+class ResponseDelay {
+  public:
+    explicit ResponseDelay(Owner *owner) : owner(owner), event(this) {}
+    ResponseDelay(const ResponseDelay &) = delete;
+    ResponseDelay &operator=(const ResponseDelay &) = delete;
+
+    // Takes over `pkt` (a response); the handler gets it now or later.
+    void receive(PacketPtr pkt) {
+        const Tick delay = pkt->headerDelay + pkt->payloadDelay;
+        pkt->headerDelay = pkt->payloadDelay = 0;
+        if (delay == 0) {
+            (owner->*Handler)(pkt);
+            return;
+        }
+        const Held h{curTick() + delay, nextSeq++, pkt};
+        // kept sorted, earliest last: responses mostly arrive in order
+        auto it = std::upper_bound(held.begin(), held.end(), h,
+                                   [](const Held &value, const Held &e) { return e.before(value); });
+        held.insert(it, h);
+        const Tick first = held.back().when;
+        if (!event.scheduled()) schedule(event, first);
+        else if (first < event.when()) reschedule(event, first);
+    }
+    // Responses still on their way.
+    std::size_t pending() const { return held.size(); }
+
+  private:
+    struct Held {
+        Tick when;
+        std::uint64_t seq;
+        PacketPtr pkt;
+        bool before(const Held &o) const { return when != o.when ? when < o.when : seq < o.seq; }
+    };
+    void release() {
+        while (!held.empty() && held.back().when <= curTick()) {
+            PacketPtr pkt = held.back().pkt;
+            held.pop_back();
+            (owner->*Handler)(pkt);
+        }
+        if (!held.empty() && !event.scheduled()) schedule(event, held.back().when);
+    }
+
+    Owner *owner;
+    std::vector<Held> held;  // latest first
+    std::uint64_t nextSeq = 0;
+    MemberEvent<ResponseDelay, &ResponseDelay::release> event;
+};
+
+}  // namespace npusim
