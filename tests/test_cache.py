@@ -133,6 +133,17 @@ def test_memory_refusal_is_retried():
     assert s["cpu"]["respTick::1"] == 24 * NS
 
 
+def test_a_prefetch_request_from_above_is_answered():
+    # A HardPFReq (13) that another agent sends into the cache is a request
+    # like a read: it misses, fills, and gets its HardPFResp with the data;
+    # a second one hits.
+    HARD_PF = 13
+    s = run(build([(0, HARD_PF, 0x40, 64), (50 * NS, HARD_PF, 0x40, 64)]))
+    cpu, l1 = s["cpu"], s["l1"]
+    assert cpu["respTick::0"] == (2 + 10 + 2) * NS and cpu["respTick::1"] == 52 * NS
+    assert l1["HardPFReq.misses::cpu.data"] == 1 and l1["HardPFReq.hits::cpu.data"] == 1
+
+
 # --- write-back, write-allocate -------------------------------------------------
 
 def test_write_miss_allocates_with_readex_and_writes_back_once():

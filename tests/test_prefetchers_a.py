@@ -169,6 +169,17 @@ def test_stride_negative_and_sub_line_strides():
     assert prefetched(sys_) == []
 
 
+def test_candidates_below_address_zero_are_dropped_not_wrapped():
+    # A descending stream near address 0 with page crossing allowed: the
+    # stride runs past line 0, and those candidates (wrapped around to huge
+    # addresses) are dropped and counted, not sent to a memory that has no
+    # such address.
+    sys_ = run(stream([0x100, 0xC0, 0x80]), StridePrefetcher(degree=4, prefetch_across_pages=True))
+    assert prefetched(sys_) == [0x40, 0x0]
+    s = pf_stats(sys_)
+    assert s["pfOutOfRange"] == 2 and s["pfSpanPage"] == 2 and s["pfIdentified"] == 2
+
+
 def test_stride_tracks_interleaved_pcs_separately():
     a, b = 0x30000, 0x40000
     reqs = []

@@ -163,7 +163,16 @@ void Cache::init() {
     cpuSide.sendRangeChange();
 }
 
-void Cache::startup() { stats->ensure(requestorNames().size()); }
+void Cache::startup() {
+    stats->ensure(requestorNames().size());
+    belowRanges = memSide.getAddrRanges();
+}
+
+bool Cache::servesAddress(Addr addr) const {
+    for (const AddrRange &r : belowRanges)
+        if (r.contains(addr)) return true;
+    return false;
+}
 
 AddrRangeList Cache::getAddrRanges(int) const { return addrRanges; }
 
@@ -371,7 +380,7 @@ void Cache::handleMiss(PacketPtr pkt, int, Tick forwardTime) {
         // Coalesce with the miss already in flight.
         k.mshrHits[pkt->requestorId] += 1;
         Mshr &m = mshrs[std::size_t(mi)];
-        allocateTarget(m, pkt);
+        allocateTarget(m, pkt, false);
         if (m.targets.size() == numTargets) {
             noTargetMshr = mi;
             setBlocked(kNoTargets);
@@ -381,7 +390,7 @@ void Cache::handleMiss(PacketPtr pkt, int, Tick forwardTime) {
     k.mshrMisses[pkt->requestorId] += 1;
     if (prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
     if (pkt->isEviction()) allocateWriteBuffer(pkt, forwardTime);
-    else allocateMissBuffer(pkt, forwardTime, true);
+    else allocateMissBuffer(pkt, forwardTime, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -479,7 +488,7 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
 // ---------------------------------------------------------------------------
 // MSHRs and the write buffer.
 
-int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend) {
+int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     if (mshrFree.empty()) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
     const int i = mshrFree.back();
     mshrFree.pop_back();
@@ -488,22 +497,23 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend) {
     m.readyTime = time;
     m.order = nextOrder++;
     m.inService = false;
-    m.isPrefetch = pkt->cmd == MemCmd::HardPFReq;
+    m.isPrefetch = ownPrefetch;
     m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
     m.needsWritable = m.allocOnFill = m.hasFromCache = false;
     m.targets.clear();
-    allocateTarget(m, pkt);
+    allocateTarget(m, pkt, ownPrefetch);
     mshrAllocated.push_back(i);
     mshrMapInsert(i);
     insertReady(mshrReady, mshrs, i);
     if (mshrFull()) setBlocked(kNoMshrs);
-    if (schedSend) schedMemSideSend(time);
+    // (our own prefetch is sent by the caller at once)
+    if (!ownPrefetch) schedMemSideSend(time);
     return i;
 }
 
-void Cache::allocateTarget(Mshr &m, PacketPtr pkt) {
+void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
     const MemCmd cmd = pkt->cmd;
-    m.targets.push_back(Target{pkt, curTick(), cmd == MemCmd::HardPFReq});
+    m.targets.push_back(Target{pkt, curTick(), ownPrefetch});
     // Once the request is sent its command is fixed; a later write is
     // still served by the fill, which is always writable here.
     if (!m.inService && needsWritable(cmd)) m.needsWritable = true;
@@ -752,7 +762,7 @@ bool Cache::sendNextEntry() {
         } else {
             stats->ensure(pf->requestorId);
             stats->of(CacheStats::kHardPFReq).mshrMisses[pf->requestorId] += 1;
-            return sendMshr(allocateMissBuffer(pf, now, false));
+            return sendMshr(allocateMissBuffer(pf, now, true));
         }
     }
     return false;

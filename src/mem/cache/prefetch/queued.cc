@@ -30,6 +30,8 @@ QueuedPrefetcher::QueuedPrefetcher(const Params &p)
       pfSpanPage(this, "pfSpanPage", stats::units::Count, "number of prefetches that crossed the page"),
       pfUsefulSpanPage(this, "pfUsefulSpanPage", stats::units::Count,
                        "number of prefetches that is useful and crossed the page"),
+      pfOutOfRange(this, "pfOutOfRange", stats::units::Count,
+                   "npusim: page-crossing candidates dropped because no memory below claims their address"),
       pfDropped(this, "pfDropped", stats::units::Count,
                 "npusim: identified candidates dropped before issue, by reason (inCache = pfInCache, "
                 "inQueue = pfBufferHit, queueFull = pfRemovedFull, demandSquash = pfRemovedDemand); "
@@ -47,6 +49,7 @@ QueuedPrefetcher::QueuedPrefetcher(const Params &p)
         .subname(kDemandSquash, "demandSquash");
     pfDropped.flags(stats::kTotal);
     pfQueuedAtReset.flags(stats::kNoZero);
+    pfOutOfRange.flags(stats::kNoZero);
 }
 
 std::size_t QueuedPrefetcher::maxPermittedPrefetches(std::size_t total) const {
@@ -83,6 +86,11 @@ void QueuedPrefetcher::notify(const PrefetchInfo &info) {
             ++pfSpanPage;
             if (hasBeenPrefetched(info.addr)) ++pfUsefulSpanPage;
             if (!acrossPages) continue;
+            // (a delta that ran below address 0 wraps around to a huge one)
+            if (!servesAddress(target)) {
+                ++pfOutOfRange;
+                continue;
+            }
         }
         ++pfIdentified;
         insert(info, target, priority);

@@ -55,6 +55,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // CacheAccessor.
     bool inCache(Addr addr) const override { return findBlock(lineOf(addr)) >= 0; }
     bool inMissQueue(Addr addr) const override { return findMshr(lineOf(addr)) >= 0; }
+    bool servesAddress(Addr addr) const override;
+
     bool inWriteBuffer(Addr addr) const override { return findWrite(lineOf(addr)) >= 0; }
     bool hasBeenPrefetched(Addr addr) const override;
     unsigned blockSize() const override { return blkSize; }
@@ -161,8 +163,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     PacketPtr writebackBlock(int blk, Addr line);
 
     // --- MSHRs and write buffer ---------------------------------------------
-    int allocateMissBuffer(PacketPtr pkt, Tick time, bool schedSend);
-    void allocateTarget(Mshr &m, PacketPtr pkt);
+    // `ownPrefetch`: a prefetch of this cache's prefetcher, which ends here;
+    // any other packet (a HardPFReq from above too) gets a response.
+    int allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch);
+    void allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch);
     void deallocateMshr(int i);
     bool mshrFull() const { return mshrAllocated.size() >= numMshrs; }
     bool canPrefetch() const { return mshrAllocated.size() + demandMshrReserve < numMshrs; }
@@ -198,6 +202,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::size_t numMshrs, numTargets, numWriteBuffers, demandMshrReserve;
     bool sequentialAccess, isReadOnly, writebackClean, mostlyExclusive;
     AddrRangeList addrRanges;
+    AddrRangeList belowRanges;  // what the memory side claims (from startup on)
 
     // --- tags (flat arrays, one entry per block) --------------------------------
     std::vector<Addr> tagAddr;               // line address, kNoLine when invalid

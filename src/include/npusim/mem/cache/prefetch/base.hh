@@ -37,6 +37,9 @@ class CacheAccessor {
     virtual bool inMissQueue(Addr addr) const = 0;      // an MSHR for the line
     virtual bool inWriteBuffer(Addr addr) const = 0;    // a pending writeback
     virtual bool hasBeenPrefetched(Addr addr) const = 0;  // present and not yet used by a demand
+    // Whether the memory below claims the address (a candidate that left
+    // memory, or wrapped around below address 0, cannot be fetched).
+    virtual bool servesAddress(Addr) const { return true; }
     virtual unsigned blockSize() const = 0;
     // Asks the cache to consider issuing a prefetch at `when` (for
     // prefetchers that produce candidates outside of cache accesses).
@@ -172,6 +175,7 @@ class BasePrefetcher : public ClockedObject {
     // gem5's helpers.
     bool inCache(Addr a) const { return cache->inCache(a); }
     bool inMissQueue(Addr a) const { return cache->inMissQueue(a); }
+    bool servesAddress(Addr a) const { return cache->servesAddress(a); }
     bool hasBeenPrefetched(Addr a) const { return cache->hasBeenPrefetched(a); }
     bool samePage(Addr a, Addr b) const { return pageAddress(a) == pageAddress(b); }
     Addr blockAddress(Addr a) const { return a & ~Addr(blkSize - 1); }

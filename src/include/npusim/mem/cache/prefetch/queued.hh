@@ -81,6 +81,7 @@ class QueuedPrefetcher : public BasePrefetcher {
     stats::Scalar pfRemovedFull;
     stats::Scalar pfSpanPage;
     stats::Scalar pfUsefulSpanPage;
+    stats::Scalar pfOutOfRange;
     // npusim's balanced account of pfIdentified.
     stats::Vector pfDropped;
     stats::Scalar pfQueued;
