@@ -180,6 +180,22 @@ def test_candidates_below_address_zero_are_dropped_not_wrapped():
     assert s["pfOutOfRange"] == 2 and s["pfSpanPage"] == 2 and s["pfIdentified"] == 2
 
 
+def test_l2_prefetcher_trains_on_the_byte_addresses_the_core_asked_for():
+    # gem5 hands a prefetcher below the L1 the request's own address
+    # (req->getPaddr()), not the L1's line-aligned miss. A 144-byte stride
+    # from offset 48 misses the L1 every time; its byte addresses keep one
+    # stride (144) where its lines do not (192, then 128), so the L2's
+    # StridePrefetcher learns it on the third access: a2 + 144k, k = 1..4.
+    base = 0x20000
+    addrs = [base + 48 + 144 * i for i in range(3)]
+    cpu = TraceReplayer(trace=trace(stream(addrs)), think_times=np.full(2, 20 * NS, dtype="<i8"))
+    l1 = dict(size="4KiB", assoc=4, tag_latency=1, data_latency=1, response_latency=1, mshrs=4, tgts_per_mshr=4)
+    l2 = dict(size="64KiB", assoc=8, tag_latency=2, data_latency=2, response_latency=2, mshrs=16, tgts_per_mshr=8)
+    system = cache_system(cpu, l1, l2=l2, l2_prefetcher=StridePrefetcher())
+    run_until_done(drain=True)
+    assert prefetched(system, "l2.prefetcher") == [(addrs[2] + 144 * k) & ~(LINE - 1) for k in range(1, 5)]
+
+
 def test_stride_tracks_interleaved_pcs_separately():
     a, b = 0x30000, 0x40000
     reqs = []

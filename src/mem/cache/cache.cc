@@ -227,7 +227,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         // gem5 notifies the miss after the MSHR exists; the packet may be
         // consumed by then, so its description is taken first.
         PrefetchInfo info;
-        info.addr = pkt->addr;
+        info.addr = pkt->reqAddr;
         info.pc = pkt->pc;
         info.pcValid = pkt->hasPC;
         info.requestorId = pkt->requestorId;
@@ -252,7 +252,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
 
 void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine) {
     PrefetchInfo info;
-    info.addr = pkt->addr;
+    info.addr = pkt->reqAddr;
     info.pc = pkt->pc;
     info.pcValid = pkt->hasPC;
     info.requestorId = pkt->requestorId;
@@ -779,6 +779,7 @@ bool Cache::sendMshr(int i) {
     PacketPtr pkt = Packet::create(missCommand(m), m.blkAddr, blkSize, first->requestorId);
     pkt->pc = first->pc;
     pkt->hasPC = first->hasPC;
+    pkt->reqAddr = first->reqAddr;
     pkt->senderState = &m;
     if (!memSide.sendTimingReq(pkt)) {
         Packet::destroy(pkt);  // made afresh when the retry comes

@@ -75,6 +75,10 @@ class Packet {
 
     MemCmd cmd = MemCmd::InvalidCmd;
     Addr addr = 0;
+    // The byte address the original request asked for (gem5's
+    // req->getPaddr()): a cache's miss for a whole line keeps its first
+    // target's, so a prefetcher below trains on what the core accessed.
+    Addr reqAddr = 0;
     unsigned size = 0;
     RequestorID requestorId = kInvalidRequestorID;
     Addr pc = 0;
@@ -169,6 +173,7 @@ inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID 
     }
     pkt->cmd = cmd;
     pkt->addr = addr;
+    pkt->reqAddr = addr;
     pkt->size = size;
     pkt->requestorId = requestor;
     pkt->pc = 0;
