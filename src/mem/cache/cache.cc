@@ -35,22 +35,42 @@ unsigned log2Of(std::uint64_t v) {
 
 bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
 
-// Keeps `list` ordered by ready time, FIFO among equal times (gem5's
-// addToReadyList).
-template <typename Entries>
-void insertReady(std::vector<int> &list, const Entries &entries, int idx) {
-    const Tick t = entries[std::size_t(idx)].readyTime;
-    auto pos = list.end();
-    while (pos != list.begin() && entries[std::size_t(*(pos - 1))].readyTime > t) --pos;
-    list.insert(pos, idx);
-}
-
-void eraseValue(std::vector<int> &list, int idx) {
-    auto it = std::find(list.begin(), list.end(), idx);
-    if (it != list.end()) list.erase(it);
-}
-
 }  // namespace
+
+template <typename Entries>
+void Cache::ReadyList::insert(const Entries &entries, int idx) {
+    if (tail == buf.size()) {
+        if (head > 0) {
+            std::copy(buf.begin() + std::ptrdiff_t(head), buf.begin() + std::ptrdiff_t(tail), buf.begin());
+            tail -= head;
+            head = 0;
+        } else {
+            buf.resize(2 * buf.size() + 2, -1);  // only if the write buffer grew
+        }
+    }
+    const Tick t = entries[std::size_t(idx)].readyTime;
+    std::size_t pos = tail;
+    while (pos != head && entries[std::size_t(buf[pos - 1])].readyTime > t) {
+        buf[pos] = buf[pos - 1];
+        --pos;
+    }
+    buf[pos] = idx;
+    ++tail;
+}
+
+void Cache::ReadyList::erase(int idx) {
+    if (head == tail) return;
+    if (buf[head] == idx) {
+        ++head;
+    } else {
+        std::size_t p = head + 1;
+        while (p != tail && buf[p] != idx) ++p;
+        if (p == tail) return;
+        for (; p + 1 != tail; ++p) buf[p] = buf[p + 1];
+        --tail;
+    }
+    if (head == tail) head = tail = 0;
+}
 
 Cache::Cache(const Params &p)
     : ClockedObject(p),
@@ -117,7 +137,8 @@ Cache::Cache(const Params &p)
     for (auto &m : mshrs) m.targets.reserve(numTargets + 1);
     for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
     mshrAllocated.reserve(numMshrs);
-    mshrReady.reserve(numMshrs);
+    mshrAllocPos.assign(numMshrs, -1);
+    mshrReady.init(numMshrs);
     std::size_t mapSize = 8;
     while (mapSize < 4 * numMshrs) mapSize *= 2;
     mshrMap.assign(mapSize, -1);
@@ -128,7 +149,8 @@ Cache::Cache(const Params &p)
     writes.resize(writeSlots);
     for (std::size_t i = writeSlots; i-- > 0;) writeFree.push_back(int(i));
     writeAllocated.reserve(writeSlots);
-    writeReady.reserve(writeSlots);
+    writeAllocPos.assign(writeSlots, -1);
+    writeReady.init(writeSlots);
     pendingWritebacks.reserve(4);
 
     stats = std::make_unique<CacheStats>(*this);
@@ -502,9 +524,10 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     m.needsWritable = m.allocOnFill = m.hasFromCache = false;
     m.targets.clear();
     allocateTarget(m, pkt, ownPrefetch);
+    mshrAllocPos[std::size_t(i)] = int(mshrAllocated.size());
     mshrAllocated.push_back(i);
     mshrMapInsert(i);
-    insertReady(mshrReady, mshrs, i);
+    mshrReady.insert(mshrs, i);
     if (mshrFull()) setBlocked(kNoMshrs);
     // (our own prefetch is sent by the caller at once)
     if (!ownPrefetch) schedMemSideSend(time);
@@ -546,10 +569,8 @@ void Cache::mshrMapErase(int i) {
 void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     mshrMapErase(i);
-    auto it = std::find(mshrAllocated.begin(), mshrAllocated.end(), i);
-    *it = mshrAllocated.back();
-    mshrAllocated.pop_back();
-    if (!m.inService) eraseValue(mshrReady, i);
+    unorderedErase(mshrAllocated, mshrAllocPos, i);
+    if (!m.inService) mshrReady.erase(i);
     m.targets.clear();
     m.inService = false;
     mshrFree.push_back(i);
@@ -560,6 +581,7 @@ void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
         // Beyond the reserve; cannot happen while the cpu side blocks on a
         // full buffer, but grow rather than lose a writeback.
         writes.emplace_back();
+        writeAllocPos.push_back(-1);
         writeFree.push_back(int(writes.size() - 1));
     }
     const int i = writeFree.back();
@@ -569,17 +591,16 @@ void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
     w.readyTime = time;
     w.order = nextOrder++;
     w.pkt = pkt;
+    writeAllocPos[std::size_t(i)] = int(writeAllocated.size());
     writeAllocated.push_back(i);
-    insertReady(writeReady, writes, i);
+    writeReady.insert(writes, i);
     if (writeBufferFull()) setBlocked(kNoWbBuffers);
     schedMemSideSend(time);
 }
 
 void Cache::deallocateWrite(int i) {
-    auto it = std::find(writeAllocated.begin(), writeAllocated.end(), i);
-    *it = writeAllocated.back();
-    writeAllocated.pop_back();
-    eraseValue(writeReady, i);
+    unorderedErase(writeAllocated, writeAllocPos, i);
+    writeReady.erase(i);
     writes[std::size_t(i)].pkt = nullptr;
     writeFree.push_back(i);
 }
@@ -786,7 +807,7 @@ bool Cache::sendMshr(int i) {
         return true;
     }
     m.inService = true;
-    eraseValue(mshrReady, i);
+    mshrReady.erase(i);
     return false;
 }
 

@@ -216,12 +216,44 @@ class Cache final : public ClockedObject, public CacheAccessor {
     TempBlock tempBlock;
 
     // --- queues -----------------------------------------------------------------
+    // Indices of entries not yet in service, by ready time, FIFO among equal
+    // times (gem5's addToReadyList). Entries nearly always leave from the
+    // front and join at the back, so the live range [head, tail) slides
+    // along the buffer and is moved back to its start only when it reaches
+    // the end: both are O(1) in the common case, with no allocation.
+    class ReadyList {
+      public:
+        void init(std::size_t capacity) { buf.assign(2 * capacity + 2, -1); }
+        bool empty() const { return head == tail; }
+        int front() const { return buf[head]; }
+        const int *begin() const { return buf.data() + head; }
+        const int *end() const { return buf.data() + tail; }
+        template <typename Entries>
+        void insert(const Entries &entries, int idx);
+        void erase(int idx);
+      private:
+        std::vector<int> buf;
+        std::size_t head = 0, tail = 0;
+    };
+    // Removes `i` from an unordered list whose positions `pos` tracks, moving
+    // the last element into its slot (the order a find-and-swap gives).
+    static void unorderedErase(std::vector<int> &list, std::vector<int> &pos, int i) {
+        const int p = pos[std::size_t(i)];
+        const int last = list.back();
+        list[std::size_t(p)] = last;
+        pos[std::size_t(last)] = p;
+        list.pop_back();
+    }
+
     std::vector<Mshr> mshrs;
-    std::vector<int> mshrFree, mshrAllocated, mshrReady;   // ready: not in service, by ready time
+    std::vector<int> mshrFree, mshrAllocated;
+    std::vector<int> mshrAllocPos;                         // index of each MSHR in mshrAllocated
+    ReadyList mshrReady;                                   // not in service, by ready time
     std::vector<int> mshrMap;                              // see findMshr; -1 = empty slot
     std::size_t mshrMapMask = 0;
     std::vector<WriteEntry> writes;
-    std::vector<int> writeFree, writeAllocated, writeReady;
+    std::vector<int> writeFree, writeAllocated, writeAllocPos;
+    ReadyList writeReady;
     std::vector<PacketPtr> pendingWritebacks;             // reused between accesses
     std::uint64_t nextOrder = 0;
     int noTargetMshr = -1;
