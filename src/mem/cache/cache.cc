@@ -421,13 +421,36 @@ void Cache::handleMiss(PacketPtr pkt, int, Tick forwardTime) {
 int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
     const unsigned way = repl->getVictim(set);
-    const int blk = int(set * assoc + way);
-    if (tagAddr[std::size_t(blk)] != kNoLine) {
-        *stats->replacements += 1;
-        evictBlock(blk);
+    const std::size_t b = set * assoc + way;
+    if (tagAddr[b] == kNoLine) {
+        insertBlock(int(b), line, src);
+        return int(b);
     }
-    insertBlock(blk, line, src);
-    return blk;
+    // Replacement: evictBlock then insertBlock, without the steps the
+    // insertion undoes at once. The replacement policy's invalidate() is
+    // skipped (reset() of the same entry overwrites it, see base.hh), and
+    // the stats see the -1/+1 pair as one update of the same value: the
+    // same arithmetic (the pair's second integral step adds exactly 0).
+    *stats->replacements += 1;
+    const RequestorID oldSrc = blkSrc[b];
+    const std::uint8_t flags = blkFlags[b];
+    if (prefetcher) notifyEvict(int(b), tagAddr[b], flags);
+    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(int(b), tagAddr[b]));
+    if (flags & kPrefetched) prefetcher->prefetchUnused(blkPfEpoch[b]);
+    *stats->tagsInUse += 0.0;
+    if (oldSrc == src) {
+        stats->occupancyHold(src);
+    } else {
+        stats->occupancyChange(oldSrc, -1);
+        stats->occupancyChange(src, +1);
+    }
+    tagAddr[b] = line;
+    blkFlags[b] = 0;
+    blkSrc[b] = src;
+    repl->reset(set, way);
+    *stats->tagAccesses += 1;
+    *stats->dataAccesses += 1;
+    return int(b);
 }
 
 void Cache::insertBlock(int blk, Addr line, RequestorID src) {
@@ -453,19 +476,21 @@ PacketPtr Cache::writebackBlock(int blk, Addr line) {
     return pkt;
 }
 
+void Cache::notifyEvict(int blk, Addr line, std::uint8_t flags) {
+    EvictionInfo info;
+    info.addr = line;
+    info.requestorId = blkSrc[std::size_t(blk)];
+    info.wasPrefetched = flags & kPrefetched;
+    info.dirty = flags & kDirty;
+    info.data = blockData(blk);
+    info.size = blkSize;
+    prefetcher->notifyEvict(info);
+}
+
 void Cache::evictBlock(int blk) {
     const Addr line = blk == kTemp ? tempBlock.addr : tagAddr[std::size_t(blk)];
     const std::uint8_t flags = blockFlags(blk);
-    if (prefetcher && blk != kTemp) {
-        EvictionInfo info;
-        info.addr = line;
-        info.requestorId = blkSrc[std::size_t(blk)];
-        info.wasPrefetched = flags & kPrefetched;
-        info.dirty = flags & kDirty;
-        info.data = blockData(blk);
-        info.size = blkSize;
-        prefetcher->notifyEvict(info);
-    }
+    if (prefetcher && blk != kTemp) notifyEvict(blk, line, flags);
     if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(blk, line));
     invalidateBlock(blk);
 }

@@ -281,14 +281,6 @@ double CacheStats::sumTotal(Field f, bool overall) const {
     return s;
 }
 
-void CacheStats::occupancyChange(RequestorID id, double delta) {
-    ensure(id);
-    const Tick now = curTick();
-    occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
-    occLastChange[id] = now;
-    occCurrent[id] += delta;
-}
-
 double CacheStats::occupancy(std::size_t id) const {
     if (id >= occCurrent.size()) return 0.0;
     const Tick now = curTick();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "npusim/mem/packet.hh"
+#include "npusim/sim/eventq.hh"
 #include "npusim/sim/stats.hh"
 
 namespace npusim {
@@ -72,7 +73,21 @@ class CacheStats {
     std::vector<double> occCurrent, occIntegral;
     std::vector<Tick> occLastChange;
     Tick occResetTick = 0;
-    void occupancyChange(RequestorID id, double delta);
+    void occupancyChange(RequestorID id, double delta) {
+        ensure(id);
+        const Tick now = curTick();
+        occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
+        occLastChange[id] = now;
+        occCurrent[id] += delta;
+    }
+    // occupancyChange(id, -1) then (id, +1) in the same tick: the second
+    // adds exactly 0 to the integral and the count comes back unchanged.
+    void occupancyHold(RequestorID id) {
+        ensure(id);
+        const Tick now = curTick();
+        occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
+        occLastChange[id] = now;
+    }
     double occupancy(std::size_t id) const;
 
   private:

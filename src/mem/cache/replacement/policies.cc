@@ -2,6 +2,10 @@
 // LRURP, MRURP, FIFORP, RandomRP, TreePLRURP, BIPRP (and LIPRP, a BIPRP
 // with btp = 0, declared in Python). Timestamps are ticks, as in gem5, so
 // two touches in the same tick tie and the lower way wins.
+//
+// Every policy here overwrites on reset() all the state invalidate() of the
+// same entry writes, so invalidate() then reset() equals reset() alone; the
+// Cache relies on that and calls only reset() when it refills a victim.
 #include <vector>
 
 #include "npusim/mem/cache/replacement/base.hh"
@@ -25,6 +29,24 @@ class Rng {
   private:
     std::uint64_t state;
 };
+
+// The first way with the smallest stamp. The running minimum stays in a
+// register, and a stamp of 0 (an invalid entry) cannot be beaten, so the
+// scan stops there.
+unsigned oldest(const Tick *row, unsigned ways) {
+    Tick best = row[0];
+    unsigned victim = 0;
+    if (best == 0) return 0;
+    for (unsigned w = 1; w < ways; ++w) {
+        const Tick t = row[w];
+        if (t < best) {
+            if (t == 0) return w;
+            best = t;
+            victim = w;
+        }
+    }
+    return victim;
+}
 
 // One timestamp per entry; 0 means "invalid / oldest".
 class StampState : public ReplacementState {
@@ -50,13 +72,7 @@ class LruState final : public StampState {
             stamp[index(s, w)] = double(rng->range(1, 100)) <= btp ? curTick() : Tick(1);
         }
     }
-    unsigned getVictim(std::size_t s) override {
-        const Tick *row = &stamp[index(s, 0)];
-        unsigned victim = 0;
-        for (unsigned w = 1; w < assoc(); ++w)
-            if (row[w] < row[victim]) victim = w;
-        return victim;
-    }
+    unsigned getVictim(std::size_t s) override { return oldest(&stamp[index(s, 0)], assoc()); }
   private:
     double btp;
     Rng *rng;  // null for plain LRU
@@ -117,13 +133,7 @@ class FifoState final : public StampState {
     void invalidate(std::size_t s, unsigned w) override { stamp[index(s, w)] = 0; }
     void touch(std::size_t, unsigned) override {}
     void reset(std::size_t s, unsigned w) override { stamp[index(s, w)] = curTick(); }
-    unsigned getVictim(std::size_t s) override {
-        const Tick *row = &stamp[index(s, 0)];
-        unsigned victim = 0;
-        for (unsigned w = 1; w < assoc(); ++w)
-            if (row[w] < row[victim]) victim = w;
-        return victim;
-    }
+    unsigned getVictim(std::size_t s) override { return oldest(&stamp[index(s, 0)], assoc()); }
 };
 
 class FIFORP final : public BaseReplacementPolicy {

@@ -158,6 +158,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- blocks -------------------------------------------------------------
     int allocateBlock(Addr line, RequestorID src);
     void evictBlock(int blk);
+    void notifyEvict(int blk, Addr line, std::uint8_t flags);
     void invalidateBlock(int blk);
     void insertBlock(int blk, Addr line, RequestorID src);
     PacketPtr writebackBlock(int blk, Addr line);
