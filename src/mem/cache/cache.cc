@@ -338,7 +338,13 @@ bool Cache::access(PacketPtr pkt, int &blk, Cycles &lat) {
         if (pkt->size != blkSize)
             fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
         if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
-        if (blk < 0) blk = allocateBlock(line, rid);
+        if (blk < 0) {
+            blk = allocateBlock(line, rid);
+            // The only way a line with a miss in flight becomes present (see
+            // recvTimingResp).
+            const int mi = findMshr(line);
+            if (mi >= 0) mshrs[std::size_t(mi)].writtenBack = true;
+        }
         if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
         std::memcpy(blockData(blk), pkt->data(), blkSize);
         k.hits[rid] += 1;
@@ -546,7 +552,7 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     m.inService = false;
     m.isPrefetch = ownPrefetch;
     m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
-    m.needsWritable = m.allocOnFill = m.hasFromCache = false;
+    m.needsWritable = m.allocOnFill = m.hasFromCache = m.writtenBack = false;
     m.targets.clear();
     allocateTarget(m, pkt, ownPrefetch);
     mshrAllocPos[std::size_t(i)] = int(mshrAllocated.size());
@@ -660,7 +666,9 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     stats->of(CacheStats::cmdIndex(initialCmd)).mshrMissLatency[initialReq] += double(curTick() - initial.recvTime);
 
     const Addr line = m.blkAddr;
-    int blk = findBlock(line);
+    // The line was absent when the MSHR was allocated; only a writeback
+    // from above can have brought it in since, so look only then.
+    int blk = m.writtenBack ? findBlock(line) : -1;
     if (blk < 0) {
         blk = m.allocOnFill ? allocateBlock(line, initialReq) : -1;
         if (blk < 0) {

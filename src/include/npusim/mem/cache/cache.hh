@@ -93,6 +93,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         bool needsWritable = false;
         bool allocOnFill = false;
         bool hasFromCache = false;
+        bool writtenBack = false;      // a writeback from above allocated the line meanwhile
         std::vector<Target> targets;   // capacity tgts_per_mshr, reused
     };
     struct WriteEntry {
