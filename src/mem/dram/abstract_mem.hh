@@ -20,8 +20,9 @@ namespace npusim::memory {
 class PerRequestor {
   public:
     void add(RequestorID id, double v) {
-        if (id >= vals.size()) vals.resize(std::size_t(id) + 1, 0.0);
-        vals[id] += v;
+        // inline fast path; growing is rare and kept out of line
+        if (id < vals.size()) [[likely]] vals[id] += v;
+        else grow(id, v);
     }
     double operator[](std::size_t id) const { return id < vals.size() ? vals[id] : 0.0; }
     double total() const {
@@ -34,6 +35,10 @@ class PerRequestor {
     void reset() { std::fill(vals.begin(), vals.end(), 0.0); }
 
   private:
+    [[gnu::noinline]] void grow(RequestorID id, double v) {
+        vals.resize(std::size_t(id) + 1, 0.0);
+        vals[id] += v;
+    }
     std::vector<double> vals;
 };
 

@@ -156,6 +156,22 @@ DRAMInterface::DRAMInterface(const Params &p)
     rowsPerBank = capacity / (std::uint64_t(rowBufferSize) * banksPerRank * ranksPerChannel);
     if (rowsPerBank == 0) rowsPerBank = 1;
 
+    // decode() by shifts and masks when every divisor is a power of two
+    // (a / x / y == a / (x * y) for unsigned integers).
+    {
+        bool roRa = addrMapping == AddrMap::RoRaBaChCo || addrMapping == AddrMap::RoRaBaCoCh;
+        std::uint64_t low = roRa ? burstsPerRowBuffer
+                                 : (burstsPerStripe > burstsPerRowBuffer ? burstsPerRowBuffer : burstsPerStripe);
+        std::uint64_t high = (!roRa && burstsPerStripe < burstsPerRowBuffer) ? burstsPerRowBuffer / burstsPerStripe : 1;
+        decodeByShift = isPow2(burstSize) && isPow2(low) && isPow2(banksPerRank) && isPow2(ranksPerChannel) &&
+                        isPow2(high) && isPow2(rowsPerBank);
+        if (decodeByShift) {
+            shiftLow = unsigned(std::countr_zero(std::uint64_t(burstSize)) + std::countr_zero(low));
+            shiftBank = unsigned(std::countr_zero(std::uint64_t(banksPerRank)));
+            shiftRankHigh = unsigned(std::countr_zero(std::uint64_t(ranksPerChannel)) + std::countr_zero(high));
+        }
+    }
+
     ranks.resize(ranksPerChannel);
     numGroups = bankGroupArch ? bankGroupsPerRank : 1;
     for (auto &r : ranks) {
@@ -198,14 +214,30 @@ void DRAMInterface::startup() {
     // gem5 fires the first refresh tRP before tREFI; every later one comes
     // tREFI - tRP after the previous (its event re-arms at due - tRP).
     for (auto &r : ranks) r.refreshDueAt = curTick() + tREFI - tRP;
+    nextRefreshDue = curTick() + tREFI - tRP;
+    refreshQuietFrom = 0;
 }
 
 void DRAMInterface::resetStats() { AbstractMemory::resetStats(); }
 
 void DRAMInterface::decode(MemPacket &mp, Addr pktAddr) const {
-    Addr a = (pktAddr - range.start) / burstSize;
     unsigned rank, bank;
     std::uint64_t row;
+    if (decodeByShift) {
+        // the same divisions and remainders as below, all by powers of two
+        Addr a = (pktAddr - range.start) >> shiftLow;
+        bank = unsigned(a & (banksPerRank - 1));
+        a >>= shiftBank;
+        rank = unsigned(a & (ranksPerChannel - 1));
+        a >>= shiftRankHigh;
+        row = a & (rowsPerBank - 1);
+        mp.rank = std::uint8_t(rank);
+        mp.bank = std::uint8_t(bank);
+        mp.row = std::uint32_t(row);
+        mp.bankId = std::uint16_t(banksPerRank * rank + bank);
+        return;
+    }
+    Addr a = (pktAddr - range.start) / burstSize;
     if (addrMapping == AddrMap::RoRaBaChCo || addrMapping == AddrMap::RoRaBaCoCh) {
         a /= burstsPerRowBuffer;  // column bits: sequential bursts share a row
         bank = unsigned(a % banksPerRank);
@@ -262,6 +294,11 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
 
 bool DRAMInterface::checkRefresh(Tick &wake) {
     Tick now = curTick();
+    // Nothing due and no rank refreshing: the common case, without the scan.
+    if (now >= refreshQuietFrom && now < nextRefreshDue) {
+        wake = kMaxTick;
+        return false;
+    }
     bool allBusy = true;
     wake = kMaxTick;
     for (auto &r : ranks) {
@@ -280,6 +317,12 @@ bool DRAMInterface::checkRefresh(Tick &wake) {
         if (r.refreshUntil > now) wake = std::min(wake, r.refreshUntil);
         else allBusy = false;
     }
+    nextRefreshDue = kMaxTick;
+    refreshQuietFrom = 0;
+    for (const auto &r : ranks) {
+        nextRefreshDue = std::min(nextRefreshDue, r.refreshDueAt);
+        refreshQuietFrom = std::max(refreshQuietFrom, r.refreshUntil);
+    }
     return allBusy;
 }
 
@@ -297,11 +340,13 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
     bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
     bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
 
-    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise.
-    for (unsigned g = 0; g < numGroups; ++g) {
-        Tick gap = (bankGroupArch && g == bank.group) ? tRRD_L : tRRD;
-        rank.groups[g].actAllowedAt = std::max(actAt + gap, rank.groups[g].actAllowedAt);
-    }
+    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise. Every group
+    // gets tRRD, then the own group is redone from its old value with
+    // tRRD_L: no per-group branch.
+    GroupTiming &own = rank.groups[bank.group];
+    const Tick ownAct = own.actAllowedAt;
+    for (GroupTiming &g : rank.groups) g.actAllowedAt = std::max(actAt + tRRD, g.actAllowedAt);
+    if (bankGroupArch) own.actAllowedAt = std::max(actAt + tRRD_L, ownAct);
 
     // At most activation_limit ACTs in any tXAW window.
     if (activationLimit) {
@@ -332,31 +377,35 @@ void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool aut
 
 // -------------------------------------------------------------- scheduling
 
-std::uint32_t DRAMInterface::minBankPrep(bool reads, Tick minColAt, std::vector<std::uint32_t> &mask) const {
-    Tick now = curTick();
+template <bool ReadState>
+bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint32_t *mask) const {
+    const Tick now = curTick();
     Tick minActAt = kMaxTick;
-    std::fill(mask.begin(), mask.end(), 0);
+    std::fill(mask, mask + ranksPerChannel, 0);
     bool foundSeamless = false;
     bool hiddenBankPrep = false;
 
-    bool readState = ctrl->inReadBusState(false);
-    Tick tRCD = readState ? tRCD_RD : tRCD_WR;
-    Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
-    const QueuedBursts &q = queued[reads ? 0 : 1];
+    const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
+    const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
     // Banks with queued bursts of ranks not refreshing, in (rank, bank) order.
     for (unsigned i = 0; i < ranksPerChannel; ++i) {
         const Rank &r = ranks[i];
         if (now < r.refreshUntil) continue;
+        const Bank *banks = r.banks.data();
+        const GroupTiming *groups = r.groups.data();
+        const Tick prePending = r.prePending;
         for (std::uint32_t waiting = q.banksWithWork[i]; waiting; waiting &= waiting - 1) {
             const unsigned j = unsigned(std::countr_zero(waiting));
-            const Bank &b = r.banks[j];
+            const Bank &b = banks[j];
+            const GroupTiming &g = groups[b.group];
             // when could this bank take an ACT (ignoring rank switching)
-            Tick actAt = b.openRow == kNoRow ? std::max(actAllowed(r, b), now) : std::max(preAllowed(r, b), now) + tRP;
-            Tick colAllowedAt = readState ? rdAllowed(r, b) : wrAllowed(r, b);
+            Tick actAt = b.openRow == kNoRow ? std::max({b.actAllowedAt, g.actAllowedAt, now})
+                                             : std::max({b.preAllowedAt, prePending, now}) + tRP;
+            Tick colAllowedAt = ReadState ? std::max(b.rdAllowedAt, g.rdAllowedAt) : std::max(b.wrAllowedAt, g.wrAllowedAt);
             Tick colAt = std::max(colAllowedAt, actAt + tRCD);
             bool newSeamless = colAt <= minColAt;
             if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
-                if (!foundSeamless && (newSeamless || actAt < minActAt)) std::fill(mask.begin(), mask.end(), 0);
+                if (!foundSeamless && (newSeamless || actAt < minActAt)) std::fill(mask, mask + ranksPerChannel, 0);
                 foundSeamless |= newSeamless;
                 hiddenBankPrep = actAt <= hiddenActMax;
                 mask[i] |= std::uint32_t(1) << j;
@@ -364,11 +413,11 @@ std::uint32_t DRAMInterface::minBankPrep(bool reads, Tick minColAt, std::vector<
             }
         }
     }
-    return hiddenBankPrep ? 1 : 0;
+    return hiddenBankPrep;
 }
 
 std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
-    auto &earliest = bankMaskScratch;
+    std::uint32_t *earliest = bankMaskScratch.data();
     bool filledEarliest = false;
     bool hiddenBankPrep = false;
     bool foundHiddenBank = false;
@@ -376,14 +425,17 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
     bool foundEarliestPkt = false;
     Tick selectedColAt = kMaxTick;
     auto selected = queue.end();
+    const Tick now = curTick();
+    // a queue holds only reads or only writes
+    const bool reads = !queue.empty() && queue.front()->isRead();
 
     for (auto it = queue.begin(); it != queue.end(); ++it) {
         MemPacket *p = *it;
         const Rank &rank = ranks[p->rank];
-        if (curTick() < rank.refreshUntil) continue;  // !burstReady(p)
+        if (now < rank.refreshUntil) continue;  // !burstReady(p)
         const Bank &bank = rank.banks[p->bank];
-        Tick colAllowedAt = colAllowed(rank, bank, p->isRead());
         if (bank.openRow == p->row) {
+            Tick colAllowedAt = colAllowed(rank, bank, reads);
             if (colAllowedAt <= minColAt) {
                 // a row hit that issues seamlessly: take it, oldest first
                 selected = it;
@@ -396,7 +448,10 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
             }
         } else if (!foundEarliestPkt) {
             if (!filledEarliest) {
-                hiddenBankPrep = minBankPrep(p->isRead(), minColAt, earliest) != 0;
+                // gem5 asks for the bus state here, which is the queue's
+                const QueuedBursts &q = queued[reads ? 0 : 1];
+                hiddenBankPrep = busState == READ ? minBankPrep<true>(q, minColAt, earliest)
+                                                  : minBankPrep<false>(q, minColAt, earliest);
                 filledEarliest = true;
             }
             if (earliest[p->rank] & (std::uint32_t(1) << p->bank)) {
@@ -404,7 +459,7 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
                 foundHiddenBank = hiddenBankPrep;
                 if (hiddenBankPrep || !foundPreppedPkt) {
                     selected = it;
-                    selectedColAt = colAllowedAt;
+                    selectedColAt = colAllowed(rank, bank, reads);
                 }
             }
         }
@@ -447,24 +502,34 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
     // burst gap otherwise, read/write turnarounds, rank-to-rank switching
-    // (kept per bank group: see Bank).
-    for (unsigned j = 0; j < ranksPerChannel; ++j) {
-        for (unsigned g = 0; g < numGroups; ++g) {
-            GroupTiming &t = ranks[j].groups[g];
-            Tick dlyRd, dlyWr;
-            if (mp->rank == j) {
-                if (bankGroupArch && bank.group == g) {
-                    dlyRd = mp->isRead() ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
-                    dlyWr = mp->isRead() ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
-                } else {
-                    dlyRd = mp->isRead() ? burstGap : writeToReadDelay();
-                    dlyWr = mp->isRead() ? readToWriteDelay() : burstGap;
-                }
-            } else {
-                dlyRd = dlyWr = rankToRankDelay();
+    // (kept per bank group: see Bank). The delays are the same for all
+    // groups but the burst's own, so the loops carry no branch: the own
+    // group is redone from its saved value afterwards.
+    const bool isRead = mp->isRead();
+    if (ranksPerChannel > 1) {
+        const Tick r2r = cmdAt + rankToRankDelay();
+        for (unsigned j = 0; j < ranksPerChannel; ++j) {
+            if (j == mp->rank) continue;
+            for (GroupTiming &t : ranks[j].groups) {
+                t.rdAllowedAt = std::max(r2r, t.rdAllowedAt);
+                t.wrAllowedAt = std::max(r2r, t.wrAllowedAt);
             }
-            t.rdAllowedAt = std::max(cmdAt + dlyRd, t.rdAllowedAt);
-            t.wrAllowedAt = std::max(cmdAt + dlyWr, t.wrAllowedAt);
+        }
+    }
+    {
+        GroupTiming &own = rank.groups[bank.group];
+        const GroupTiming saved = own;
+        const Tick rdAt = cmdAt + (isRead ? burstGap : writeToReadDelay());
+        const Tick wrAt = cmdAt + (isRead ? readToWriteDelay() : burstGap);
+        for (GroupTiming &t : rank.groups) {
+            t.rdAllowedAt = std::max(rdAt, t.rdAllowedAt);
+            t.wrAllowedAt = std::max(wrAt, t.wrAllowedAt);
+        }
+        if (bankGroupArch) {
+            Tick dlyRd = isRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
+            Tick dlyWr = isRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+            own.rdAllowedAt = std::max(cmdAt + dlyRd, saved.rdAllowedAt);
+            own.wrAllowedAt = std::max(cmdAt + dlyWr, saved.wrAllowedAt);
         }
     }
 

@@ -160,7 +160,6 @@ class DRAMInterface final : public AbstractMemory {
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
     void refreshRank(Rank &rank, Tick due);
-    std::uint32_t minBankPrep(bool reads, Tick minColAt, std::vector<std::uint32_t> &mask) const;
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
     Tick rdAllowed(const Rank &r, const Bank &b) const { return std::max(b.rdAllowedAt, r.groups[b.group].rdAllowedAt); }
     Tick wrAllowed(const Rank &r, const Bank &b) const { return std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt); }
@@ -194,6 +193,9 @@ class DRAMInterface final : public AbstractMemory {
     AddrMap addrMapping;
     PageMgmt pageMgmt;
     unsigned maxAccessesPerRow;
+    // decode() without divisions (see the constructor)
+    bool decodeByShift = false;
+    unsigned shiftLow = 0, shiftBank = 0, shiftRankHigh = 0;
 
     // timing
     Tick tCK, tCS, tBURST, tRTW, tWTR;
@@ -205,6 +207,11 @@ class DRAMInterface final : public AbstractMemory {
     Tick wrToRdDlySameBG, rdToWrDlySameBG;
 
     std::vector<Rank> ranks;
+    // checkRefresh() has nothing to do while refreshQuietFrom <= now <
+    // nextRefreshDue (no refresh due, no rank refreshing); both are
+    // recomputed whenever it does the full scan.
+    Tick nextRefreshDue = 0;
+    Tick refreshQuietFrom = kMaxTick;
     unsigned numGroups = 1;  // bank groups per rank as kept in Rank::groups
     mutable std::vector<std::uint32_t> bankMaskScratch;
 
@@ -227,6 +234,11 @@ class DRAMInterface final : public AbstractMemory {
         }
     };
     QueuedBursts queued[2];
+    // gem5's minBankPrep over the banks with work in `q`: fills `mask` (one
+    // word per rank) with the banks that can issue first; returns whether
+    // that bank's preparation hides behind the current burst.
+    template <bool ReadState>
+    bool minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint32_t *mask) const;
 
   public:
     // --- stats (gem5 names) --------------------------------------------------
