@@ -292,13 +292,8 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
     ++numRefreshes;
 }
 
-bool DRAMInterface::checkRefresh(Tick &wake) {
+bool DRAMInterface::checkRefreshScan(Tick &wake) {
     Tick now = curTick();
-    // Nothing due and no rank refreshing: the common case, without the scan.
-    if (now >= refreshQuietFrom && now < nextRefreshDue) {
-        wake = kMaxTick;
-        return false;
-    }
     bool allBusy = true;
     wake = kMaxTick;
     for (auto &r : ranks) {
@@ -394,6 +389,7 @@ bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint3
         const Bank *banks = r.banks.data();
         const GroupTiming *groups = r.groups.data();
         const Tick prePending = r.prePending;
+        const Tick colFloor = r.colFloor;
         for (std::uint32_t waiting = q.banksWithWork[i]; waiting; waiting &= waiting - 1) {
             const unsigned j = unsigned(std::countr_zero(waiting));
             const Bank &b = banks[j];
@@ -401,7 +397,8 @@ bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint3
             // when could this bank take an ACT (ignoring rank switching)
             Tick actAt = b.openRow == kNoRow ? std::max({b.actAllowedAt, g.actAllowedAt, now})
                                              : std::max({b.preAllowedAt, prePending, now}) + tRP;
-            Tick colAllowedAt = ReadState ? std::max(b.rdAllowedAt, g.rdAllowedAt) : std::max(b.wrAllowedAt, g.wrAllowedAt);
+            Tick colAllowedAt = ReadState ? std::max({b.rdAllowedAt, g.rdAllowedAt, colFloor})
+                                          : std::max({b.wrAllowedAt, g.wrAllowedAt, colFloor});
             Tick colAt = std::max(colAllowedAt, actAt + tRCD);
             bool newSeamless = colAt <= minColAt;
             if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
@@ -508,13 +505,8 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     const bool isRead = mp->isRead();
     if (ranksPerChannel > 1) {
         const Tick r2r = cmdAt + rankToRankDelay();
-        for (unsigned j = 0; j < ranksPerChannel; ++j) {
-            if (j == mp->rank) continue;
-            for (GroupTiming &t : ranks[j].groups) {
-                t.rdAllowedAt = std::max(r2r, t.rdAllowedAt);
-                t.wrAllowedAt = std::max(r2r, t.wrAllowedAt);
-            }
-        }
+        for (unsigned j = 0; j < ranksPerChannel; ++j)
+            if (j != mp->rank) ranks[j].colFloor = std::max(r2r, ranks[j].colFloor);
     }
     {
         GroupTiming &own = rank.groups[bank.group];

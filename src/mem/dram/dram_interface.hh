@@ -92,6 +92,10 @@ class DRAMInterface final : public AbstractMemory {
         // PRE to PRE (tPPD) applies to every bank of the rank: a bank's
         // earliest PRE is max(Bank::preAllowedAt, prePending); see setPre().
         Tick prePending = 0;
+        // Rank-to-rank switching delays every RD and WR of the rank alike:
+        // a lower bound on all of its groups' rd/wrAllowedAt, kept here
+        // instead of being written into each group.
+        Tick colFloor = 0;
         unsigned numBanksActive = 0;
         // The last activation_limit ACT ticks, a ring; `oldest` indexes the
         // oldest entry (gem5 keeps them in a deque).
@@ -132,7 +136,15 @@ class DRAMInterface final : public AbstractMemory {
     // Brings every rank's refresh up to now (see the file comment). Returns
     // true if all ranks are refreshing; `wake` gets the earliest tick at
     // which some rank becomes available again.
-    bool checkRefresh(Tick &wake);
+    bool checkRefresh(Tick &wake) {
+        // Nothing due and no rank refreshing: the common case, inline.
+        Tick now = curTick();
+        if (now >= refreshQuietFrom && now < nextRefreshDue) {
+            wake = kMaxTick;
+            return false;
+        }
+        return checkRefreshScan(wake);
+    }
 
     std::pair<MemPacketQueue::iterator, Tick> chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt);
     // Books the burst's commands; returns (command tick, next burst tick).
@@ -160,9 +172,14 @@ class DRAMInterface final : public AbstractMemory {
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
     void refreshRank(Rank &rank, Tick due);
+    [[gnu::noinline]] bool checkRefreshScan(Tick &wake);
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
-    Tick rdAllowed(const Rank &r, const Bank &b) const { return std::max(b.rdAllowedAt, r.groups[b.group].rdAllowedAt); }
-    Tick wrAllowed(const Rank &r, const Bank &b) const { return std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt); }
+    Tick rdAllowed(const Rank &r, const Bank &b) const {
+        return std::max({b.rdAllowedAt, r.groups[b.group].rdAllowedAt, r.colFloor});
+    }
+    Tick wrAllowed(const Rank &r, const Bank &b) const {
+        return std::max({b.wrAllowedAt, r.groups[b.group].wrAllowedAt, r.colFloor});
+    }
     Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
     Tick actAllowed(const Rank &r, const Bank &b) const { return std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt); }
     Tick preAllowed(const Rank &r, const Bank &b) const { return std::max(b.preAllowedAt, r.prePending); }

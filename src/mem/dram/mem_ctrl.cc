@@ -186,14 +186,9 @@ void MemCtrl::preDumpStats() {
 
 // ------------------------------------------------------------------ pools
 
-MemPacket *MemCtrl::allocMemPacket() {
-    if (freePackets.empty()) {
-        packetStore.push_back(std::make_unique<MemPacket>());
-        return packetStore.back().get();
-    }
-    MemPacket *mp = freePackets.back();
-    freePackets.pop_back();
-    return mp;
+MemPacket *MemCtrl::newMemPacket() {
+    packetStore.push_back(std::make_unique<MemPacket>());
+    return packetStore.back().get();
 }
 
 BurstHelper *MemCtrl::allocHelper(unsigned count) {
@@ -221,15 +216,9 @@ void MemCtrl::respPush(MemPacket *mp) {
     respQueueDram[i] = mp;
 }
 
-void MemCtrl::respPop() {
-    ++respHead;
-    if (respHead == respQueueDram.size()) {
-        respQueueDram.clear();
-        respHead = 0;
-    } else if (respHead >= 256) {
-        respQueueDram.erase(respQueueDram.begin(), respQueueDram.begin() + std::ptrdiff_t(respHead));
-        respHead = 0;
-    }
+void MemCtrl::respCompact() {
+    respQueueDram.erase(respQueueDram.begin(), respQueueDram.begin() + std::ptrdiff_t(respHead));
+    respHead = 0;
 }
 
 // ------------------------------------------------------------ command bus
@@ -253,14 +242,30 @@ void MemCtrl::windowInsert(Tick windowTick) {
 }
 
 Tick MemCtrl::verifySingleCmd(Tick cmdTick, unsigned maxCmds) {
+    // windowCount() and windowInsert() fused: the window index is computed
+    // once and the slot looked up once per window tried.
     Tick cmdAt = cmdTick;
-    Tick burstTick = cmdTick - cmdTick % commandWindow;
-    while (windowCount(burstTick) >= maxCmds) {
+    const Tick now = curTick();
+    Tick index = cmdTick / commandWindow;
+    Tick burstTick = index * commandWindow;
+    for (;;) {
+        WindowSlot &s = windows[index % kWindowSlots];
+        const bool same = s.window == burstTick;
+        // gem5 forgets a window as soon as time has moved past its start
+        if (!(burstTick >= now && same && s.count >= maxCmds)) {
+            if (!same) {
+                if (s.window != kMaxTick && s.window > burstTick && s.window >= now)
+                    panic(name(), ": command booked more than ", kWindowSlots, " command windows ahead");
+                s.window = burstTick;
+                s.count = 0;
+            }
+            ++s.count;
+            return cmdAt;
+        }
         burstTick += commandWindow;
+        ++index;
         cmdAt = burstTick;
     }
-    windowInsert(burstTick);
-    return cmdAt;
 }
 
 Tick MemCtrl::verifyMultiCmd(Tick cmdTick, unsigned maxCmds, Tick maxSplit) {

@@ -58,7 +58,14 @@ class MemCtrl final : public SimObject {
     bool inWriteQueue(Addr burstAddr) const;
     void recordTurnaround();
 
-    MemPacket *allocMemPacket();
+    // the pool's fast path inline; growing it (start-up only) out of line
+    MemPacket *allocMemPacket() {
+        if (freePackets.empty()) [[unlikely]] return newMemPacket();
+        MemPacket *mp = freePackets.back();
+        freePackets.pop_back();
+        return mp;
+    }
+    [[gnu::noinline]] MemPacket *newMemPacket();
     void freeMemPacket(MemPacket *mp) { freePackets.push_back(mp); }
     BurstHelper *allocHelper(unsigned count);
     void freeHelper(BurstHelper *h) { freeHelpers.push_back(h); }
@@ -81,7 +88,15 @@ class MemCtrl final : public SimObject {
     std::size_t respHead = 0;
     std::size_t respSize() const { return respQueueDram.size() - respHead; }
     void respPush(MemPacket *mp);
-    void respPop();
+    void respPop() {
+        if (++respHead == respQueueDram.size()) {
+            respQueueDram.clear();
+            respHead = 0;
+        } else if (respHead >= 256) [[unlikely]] {
+            respCompact();
+        }
+    }
+    [[gnu::noinline]] void respCompact();
 
     // Command-bus bookkeeping: commands per commandWindow-aligned window.
     struct WindowSlot {
