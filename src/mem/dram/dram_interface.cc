@@ -172,6 +172,17 @@ DRAMInterface::DRAMInterface(const Params &p)
         }
     }
 
+    if (bankGroupArch) {
+        // own-group delays (doBurstAccess) against the other groups', for
+        // every burst gap: read after read, write after read, read after
+        // write, write after write
+        for (Tick gap : {tBURST_MIN, tBURST}) {
+            ownGroupDominates = ownGroupDominates && tCCD_L >= gap &&
+                                std::max(tCCD_L, rdToWrDlySameBG) >= readToWriteDelay() &&
+                                std::max(tCCD_L, wrToRdDlySameBG) >= writeToReadDelay() && tCCD_L_WR >= gap;
+        }
+    }
+
     ranks.resize(ranksPerChannel);
     numGroups = bankGroupArch ? bankGroupsPerRank : 1;
     for (auto &r : ranks) {
@@ -285,7 +296,7 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
         start = std::max(due, rank.lastPreDoneAt);
     }
     Tick done = start + tRFC;
-    for (auto &g : rank.groups) g.actAllowedAt = std::max(g.actAllowedAt, done);
+    rank.actFloor = std::max(rank.actFloor, done);
     rank.refreshUntil = std::max(rank.refreshUntil, done);
     rank.refreshDueAt = due + tREFI - tRP;
     ++rank.refreshes;
@@ -335,13 +346,13 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
     bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
     bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
 
-    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise. Every group
-    // gets tRRD, then the own group is redone from its old value with
-    // tRRD_L: no per-group branch.
-    GroupTiming &own = rank.groups[bank.group];
-    const Tick ownAct = own.actAllowedAt;
-    for (GroupTiming &g : rank.groups) g.actAllowedAt = std::max(actAt + tRRD, g.actAllowedAt);
-    if (bankGroupArch) own.actAllowedAt = std::max(actAt + tRRD_L, ownAct);
+    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise; tRRD_L >= tRRD
+    // (checked in the constructor), so tRRD goes into the rank's floor.
+    rank.actFloor = std::max(actAt + tRRD, rank.actFloor);
+    if (bankGroupArch) {
+        GroupTiming &own = rank.groups[bank.group];
+        own.actAllowedAt = std::max(actAt + tRRD_L, own.actAllowedAt);
+    }
 
     // At most activation_limit ACTs in any tXAW window.
     if (activationLimit) {
@@ -349,7 +360,7 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
         if (++rank.oldest == activationLimit) rank.oldest = 0;
         Tick oldest = rank.actTicks[rank.oldest];
         if (oldest && oldest + tXAW > actAt) {
-            for (auto &g : rank.groups) g.actAllowedAt = std::max(oldest + tXAW, g.actAllowedAt);
+            rank.actFloor = std::max(oldest + tXAW, rank.actFloor);
         }
     }
 }
@@ -389,13 +400,14 @@ bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint3
         const Bank *banks = r.banks.data();
         const GroupTiming *groups = r.groups.data();
         const Tick prePending = r.prePending;
-        const Tick colFloor = r.colFloor;
+        const Tick colFloor = ReadState ? r.rdFloor : r.wrFloor;
+        const Tick actFloor = r.actFloor;
         for (std::uint32_t waiting = q.banksWithWork[i]; waiting; waiting &= waiting - 1) {
             const unsigned j = unsigned(std::countr_zero(waiting));
             const Bank &b = banks[j];
             const GroupTiming &g = groups[b.group];
             // when could this bank take an ACT (ignoring rank switching)
-            Tick actAt = b.openRow == kNoRow ? std::max({b.actAllowedAt, g.actAllowedAt, now})
+            Tick actAt = b.openRow == kNoRow ? std::max({b.actAllowedAt, g.actAllowedAt, actFloor, now})
                                              : std::max({b.preAllowedAt, prePending, now}) + tRP;
             Tick colAllowedAt = ReadState ? std::max({b.rdAllowedAt, g.rdAllowedAt, colFloor})
                                           : std::max({b.wrAllowedAt, g.wrAllowedAt, colFloor});
@@ -506,20 +518,31 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     if (ranksPerChannel > 1) {
         const Tick r2r = cmdAt + rankToRankDelay();
         for (unsigned j = 0; j < ranksPerChannel; ++j)
-            if (j != mp->rank) ranks[j].colFloor = std::max(r2r, ranks[j].colFloor);
+            if (j != mp->rank) {
+                ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
+                ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
+            }
     }
     {
         GroupTiming &own = rank.groups[bank.group];
-        const GroupTiming saved = own;
         const Tick rdAt = cmdAt + (isRead ? burstGap : writeToReadDelay());
         const Tick wrAt = cmdAt + (isRead ? readToWriteDelay() : burstGap);
-        for (GroupTiming &t : rank.groups) {
-            t.rdAllowedAt = std::max(rdAt, t.rdAllowedAt);
-            t.wrAllowedAt = std::max(wrAt, t.wrAllowedAt);
-        }
-        if (bankGroupArch) {
-            Tick dlyRd = isRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
-            Tick dlyWr = isRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+        const Tick dlyRd = isRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
+        const Tick dlyWr = isRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+        if (ownGroupDominates) {
+            // the own group's bound is at least rdAt/wrAt: the floor may cover it too
+            rank.rdFloor = std::max(rdAt, rank.rdFloor);
+            rank.wrFloor = std::max(wrAt, rank.wrFloor);
+            if (bankGroupArch) {
+                own.rdAllowedAt = std::max(cmdAt + dlyRd, own.rdAllowedAt);
+                own.wrAllowedAt = std::max(cmdAt + dlyWr, own.wrAllowedAt);
+            }
+        } else {
+            const GroupTiming saved = own;
+            for (GroupTiming &t : rank.groups) {
+                t.rdAllowedAt = std::max(rdAt, t.rdAllowedAt);
+                t.wrAllowedAt = std::max(wrAt, t.wrAllowedAt);
+            }
             own.rdAllowedAt = std::max(cmdAt + dlyRd, saved.rdAllowedAt);
             own.wrAllowedAt = std::max(cmdAt + dlyWr, saved.wrAllowedAt);
         }

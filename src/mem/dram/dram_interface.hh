@@ -92,10 +92,13 @@ class DRAMInterface final : public AbstractMemory {
         // PRE to PRE (tPPD) applies to every bank of the rank: a bank's
         // earliest PRE is max(Bank::preAllowedAt, prePending); see setPre().
         Tick prePending = 0;
-        // Rank-to-rank switching delays every RD and WR of the rank alike:
-        // a lower bound on all of its groups' rd/wrAllowedAt, kept here
-        // instead of being written into each group.
-        Tick colFloor = 0;
+        // Lower bounds on all of this rank's groups' rd/wr/actAllowedAt
+        // (the constraints that reach every group alike: rank switching,
+        // the burst gap and turnarounds, tRRD, tXAW, refresh), kept once
+        // here instead of being written into each group.
+        Tick rdFloor = 0;
+        Tick wrFloor = 0;
+        Tick actFloor = 0;
         unsigned numBanksActive = 0;
         // The last activation_limit ACT ticks, a ring; `oldest` indexes the
         // oldest entry (gem5 keeps them in a deque).
@@ -175,13 +178,15 @@ class DRAMInterface final : public AbstractMemory {
     [[gnu::noinline]] bool checkRefreshScan(Tick &wake);
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
     Tick rdAllowed(const Rank &r, const Bank &b) const {
-        return std::max({b.rdAllowedAt, r.groups[b.group].rdAllowedAt, r.colFloor});
+        return std::max({b.rdAllowedAt, r.groups[b.group].rdAllowedAt, r.rdFloor});
     }
     Tick wrAllowed(const Rank &r, const Bank &b) const {
-        return std::max({b.wrAllowedAt, r.groups[b.group].wrAllowedAt, r.colFloor});
+        return std::max({b.wrAllowedAt, r.groups[b.group].wrAllowedAt, r.wrFloor});
     }
     Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
-    Tick actAllowed(const Rank &r, const Bank &b) const { return std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt); }
+    Tick actAllowed(const Rank &r, const Bank &b) const {
+        return std::max({b.actAllowedAt, r.groups[b.group].actAllowedAt, r.actFloor});
+    }
     Tick preAllowed(const Rank &r, const Bank &b) const { return std::max(b.preAllowedAt, r.prePending); }
     // Sets a bank's earliest PRE to exactly `t`.
     void setPre(Rank &r, Bank &b, Tick t) {
@@ -230,6 +235,10 @@ class DRAMInterface final : public AbstractMemory {
     Tick nextRefreshDue = 0;
     Tick refreshQuietFrom = kMaxTick;
     unsigned numGroups = 1;  // bank groups per rank as kept in Rank::groups
+    // A burst's delays on its own bank group are at least those on the
+    // other groups of its rank (true of every shipped device), so the
+    // latter can go into Rank::rd/wrFloor; otherwise every group is written.
+    bool ownGroupDominates = true;
     mutable std::vector<std::uint32_t> bankMaskScratch;
 
     // Queued bursts per bank, and per rank a bit mask of the banks with any,
