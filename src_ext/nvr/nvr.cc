@@ -117,6 +117,8 @@ NVR::NVR(const Params &p)
     if (lanes == 0) p.error("lanes", "must be at least 1");
     if (indexLines == 0) p.error("index_buffer_lines", "must be at least 1");
     if (maxIndexLoads == 0) p.error("max_index_loads", "must be at least 1");
+    pendingPool.resize(maxIndexLoads);
+    for (Pending &pd : pendingPool) pendingFree.push_back(&pd);
     if (pfqSize < 4) p.error("queue_entries", "must be at least 4 (a gathered row may span several lines)");
     if (distMin == 0 || distMin > distMax) p.error("min_distance", "must be in [1, max_distance]");
     if (distInit < distMin || distInit > distMax) p.error("distance", "must be in [min_distance, max_distance]");
@@ -704,7 +706,7 @@ bool NVR::requestIndexLine(Addr l) {
     s.line = l;
     s.lru = ++tick;
     PacketPtr pkt = Packet::create(MemCmd::ReadReq, l, line, idxReqId);
-    auto *pd = new Pending{};
+    Pending *pd = allocPending();
     pd->addr = l;
     pd->sent = curTick();
     pkt->senderState = pd;
@@ -716,13 +718,22 @@ bool NVR::requestIndexLine(Addr l) {
     return true;
 }
 
+NVR::Pending *NVR::allocPending() {
+    // (callers check indexInflight < max_index_loads first)
+    if (pendingFree.empty()) panic(name(), ": more than max_index_loads index loads in flight");
+    Pending *pd = pendingFree.back();
+    pendingFree.pop_back();
+    *pd = Pending{};
+    return pd;
+}
+
 void NVR::issueFinalBoundLoad(Chain &c, Addr addr) {
     if (indexInflight >= maxIndexLoads) return;
     const RptEntry &e = rpt[std::size_t(loops[std::size_t(c.loop)].bndTaint)];
     const Addr l = addr & ~Addr(line - 1);
     if ((addr & Addr(line - 1)) + e.size > line || (e.size != 4 && e.size != 8)) return;
     PacketPtr pkt = Packet::create(MemCmd::ReadReq, l, line, idxReqId);
-    auto *pd = new Pending{};
+    Pending *pd = allocPending();
     pd->finalBound = true;
     pd->chain = int(&c - chains.data());
     pd->addr = addr;
@@ -786,7 +797,7 @@ void NVR::completeResponse(PacketPtr pkt) {
                 break;
             }
     }
-    delete pd;
+    freePending(pd);
     Packet::destroy(pkt);
     wakeEngine(curTick());
 }

@@ -249,6 +249,12 @@ class NVR final : public BasePrefetcher, public NPUListener {
         unsigned size = 0;
         Tick sent = 0;
     };
+    // At most max_index_loads are in flight: their records come from a pool
+    // sized once, so an index load allocates nothing.
+    std::vector<Pending> pendingPool;
+    std::vector<Pending *> pendingFree;
+    Pending *allocPending();
+    void freePending(Pending *pd) { pendingFree.push_back(pd); }
 
   public:
     stats::Scalar chainsDetected;
