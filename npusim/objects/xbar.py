@@ -1,10 +1,11 @@
 """Crossbars, with gem5's names and defaults (src/mem/XBar.py).
 
 npusim has no coherence protocol, so every crossbar is a NoncoherentXBar;
-SystemXBar, L2XBar and IOXBar carry gem5's latencies and widths. A crossbar
-holds each packet for its latency (see src/mem/xbar.hh) instead of leaving
-it to the receiver through headerDelay, and occupies one layer per
-destination port, so contention between ports shows."""
+SystemXBar, L2XBar and IOXBar carry gem5's latencies and widths. As in gem5,
+a crossbar forwards a packet at once and adds its latency to the packet's
+headerDelay (and the data's transfer time to payloadDelay) for the receiver
+to pay (see src/mem/xbar.hh); it occupies one layer per destination port,
+so contention between ports shows."""
 
 from .base import ClockedObject
 from ..params import Param
