@@ -8,13 +8,6 @@ PacketQueue::PacketQueue(std::string label) : sendEvent(this), name(std::move(la
 
 PacketQueue::~PacketQueue() = default;
 
-void PacketQueue::Ring::grow() {
-    std::vector<Entry> bigger(buf.empty() ? 8 : buf.size() * 2);
-    for (std::size_t i = 0; i < count; ++i) bigger[i] = at(i);
-    buf.swap(bigger);
-    head = 0;
-}
-
 void PacketQueue::schedSend(PacketPtr pkt, Tick when) {
     if (when < curTick()) when = curTick();
     // Most packets arrive in order; walk back from the tail otherwise.

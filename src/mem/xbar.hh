@@ -35,44 +35,9 @@
 
 #include "npusim/mem/port.hh"
 #include "npusim/sim/clocked_object.hh"
+#include "npusim/sim/ring.hh"
 
 namespace npusim::xbar {
-
-// A FIFO on a vector that grows only when full: no allocation in steady state.
-template <typename T>
-class Ring {
-  public:
-    bool empty() const { return count == 0; }
-    std::size_t size() const { return count; }
-    T &front() { return buf[head]; }
-    T &at(std::size_t i) { return buf[(head + i) & (buf.size() - 1)]; }
-    void push_back(const T &v) {
-        if (count == buf.size()) grow();
-        buf[(head + count) & (buf.size() - 1)] = v;
-        ++count;
-    }
-    void push_front(const T &v) {
-        if (count == buf.size()) grow();
-        head = (head + buf.size() - 1) & (buf.size() - 1);
-        buf[head] = v;
-        ++count;
-    }
-    void pop_front() {
-        head = (head + 1) & (buf.size() - 1);
-        --count;
-    }
-
-  private:
-    void grow() {
-        std::vector<T> bigger(buf.empty() ? 8 : buf.size() * 2);
-        for (std::size_t i = 0; i < count; ++i) bigger[i] = at(i);
-        buf.swap(bigger);
-        head = 0;
-    }
-    std::vector<T> buf;
-    std::size_t head = 0;
-    std::size_t count = 0;
-};
 
 class NoncoherentXBar;
 

@@ -7,6 +7,7 @@
 
 #include "npusim/mem/port.hh"
 #include "npusim/sim/eventq.hh"
+#include "npusim/sim/ring.hh"
 
 namespace npusim {
 
@@ -33,35 +34,9 @@ class PacketQueue {
         Tick when;
         PacketPtr pkt;
     };
-    // A FIFO on a power-of-two ring that grows only when full, so the
-    // steady state allocates nothing (a std::deque frees and allocates a
-    // node whenever its ends cross node boundaries).
-    class Ring {
-      public:
-        bool empty() const { return count == 0; }
-        std::size_t size() const { return count; }
-        Entry &front() { return buf[head]; }
-        Entry &at(std::size_t i) { return buf[(head + i) & (buf.size() - 1)]; }
-        void pop_front() {
-            head = (head + 1) & (buf.size() - 1);
-            --count;
-        }
-        // Inserts before position `pos` (0..size()).
-        void insert(std::size_t pos, const Entry &e) {
-            if (count == buf.size()) grow();
-            for (std::size_t i = count; i > pos; --i) at(i) = at(i - 1);
-            at(pos) = e;
-            ++count;
-        }
-      private:
-        void grow();
-        std::vector<Entry> buf;
-        std::size_t head = 0;
-        std::size_t count = 0;
-    };
     void trySend();
     void scheduleNext();
-    Ring queue;
+    Ring<Entry> queue;  // by send time
     MemberEvent<PacketQueue, &PacketQueue::trySend> sendEvent;
     std::string name;
     bool waitingRetry = false;

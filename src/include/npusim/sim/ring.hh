@@ -1,0 +1,49 @@
+// Ring: a FIFO on a power-of-two vector that grows only when full, so the
+// steady state allocates nothing (a std::deque frees and allocates a node
+// whenever its ends cross node boundaries). Used for the queues on the
+// per-request path: packet queues, crossbar layers' waiting senders.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace npusim {
+
+template <typename T>
+class Ring {
+  public:
+    bool empty() const { return count == 0; }
+    std::size_t size() const { return count; }
+    T &front() { return buf[head]; }
+    T &at(std::size_t i) { return buf[(head + i) & (buf.size() - 1)]; }
+    void push_back(const T &v) { insert(count, v); }
+    void push_front(const T &v) {
+        if (count == buf.size()) grow();
+        head = (head + buf.size() - 1) & (buf.size() - 1);
+        buf[head] = v;
+        ++count;
+    }
+    void pop_front() {
+        head = (head + 1) & (buf.size() - 1);
+        --count;
+    }
+    // Inserts before position `pos` (0..size()), moving the later ones back.
+    void insert(std::size_t pos, const T &v) {
+        if (count == buf.size()) grow();
+        for (std::size_t i = count; i > pos; --i) at(i) = at(i - 1);
+        at(pos) = v;
+        ++count;
+    }
+
+  private:
+    void grow() {
+        std::vector<T> bigger(buf.empty() ? 8 : buf.size() * 2);
+        for (std::size_t i = 0; i < count; ++i) bigger[i] = at(i);
+        buf.swap(bigger);
+        head = 0;
+    }
+    std::vector<T> buf;
+    std::size_t head = 0;
+    std::size_t count = 0;
+};
+
+}  // namespace npusim
