@@ -16,6 +16,16 @@ I32 = np.int32
 F32 = np.float32
 
 
+def _segment_geometry(cfg: NPUConfig, row_floats: int, index_bytes: int):
+    """(index bytes, DIM, bytes per table row, its scratchpad pitch) of a
+    segmented gather-sum; index_bytes must be 4 or 8."""
+    ib = int(index_bytes)
+    if ib not in (4, 8):
+        raise ValueError(f"index_bytes must be 4 or 8, got {index_bytes}")
+    row_bytes = row_floats * 4
+    return ib, cfg.dim, row_bytes, cfg.pitch(row_bytes)
+
+
 def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, tag: str,
                      a_offsets: int, a_indices: int, a_table: int, a_out: int, segments: int,
                      row_floats: int, out_stride: int, a_scale: int = None,
@@ -33,12 +43,7 @@ def emit_segment_sum(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLayout, *, ta
     (4 or 8) is the size of both the offsets and the indices (PyTorch's
     EmbeddingBag takes int64).
     """
-    ib = int(index_bytes)
-    if ib not in (4, 8):
-        raise ValueError(f"index_bytes must be 4 or 8, got {index_bytes}")
-    D = cfg.dim
-    row_bytes = row_floats * 4
-    pitch = cfg.pitch(row_bytes)
+    ib, D, row_bytes, pitch = _segment_geometry(cfg, row_floats, index_bytes)
     sp_idx = lay.alloc(tag + "idx", D * ib)
     sp_g = lay.alloc(tag + "rows", D * pitch)
     acc_o = lay.alloc(tag + "sum", row_bytes, space=1)
@@ -95,12 +100,7 @@ def emit_segment_sum_pipelined(p: Program, cfg: NPUConfig, R: Regs, lay: SpadLay
     scalar load of ``offsets[b+1]``, the register loop bound) and adds each
     gathered row into its segment's row, staged in an accumulator window;
     finished segments are scaled (``a_scale``) and written back DIM at a time."""
-    ib = int(index_bytes)
-    if ib not in (4, 8):
-        raise ValueError(f"index_bytes must be 4 or 8, got {index_bytes}")
-    D = cfg.dim
-    row_bytes = row_floats * 4
-    pitch = cfg.pitch(row_bytes)
+    ib, D, row_bytes, pitch = _segment_geometry(cfg, row_floats, index_bytes)
     idx, tab, T = R.many("idx", "tab", "T")
     p.li(idx, a_indices)
     p.li(tab, a_table)
