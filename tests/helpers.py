@@ -6,10 +6,14 @@ run to the end, and the list of requests a recording memory received.
     memory_log(system.mem)   # [MemRequest(tick, cmd, addr, requestor), ...]
 """
 
+import importlib.util
+import os
+import sys
 from collections import namedtuple
 
 import npusim
-from npusim.objects import Cache, CacheTestMemory, Root, ScriptedRequestor, SrcClockDomain, System
+from npusim.objects import (NPU, Cache, CacheTestMemory, Root, ScriptedRequestor, SimpleMemory, SrcClockDomain,
+                            System)
 from npusim.testing import packets_live, stats_dict
 
 #: One request as CacheTestMemory recorded it; `requestor` is the sender's
@@ -79,3 +83,47 @@ def memory_log(mem):
     n = sum(1 for k in rec if k.startswith("reqTick::"))
     return [MemRequest(int(rec[f"reqTick::{i}"]), int(rec[f"reqCmd::{i}"]), int(rec[f"reqAddr::{i}"]),
                        names[int(rec[f"reqRequestor::{i}"])]) for i in range(n)]
+
+
+# --- config scripts and NPU runs --------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(name):
+    """configs/<name>.py as the module `name`, loaded once and kept in
+    sys.modules (worker processes of a sweep find functions by module name)."""
+    path = os.path.join(ROOT, "configs", name + ".py")
+    mod = sys.modules.get(name)
+    if mod is not None and os.path.abspath(getattr(mod, "__file__", "")) == path:
+        return mod
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run_npu_system(system, memory):
+    """Puts `system` (with an NPU as system.npu) under a Root, instantiates
+    it, writes `memory` ([(addr, bytes)]) through the NPU's dma_port and
+    simulates until the NPU finishes. Returns a reader (addr, size) -> bytes
+    of simulated memory, for a workload's check."""
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    for addr, data in memory:
+        npusim.functional_write(system.npu, "dma_port", addr, data)
+    ev = npusim.simulate()
+    assert ev.getCause() == "system.npu finished"
+    return lambda a, n: npusim.functional_read(system.npu, "dma_port", a, n)
+
+
+def run_on_simple_memory(w, **npu_kw):
+    """Workload `w` on an NPU(**npu_kw) wired to a SimpleMemory (40 ns,
+    16 GiB/s); returns (system, w's functional check)."""
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.npu = NPU(dim=w.config.dim, **npu_kw)
+    system.npu.program = w.program
+    system.mem = SimpleMemory(range="0:2GiB", latency="40ns", bandwidth="16GiB/s")
+    system.npu.dma_port = system.mem.port
+    return system, w.check(run_npu_system(system, w.memory))

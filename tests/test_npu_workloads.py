@@ -5,47 +5,24 @@ crossbars, DRAM, optional NPU cache), in both dataflows; the NPU executes
 exactly the instructions the golden interpreter does; and the config
 script passes and fails as it should."""
 
-import importlib.util
 import os
 import subprocess
-import sys
 
 import pytest
 
 import npusim
 from npusim import workloads
 from npusim.isa import run as golden_run
-from npusim.objects import NPU, Root, SimpleMemory, SrcClockDomain, System
 from npusim.testing import stats_dict
+
+from helpers import load_config, run_on_simple_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "npu_system.py")
 NAMES = workloads.names()
 
 
-def load_config_module():
-    spec = importlib.util.spec_from_file_location("npu_system", CONFIG)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-npu_system = load_config_module()
-
-
-def run_on_simple_memory(w, **npu_kw):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.npu = NPU(dim=w.config.dim, **npu_kw)
-    system.npu.program = w.program
-    system.mem = SimpleMemory(range="0:2GiB", latency="40ns", bandwidth="16GiB/s")
-    system.npu.dma_port = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    for addr, data in w.memory:
-        npusim.functional_write(system.npu, "dma_port", addr, data)
-    ev = npusim.simulate()
-    assert ev.getCause() == "system.npu finished"
-    return system, w.check(lambda a, n: npusim.functional_read(system.npu, "dma_port", a, n))
+npu_system = load_config("npu_system")
 
 
 @pytest.mark.parametrize("dataflow", ["WS", "OS"])

@@ -2,9 +2,6 @@
 can be listed by hand, on the workload suite (never changes a result), its
 balanced stats, its hardware budget and the comparison script."""
 
-import importlib.util
-import os
-import sys
 import types
 
 import numpy as np
@@ -13,22 +10,13 @@ import pytest
 import npusim
 from npusim import workloads
 from npusim.isa import Program
-from npusim.objects import NSB, NVR, Root
+from npusim.objects import NSB, NVR
 from npusim.objects.nvr import area_model, hardware_budget
 from npusim.testing import fresh_sim, stats_dict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import load_config, run_npu_system
 
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod   # worker processes find functions by module name
-    spec.loader.exec_module(mod)
-    return mod
-
-
-compare = _load("nvr_compare", os.path.join(ROOT, "configs", "nvr_compare.py"))
+compare = load_config("nvr_compare")
 
 A_BASE = 0x1000_0000   # gathered table: 64-byte rows
 B_BASE = 0x2000_0000   # index array (int32)
@@ -50,12 +38,7 @@ def run_program(prog, memory, config="nvr+nsb", nvr=(), output=None):
     args = args_for(nvr=list(nvr))
     with fresh_sim():
         system = compare.build_system(args, types.SimpleNamespace(program=prog), config)
-        Root(full_system=False, system=system)
-        npusim.instantiate()
-        for addr, data in memory:
-            npusim.functional_write(system.npu, "dma_port", addr, data)
-        ev = npusim.simulate()
-        assert ev.getCause() == "system.npu finished"
+        run_npu_system(system, memory)
         pf = None
         if config == "nvr+nsb":
             pf = stats_dict(system.nsb.prefetcher)

@@ -7,48 +7,19 @@ the pipelining pays (DMA overlaps compute: fewer cycles and fewer memory
 stalls than the plain kernels); and NVR still learns the pipelined
 programs' chains without changing a result."""
 
-import importlib.util
-import os
-import sys
-import types
 
 import pytest
 
-import npusim
 from npusim import workloads
 from npusim.isa import run as golden_run
-from npusim.objects import NPU, Root, SimpleMemory, SrcClockDomain, System
 from npusim.testing import fresh_sim, stats_dict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import load_config, run_npu_system, run_on_simple_memory
+
 SPARSE = ["spmm", "spmv", "sddmm", "embedding_bag", "gnn", "moe", "sparse_attention", "pointcloud"]
 
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-npu_system = _load("npu_system", os.path.join(ROOT, "configs", "npu_system.py"))
-compare = _load("nvr_compare", os.path.join(ROOT, "configs", "nvr_compare.py"))
-
-
-def run_on_simple_memory(w, **npu_kw):
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.npu = NPU(dim=w.config.dim, **npu_kw)
-    system.npu.program = w.program
-    system.mem = SimpleMemory(range="0:2GiB", latency="40ns", bandwidth="16GiB/s")
-    system.npu.dma_port = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    for addr, data in w.memory:
-        npusim.functional_write(system.npu, "dma_port", addr, data)
-    ev = npusim.simulate()
-    assert ev.getCause() == "system.npu finished"
-    return system, w.check(lambda a, n: npusim.functional_read(system.npu, "dma_port", a, n))
+npu_system = load_config("npu_system")
+compare = load_config("nvr_compare")
 
 
 @pytest.mark.parametrize("dataflow", ["WS", "OS"])
@@ -113,13 +84,7 @@ def test_nvr_learns_pipelined_chains_and_never_changes_a_result(name):
     args = compare.make_parser().parse_args(["--workload", name])
     with fresh_sim():
         system = compare.build_system(args, w, "nvr+nsb")
-        Root(full_system=False, system=system)
-        npusim.instantiate()
-        for addr, data in w.memory:
-            npusim.functional_write(system.npu, "dma_port", addr, data)
-        ev = npusim.simulate()
-        assert ev.getCause() == "system.npu finished"
-        check = w.check(lambda a, n: npusim.functional_read(system.npu, "dma_port", a, n))
+        check = w.check(run_npu_system(system, w.memory))
         assert check.ok, check.message
         pf = stats_dict(system.nsb.prefetcher)
     assert pf["chainsDetected"] >= 2                  # one per code copy of the gather, at least
