@@ -2,7 +2,6 @@
 #include "xbar.hh"
 
 #include <algorithm>
-#include <cstring>
 #include <sstream>
 
 namespace npusim::xbar {
@@ -15,7 +14,6 @@ std::string hexAddr(Addr a) {
     os << "0x" << std::hex << a;
     return os.str();
 }
-
 
 // Packets that move a payload across the crossbar: write requests and read
 // responses (a table by command, built from the packet predicates).
@@ -31,12 +29,12 @@ struct PayloadTable {
     }
 };
 constexpr PayloadTable kPayload{};
-bool carriesData(const PacketPtr pkt) { return kPayload.carries[unsigned(pkt->cmd)]; }
+bool carriesData(MemCmd cmd) { return kPayload.carries[unsigned(cmd)]; }
 }  // namespace
 
 // ------------------------------------------------------------------ Layer
 
-Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statName)
+Layer::Layer(NoncoherentXBar &x, bool isReq, const std::string &statName)
     : group(&x, statName),
       occupancy(&group, "occupancy", stats::units::Tick, "Layer occupancy (ticks)"),
       utilization(&group, "utilization", stats::units::Ratio, "Layer utilization",
@@ -46,7 +44,6 @@ Layer::Layer(NoncoherentXBar &x, bool isReq, int dest, const std::string &statNa
                   }),
       xbar(x),
       isRequestLayer(isReq),
-      destIdx(dest),
       releaseEvent(this) {
     occupancy.flags(stats::kNoZero);
     utilization.precision(1).flags(stats::kNoZero | stats::kNoNan);
@@ -199,9 +196,9 @@ void NoncoherentXBar::init() {
     buildRoutes();
 
     for (std::size_t j = 0; j < memPorts.size(); ++j)
-        reqLayers.push_back(std::make_unique<Layer>(*this, true, int(j), "reqLayer" + std::to_string(j)));
+        reqLayers.push_back(std::make_unique<Layer>(*this, true, "reqLayer" + std::to_string(j)));
     for (std::size_t i = 0; i < cpuPorts.size(); ++i)
-        respLayers.push_back(std::make_unique<Layer>(*this, false, int(i), "respLayer" + std::to_string(i)));
+        respLayers.push_back(std::make_unique<Layer>(*this, false, "respLayer" + std::to_string(i)));
 
     // Per (CPU-side peer, memory-side peer) packet counts and bytes, as
     // gem5's pktCount_<requestor>::<responder>.
@@ -272,14 +269,14 @@ void NoncoherentXBar::addPacketTiming(PacketPtr pkt, Cycles latency) const {
     pkt->headerDelay += clockEdge() - curTick() + cyclesToTicks(latency);
     // the payload follows the header; a slower link upstream may already
     // have spread it out further
-    if (carriesData(pkt))
+    if (carriesData(pkt->cmd))
         pkt->payloadDelay = std::max(pkt->payloadDelay, cyclesToTicks(Cycles((pkt->size + width - 1) / width)));
 }
 
 void NoncoherentXBar::countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size) {
     transDist[std::size_t(cmd)] += 1;
     (*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)] += 1;
-    if (kPayload.carries[unsigned(cmd)]) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
+    if (carriesData(cmd)) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
 }
 
 bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {

@@ -44,7 +44,7 @@ class NoncoherentXBar;
 // One layer: the packets headed through one destination port.
 class Layer {
   public:
-    Layer(NoncoherentXBar &xbar, bool isRequestLayer, int destIdx, const std::string &statName);
+    Layer(NoncoherentXBar &xbar, bool isRequestLayer, const std::string &statName);
 
     // Can a packet from source port `src` enter now? If not, `src` is queued
     // for a retry.
@@ -78,7 +78,6 @@ class Layer {
 
     NoncoherentXBar &xbar;
     bool isRequestLayer;
-    int destIdx;
     State state = IDLE;
     int waitingForPeer = -1;  // the sender whose packet the destination refused
     Ring<int> waiting;
