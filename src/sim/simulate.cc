@@ -36,8 +36,8 @@ ExitInfo simulate(Tick maxTick) {
     EventQueue &q = mainEventQueue();
     exitPending = false;
     while (true) {
-        Event *next = q.peek();
-        if (!next) {
+        const EventQueue::Step step = q.serviceNext(maxTick);
+        if (step == EventQueue::Step::kEmpty) {
             // Reserved events not needed in the end still "run" (see eventq.hh).
             Tick last = q.lastReservedTick();
             if (last > curTick()) {
@@ -49,11 +49,10 @@ ExitInfo simulate(Tick maxTick) {
             }
             return ExitInfo{"event queue empty", 0, curTick()};
         }
-        if (next->when() > maxTick) {
+        if (step == EventQueue::Step::kBeyondLimit) {
             q.jumpTo(maxTick);
             return ExitInfo{"simulate() limit reached", 0, curTick()};
         }
-        q.service(next);
         if (exitPending) {
             exitPending = false;
             // Drop fired exit events; pending ones stay owned here.

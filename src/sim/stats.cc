@@ -28,13 +28,6 @@ void Scalar::collect(const std::string &prefix, std::vector<Row> &out) const {
     emit(out, join(prefix, statName), val);
 }
 
-void Average::set(double v) {
-    Tick now = curTick();
-    integral += current * double(now - lastChange);
-    lastChange = now;
-    current = v;
-}
-
 double Average::value() const {
     Tick now = curTick();
     double total = integral + current * double(now - lastChange);

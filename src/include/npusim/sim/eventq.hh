@@ -109,6 +109,10 @@ class EventQueue {
 
     // Pops the earliest event, advances time to it and runs it.
     inline void serviceOne() { service(earliest()); }
+    // The simulate() loop's step: runs the earliest event if it is due by
+    // `limit`.
+    enum class Step { kRan, kEmpty, kBeyondLimit };
+    inline Step serviceNext(Tick limit);
     // The same in two steps, for a loop that looks at the next event first:
     // `next` must be peek(), unchanged since (nothing scheduled in between).
     Event *peek() const { return earliest(); }
@@ -162,6 +166,7 @@ class EventQueue {
     void wheelInsert(Event *e);
     void wheelRemove(Event *e);
     Event *wheelFirst() const;
+    std::size_t wheelFirstBucket() const;  // (the wheel must not be empty)
     // The pending event with the smallest key (null if none).
     Event *earliest() const {
         Event *w = wheelCount ? wheelFirst() : nullptr;
@@ -264,7 +269,9 @@ inline void EventQueue::wheelRemove(Event *e) {
     e->heapIndex_ = Event::kNotScheduled;
 }
 
-inline Event *EventQueue::wheelFirst() const {
+inline Event *EventQueue::wheelFirst() const { return bucketHead[wheelFirstBucket()]; }
+
+inline std::size_t EventQueue::wheelFirstBucket() const {
     // The first non-empty bucket from the current window on, circularly.
     const std::size_t start = bucketOf(detail::currentTick);
     std::size_t w = start / 64;
@@ -274,7 +281,40 @@ inline Event *EventQueue::wheelFirst() const {
         w = (w + 1) % kWheelWords;
         bits = occupied[w];
     }
-    return bucketHead[w * 64 + std::size_t(__builtin_ctzll(bits))];
+    return w * 64 + std::size_t(__builtin_ctzll(bits));
+}
+
+inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
+    Event *e = nullptr;
+    std::size_t bucket = 0;
+    if (wheelCount) {
+        bucket = wheelFirstBucket();
+        e = bucketHead[bucket];
+    }
+    if (!heap.empty() && (!e || before(heap.front(), e))) {
+        Event *h = heap.front();
+        if (h->when_ > limit) return Step::kBeyondLimit;
+        removeAt(0);
+        e = h;
+    } else {
+        if (!e) return Step::kEmpty;
+        if (e->when_ > limit) return Step::kBeyondLimit;
+        // the bucket's head: unlink it without wheelRemove's general case
+        --wheelCount;
+        Event *n = e->next_;
+        bucketHead[bucket] = n;
+        if (n) n->prev_ = nullptr;
+        else {
+            bucketTail[bucket] = nullptr;
+            occupied[bucket / 64] &= ~(std::uint64_t(1) << (bucket % 64));
+        }
+        e->heapIndex_ = Event::kNotScheduled;
+    }
+    detail::currentTick = e->when_;
+    currentRank = e->rank_;
+    ++processed;
+    e->process();
+    return Step::kRan;
 }
 
 inline void EventQueue::service(Event *event) {

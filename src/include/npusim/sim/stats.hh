@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "npusim/sim/eventq.hh"
 #include "npusim/sim/types.hh"
 
 namespace npusim::stats {
@@ -92,7 +93,13 @@ class Scalar : public StatBase {
 class Average : public StatBase {
   public:
     using StatBase::StatBase;
-    void set(double v);
+    // Inline: set on the per-request path (queue lengths, occupancies).
+    void set(double v) {
+        const Tick now = curTick();
+        integral += current * double(now - lastChange);
+        lastChange = now;
+        current = v;
+    }
     Average &operator=(double v) { set(v); return *this; }
     Average &operator+=(double d) { set(current + d); return *this; }
     Average &operator-=(double d) { set(current - d); return *this; }
