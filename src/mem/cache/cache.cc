@@ -125,6 +125,7 @@ Cache::Cache(const Params &p)
 
     const std::size_t blocks = numSets * assoc;
     tagAddr.assign(blocks, kNoLine);
+    tagHint.assign(blocks + 16, tagHintOf(kNoLine));
     blkFlags.assign(blocks, 0);
     blkSrc.assign(blocks, kInvalidRequestorID);
     blkReady.assign(blocks, 0);
@@ -450,7 +451,7 @@ int Cache::allocateBlock(Addr line, RequestorID src) {
         stats->occupancyChange(oldSrc, -1);
         stats->occupancyChange(src, +1);
     }
-    tagAddr[b] = line;
+    setTag(b, line);
     blkFlags[b] = 0;
     blkSrc[b] = src;
     repl->reset(set, way);
@@ -461,7 +462,7 @@ int Cache::allocateBlock(Addr line, RequestorID src) {
 
 void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     const std::size_t b = std::size_t(blk);
-    tagAddr[b] = line;
+    setTag(b, line);
     blkFlags[b] = 0;
     blkSrc[b] = src;
     repl->reset(b / assoc, unsigned(b % assoc));
@@ -513,7 +514,7 @@ void Cache::invalidateBlock(int blk) {
     *stats->tagsInUse -= 1;
     stats->occupancyChange(blkSrc[b], -1);
     repl->invalidate(b / assoc, unsigned(b % assoc));
-    tagAddr[b] = kNoLine;
+    setTag(b, kNoLine);
     blkFlags[b] = 0;
 }
 

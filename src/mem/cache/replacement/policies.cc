@@ -10,6 +10,7 @@
 
 #include "npusim/mem/cache/replacement/base.hh"
 #include "npusim/sim/eventq.hh"
+#include "stamp_order.hh"
 
 namespace npusim {
 namespace {
@@ -30,25 +31,7 @@ class Rng {
     std::uint64_t state;
 };
 
-// The first way with the smallest stamp. The running minimum stays in a
-// register, and a stamp of 0 (an invalid entry) cannot be beaten, so the
-// scan stops there.
-unsigned oldest(const Tick *row, unsigned ways) {
-    Tick best = row[0];
-    unsigned victim = 0;
-    if (best == 0) return 0;
-    for (unsigned w = 1; w < ways; ++w) {
-        const Tick t = row[w];
-        if (t < best) {
-            if (t == 0) return w;
-            best = t;
-            victim = w;
-        }
-    }
-    return victim;
-}
-
-// One timestamp per entry; 0 means "invalid / oldest".
+// One timestamp per entry; 0 means "invalid".
 class StampState : public ReplacementState {
   public:
     StampState(std::size_t sets, unsigned ways) : ReplacementState(sets, ways), stamp(sets * ways, 0) {}
@@ -59,21 +42,23 @@ class StampState : public ReplacementState {
 // LRU: touch and reset record the tick; the victim has the oldest tick.
 // `insertAtLru` and `bipThreshold` turn it into gem5's BIP/LIP: a fill is
 // placed at the LRU position (tick 1) unless a draw in [1, 100] is <= btp.
-class LruState final : public StampState {
+// Stamp 0 means "invalid / oldest".
+class LruState final : public ReplacementState {
   public:
     LruState(std::size_t sets, unsigned ways, double btp, Rng *rng)
-        : StampState(sets, ways), btp(btp), rng(rng) {}
-    void invalidate(std::size_t s, unsigned w) override { stamp[index(s, w)] = 0; }
-    void touch(std::size_t s, unsigned w) override { stamp[index(s, w)] = curTick(); }
+        : ReplacementState(sets, ways), order(sets, ways), btp(btp), rng(rng) {}
+    void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
+    void touch(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
     void reset(std::size_t s, unsigned w) override {
         if (!rng) {
-            stamp[index(s, w)] = curTick();
+            order.set(s, w, curTick());
         } else {
-            stamp[index(s, w)] = double(rng->range(1, 100)) <= btp ? curTick() : Tick(1);
+            order.set(s, w, double(rng->range(1, 100)) <= btp ? curTick() : Tick(1));
         }
     }
-    unsigned getVictim(std::size_t s) override { return oldest(&stamp[index(s, 0)], assoc()); }
+    unsigned getVictim(std::size_t s) override { return order.oldest(s); }
   private:
+    StampOrder order;
     double btp;
     Rng *rng;  // null for plain LRU
 };
@@ -127,13 +112,15 @@ class MRURP final : public BaseReplacementPolicy {
 };
 
 // FIFO: only fills stamp an entry; hits do not reorder.
-class FifoState final : public StampState {
+class FifoState final : public ReplacementState {
   public:
-    using StampState::StampState;
-    void invalidate(std::size_t s, unsigned w) override { stamp[index(s, w)] = 0; }
+    FifoState(std::size_t sets, unsigned ways) : ReplacementState(sets, ways), order(sets, ways) {}
+    void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
     void touch(std::size_t, unsigned) override {}
-    void reset(std::size_t s, unsigned w) override { stamp[index(s, w)] = curTick(); }
-    unsigned getVictim(std::size_t s) override { return oldest(&stamp[index(s, 0)], assoc()); }
+    void reset(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
+    unsigned getVictim(std::size_t s) override { return order.oldest(s); }
+  private:
+    StampOrder order;
 };
 
 class FIFORP final : public BaseReplacementPolicy {

@@ -21,6 +21,9 @@
 #include <memory>
 #include <string>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "npusim/mem/addr_range.hh"
 #include "npusim/mem/cache/prefetch/base.hh"
@@ -115,12 +118,40 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- geometry and lookups ------------------------------------------
     Addr lineOf(Addr a) const { return a & ~Addr(blkSize - 1); }
     std::size_t setOf(Addr line) const { return (line >> lBlkSize) & setMask; }
+    // A way's tag is compared only if its one-byte hint (a hash of the line)
+    // matches: one SIMD compare filters 16 ways, so a lookup reads a full
+    // tag only for the line itself and about one way in 256 besides.
+    static std::uint8_t tagHintOf(Addr line) { return std::uint8_t((line * 0x9e3779b97f4a7c15ULL) >> 56); }
     int findBlock(Addr line) const {
         const std::size_t base = setOf(line) * assoc;
         const Addr *row = &tagAddr[base];
-        for (unsigned w = 0; w < assoc; ++w)
-            if (row[w] == line) return int(base + w);
+        const std::uint8_t *hints = &tagHint[base];
+        const std::uint8_t hint = tagHintOf(line);
+        for (unsigned w0 = 0; w0 < assoc; w0 += 16) {
+            std::uint32_t match = hintMatches(hints + w0, hint);
+            if (assoc - w0 < 16) match &= (std::uint32_t(1) << (assoc - w0)) - 1;
+            for (; match; match &= match - 1) {
+                const unsigned w = w0 + unsigned(__builtin_ctz(match));
+                if (row[w] == line) return int(base + w);
+            }
+        }
         return -1;
+    }
+    // Bit i set if hints[i] == hint, for i < 16 (the array has 16 bytes of
+    // padding, so reading past the last set is safe).
+    static std::uint32_t hintMatches(const std::uint8_t *hints, std::uint8_t hint) {
+#if defined(__SSE2__)
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(hints));
+        return std::uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(char(hint)))));
+#else
+        std::uint32_t m = 0;
+        for (unsigned i = 0; i < 16; ++i) m |= std::uint32_t(hints[i] == hint) << i;
+        return m;
+#endif
+    }
+    void setTag(std::size_t b, Addr line) {
+        tagAddr[b] = line;
+        tagHint[b] = tagHintOf(line);
     }
     // Allocated MSHRs are found by line through a small open-addressing
     // table (lines of allocated MSHRs are distinct: a miss to a line with an
@@ -208,6 +239,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
 
     // --- tags (flat arrays, one entry per block) --------------------------------
     std::vector<Addr> tagAddr;               // line address, kNoLine when invalid
+    std::vector<std::uint8_t> tagHint;       // tagHintOf(tagAddr), + 16 bytes of padding
     std::vector<std::uint8_t> blkFlags;
     std::vector<RequestorID> blkSrc;         // who brought the line in
     std::vector<Tick> blkReady;              // when a fill's data is usable
