@@ -20,8 +20,10 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,7 +50,7 @@ def worker(pattern: str, n: int, window: int, memory: str, span: str, block: int
     else:
         build_hierarchy(system, system.cpu, DEFAULT_HIERARCHY)
     Root(full_system=False, system=system)
-    outdir = os.path.join("/tmp", f"npusim_bench_{os.getpid()}")
+    outdir = tempfile.mkdtemp(prefix="npusim_bench_")  # config.json only; removed below
     npusim.instantiate(outdir)
     t1 = time.perf_counter()
     c1 = time.process_time()
@@ -60,6 +62,7 @@ def worker(pattern: str, n: int, window: int, memory: str, span: str, block: int
     if _core.packets_live() != 0:
         raise RuntimeError(f"{_core.packets_live()} packets still live at the end")
     issued = _core.demand_requests()
+    shutil.rmtree(outdir, ignore_errors=True)
     return {
         "pattern": pattern, "requests": n, "window": window, "memory": memory, "block_size": block, "span": span,
         "sim_seconds": t2 - t1, "cpu_seconds": c2 - c1, "setup_seconds": t1 - t0, "sim_ticks": npusim.curTick(),

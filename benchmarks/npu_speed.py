@@ -25,9 +25,11 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +74,8 @@ def worker(case: str, memory: str) -> dict:
     else:
         system = cfg.build_system(args, w)
     Root(full_system=False, system=system)
-    npusim.instantiate(os.path.join("/tmp", f"npusim_npu_speed_{os.getpid()}"))
+    outdir = tempfile.mkdtemp(prefix="npusim_npu_speed_")  # config.json only; removed below
+    npusim.instantiate(outdir)
     cfg.load_memory(system, w)
     req0, ev0 = _core.demand_requests(), _core.events_processed()
     t0 = time.perf_counter()
@@ -84,6 +87,7 @@ def worker(case: str, memory: str) -> dict:
     if not check.ok:
         raise RuntimeError(f"{case}: wrong result: {check.message}")
     s = stats_dict(system.npu)
+    shutil.rmtree(outdir, ignore_errors=True)
     return {
         "case": case, "memory": memory, "host_seconds": host,
         "npu_cycles": s["numCycles"], "requests": _core.demand_requests() - req0,
