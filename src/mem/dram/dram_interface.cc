@@ -216,9 +216,9 @@ DRAMInterface::DRAMInterface(const Params &p)
 }
 
 void DRAMInterface::setCtrl(MemCtrl *c, Tick commandWindow) {
-    ctrl = c;
-    maxCommandsPerWindow = unsigned(commandWindow / tCK);
+    unsigned maxCommandsPerWindow = unsigned(commandWindow / tCK);
     if (maxCommandsPerWindow == 0) maxCommandsPerWindow = 1;
+    commands.init(commandWindow, maxCommandsPerWindow, &c->name());
 }
 
 void DRAMInterface::startup() {
@@ -231,23 +231,9 @@ void DRAMInterface::startup() {
 
 void DRAMInterface::resetStats() { AbstractMemory::resetStats(); }
 
-void DRAMInterface::decode(MemPacket &mp, Addr pktAddr) const {
+void DRAMInterface::decodeByDivision(MemPacket &mp, Addr pktAddr) {
     unsigned rank, bank;
     std::uint64_t row;
-    if (decodeByShift) {
-        // the same divisions and remainders as below, all by powers of two
-        Addr a = (pktAddr - range.start) >> shiftLow;
-        bank = unsigned(a & (banksPerRank - 1));
-        a >>= shiftBank;
-        rank = unsigned(a & (ranksPerChannel - 1));
-        a >>= shiftRankHigh;
-        row = a & (rowsPerBank - 1);
-        mp.rank = std::uint8_t(rank);
-        mp.bank = std::uint8_t(bank);
-        mp.row = std::uint32_t(row);
-        mp.bankId = std::uint16_t(banksPerRank * rank + bank);
-        return;
-    }
     Addr a = (pktAddr - range.start) / burstSize;
     if (addrMapping == AddrMap::RoRaBaChCo || addrMapping == AddrMap::RoRaBaCoCh) {
         a /= burstsPerRowBuffer;  // column bits: sequential bursts share a row
@@ -265,15 +251,7 @@ void DRAMInterface::decode(MemPacket &mp, Addr pktAddr) const {
         if (burstsPerStripe < burstsPerRowBuffer) a /= burstsPerRowBuffer / burstsPerStripe;
         row = a % rowsPerBank;
     }
-    mp.rank = std::uint8_t(rank);
-    mp.bank = std::uint8_t(bank);
-    mp.row = std::uint32_t(row);
-    mp.bankId = std::uint16_t(banksPerRank * rank + bank);
-}
-
-void DRAMInterface::setupRank(std::uint8_t rank, bool isRead) {
-    if (isRead) ++ranks[rank].readEntries;
-    else ++ranks[rank].writeEntries;
+    setLocation(mp, rank, bank, row);
 }
 
 // ---------------------------------------------------------------- refresh
@@ -335,8 +313,7 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 // ------------------------------------------------------- bank operations
 
 void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
-    Tick actAt = twoCycleActivate ? ctrl->verifyMultiCmd(actTick, maxCommandsPerWindow, tAAD)
-                                  : ctrl->verifySingleCmd(actTick, maxCommandsPerWindow);
+    Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick);
     bank.openRow = row;
     bank.bytesAccessed = 0;
     bank.rowAccesses = 0;
@@ -372,7 +349,7 @@ void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool aut
     if (autoOrPreall) {
         setPre(rank, bank, preAt);
     } else {
-        preAt = ctrl->verifySingleCmd(preTick, maxCommandsPerWindow);
+        preAt = commands.verifySingle(preTick);
         rank.prePending = std::max(rank.prePending, preAt + tPPD);  // every bank, tPPD
     }
     Tick preDone = preAt + tRP;
@@ -425,37 +402,37 @@ bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint3
     return hiddenBankPrep;
 }
 
-std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
+MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
     std::uint32_t *earliest = bankMaskScratch.data();
     bool filledEarliest = false;
     bool hiddenBankPrep = false;
     bool foundHiddenBank = false;
     bool foundPreppedPkt = false;
     bool foundEarliestPkt = false;
-    Tick selectedColAt = kMaxTick;
     auto selected = queue.end();
     const Tick now = curTick();
     // a queue holds only reads or only writes
     const bool reads = !queue.empty() && queue.front()->isRead();
+    // checkRefresh() ran just before: no rank refreshes if now >= refreshQuietFrom
+    const bool someRankRefreshing = now < refreshQuietFrom;
 
     for (auto it = queue.begin(); it != queue.end(); ++it) {
         MemPacket *p = *it;
-        const Rank &rank = ranks[p->rank];
-        if (now < rank.refreshUntil) continue;  // !burstReady(p)
-        const Bank &bank = rank.banks[p->bank];
+        const Bank &bank = *p->bankState;
         if (bank.openRow == p->row) {
+            const Rank &rank = ranks[p->rank];
+            if (someRankRefreshing && now < rank.refreshUntil) continue;  // !burstReady(p)
             Tick colAllowedAt = colAllowed(rank, bank, reads);
             if (colAllowedAt <= minColAt) {
                 // a row hit that issues seamlessly: take it, oldest first
                 selected = it;
-                selectedColAt = colAllowedAt;
                 break;
             } else if (!foundHiddenBank && !foundPreppedPkt) {
                 selected = it;
-                selectedColAt = colAllowedAt;
                 foundPreppedPkt = true;
             }
         } else if (!foundEarliestPkt) {
+            if (someRankRefreshing && now < ranks[p->rank].refreshUntil) continue;  // !burstReady(p)
             if (!filledEarliest) {
                 // gem5 asks for the bus state here, which is the queue's
                 const QueuedBursts &q = queued[reads ? 0 : 1];
@@ -466,19 +443,16 @@ std::pair<MemPacketQueue::iterator, Tick> DRAMInterface::chooseNextFRFCFS(MemPac
             if (earliest[p->rank] & (std::uint32_t(1) << p->bank)) {
                 foundEarliestPkt = true;
                 foundHiddenBank = hiddenBankPrep;
-                if (hiddenBankPrep || !foundPreppedPkt) {
-                    selected = it;
-                    selectedColAt = colAllowed(rank, bank, reads);
-                }
+                if (hiddenBankPrep || !foundPreppedPkt) selected = it;
             }
         }
     }
-    return {selected, selectedColAt};
+    return selected;
 }
 
-std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurstAtIn, const MemPacketQueue &queue) {
+void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     Rank &rank = ranks[mp->rank];
-    Bank &bank = rank.banks[mp->bank];
+    Bank &bank = *mp->bankState;
     Tick now = curTick();
 
     bool rowHit = true;
@@ -490,13 +464,13 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
     }
 
     Tick colAllowedAt = colAllowed(rank, bank, mp->isRead());
-    Tick cmdAt = std::max({colAllowedAt, nextBurstAtIn, now});
+    Tick cmdAt = std::max({colAllowedAt, nextBurstAt, now});
 
     Tick maxSync = clkResyncDelay + (mp->isRead() ? tRL : tWL);
     if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)
-        cmdAt = ctrl->verifyMultiCmd(cmdAt, maxCommandsPerWindow, tCK);
+        cmdAt = commands.verifyMulti(cmdAt, tCK);
     else
-        cmdAt = ctrl->verifySingleCmd(cmdAt, maxCommandsPerWindow);
+        cmdAt = commands.verifySingle(cmdAt);
 
     // Interleaved bursts (LPDDR5 BL32): never double-interleave, and stay on
     // a tBURST boundary.
@@ -585,13 +559,15 @@ std::pair<Tick, Tick> DRAMInterface::doBurstAccess(MemPacket *mp, Tick nextBurst
         totQLat += double(cmdAt - mp->entryTime);
         totBusLat += double(tBURST);
     } else {
-        --rank.writeEntries;
         ++writeBursts;
         if (rowHit) ++writeRowHits;
         dramBytesWritten += burstSize;
         perBankWrBursts[mp->bankId] += 1;
     }
-    return {cmdAt, cmdAt + burstGap};
+    nextBurstAt = cmdAt + burstGap;
+    // Wake up early enough to book the next burst without a bubble.
+    const Tick off = commandOffset();
+    nextReqTime = nextBurstAt > off ? nextBurstAt - off : 0;
 }
 
 }  // namespace npusim::memory

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "abstract_mem.hh"
+#include "command_windows.hh"
 
 namespace npusim::memory {
 
@@ -33,6 +34,24 @@ class MemCtrl;
 struct BurstHelper {
     unsigned burstCount = 0;
     unsigned burstsServiced = 0;
+};
+
+// The earliest RD/WR/ACT tick of a bank is the larger of its own
+// constraint (below) and its bank group's (DRAMInterface::Rank::groups): every update
+// of these is a max(), and the constraints one burst or activation puts
+// on the other banks are the same for all banks of a group, so they are
+// kept once per group instead of being written into every bank.
+struct DramBank {
+    std::uint32_t openRow = ~std::uint32_t(0);  // DRAMInterface::kNoRow
+    std::uint8_t bank = 0;
+    std::uint8_t bankgr = 0;
+    std::uint8_t group = 0;  // index into Rank::groups (0 without bank groups)
+    Tick rdAllowedAt = 0;
+    Tick wrAllowedAt = 0;
+    Tick preAllowedAt = 0;
+    Tick actAllowedAt = 0;
+    unsigned rowAccesses = 0;
+    std::uint32_t bytesAccessed = 0;
 };
 
 // One DRAM burst (gem5's MemPacket); pooled by the controller.
@@ -47,6 +66,7 @@ struct MemPacket {
     std::uint8_t bank = 0;
     std::uint16_t bankId = 0;
     bool read = true;
+    DramBank *bankState = nullptr;  // the bank decode() maps this burst to
     RequestorID requestorId = 0;
     BurstHelper *burstHelper = nullptr;
     bool isRead() const { return read; }
@@ -60,23 +80,7 @@ class DRAMInterface final : public AbstractMemory {
     enum class AddrMap { RoRaBaChCo, RoRaBaCoCh, RoCoRaBaCh };
     static constexpr std::uint32_t kNoRow = ~std::uint32_t(0);
 
-    // The earliest RD/WR/ACT tick of a bank is the larger of its own
-    // constraint (below) and its bank group's (Rank::groups): every update
-    // of these is a max(), and the constraints one burst or activation puts
-    // on the other banks are the same for all banks of a group, so they are
-    // kept once per group instead of being written into every bank.
-    struct Bank {
-        std::uint32_t openRow = kNoRow;
-        std::uint8_t bank = 0;
-        std::uint8_t bankgr = 0;
-        std::uint8_t group = 0;  // index into Rank::groups (0 without bank groups)
-        Tick rdAllowedAt = 0;
-        Tick wrAllowedAt = 0;
-        Tick preAllowedAt = 0;
-        Tick actAllowedAt = 0;
-        unsigned rowAccesses = 0;
-        std::uint32_t bytesAccessed = 0;
-    };
+    using Bank = DramBank;
 
     // Constraints shared by the banks of one bank group (of all banks of the
     // rank without bank groups).
@@ -105,8 +109,6 @@ class DRAMInterface final : public AbstractMemory {
         std::vector<Tick> actTicks;
         std::size_t oldest = 0;
         Tick lastBurstTick = 0;
-        unsigned readEntries = 0;
-        unsigned writeEntries = 0;
         Tick refreshDueAt = 0;
         Tick refreshUntil = 0;   // no bursts to this rank before this tick
         Tick lastPreDoneAt = 0;  // when the latest precharge completes
@@ -130,10 +132,17 @@ class DRAMInterface final : public AbstractMemory {
     Tick minWriteToReadDataGap() const { return std::min(tWTR, tCS); }
     Tick burstDelay() const { return burstInterleave ? tBURST_MAX / 2 : tBURST; }
 
-    // Decodes a burst of `pkt` at `addr` into a MemPacket taken from `mp`.
-    void decode(MemPacket &mp, Addr addr) const;
-    void setupRank(std::uint8_t rank, bool isRead);
-    void respondEvent(std::uint8_t rank) { --ranks[rank].readEntries; }
+    // Decodes the burst at `addr` into mp's rank, bank and row.
+    void decode(MemPacket &mp, Addr addr) {
+        if (!decodeByShift) [[unlikely]] return decodeByDivision(mp, addr);
+        // the divisions and remainders of decodeByDivision(), all by powers of two
+        Addr a = (addr - range.start) >> shiftLow;
+        const unsigned bank = unsigned(a & (banksPerRank - 1));
+        a >>= shiftBank;
+        const unsigned rank = unsigned(a & (ranksPerChannel - 1));
+        a >>= shiftRankHigh;
+        setLocation(mp, rank, bank, a & (rowsPerBank - 1));
+    }
     bool burstReady(const MemPacket *mp) const { return curTick() >= ranks[mp->rank].refreshUntil; }
 
     // Brings every rank's refresh up to now (see the file comment). Returns
@@ -149,9 +158,11 @@ class DRAMInterface final : public AbstractMemory {
         return checkRefreshScan(wake);
     }
 
-    std::pair<MemPacketQueue::iterator, Tick> chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt);
-    // Books the burst's commands; returns (command tick, next burst tick).
-    std::pair<Tick, Tick> doBurstAccess(MemPacket *mp, Tick nextBurstAt, const MemPacketQueue &queue);
+    MemPacketQueue::iterator chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt);
+    // Books the burst's commands, sets its readyTime and moves nextBurstAt
+    // and nextReqTime on; `queue` is the burst's own queue (for the
+    // adaptive page policies).
+    void doBurstAccess(MemPacket *mp, const MemPacketQueue &queue);
 
     // Bus state shared with the controller (gem5 keeps it in MemInterface).
     enum BusState { READ, WRITE };
@@ -172,6 +183,14 @@ class DRAMInterface final : public AbstractMemory {
     void dequeued(const MemPacket *mp) { queued[mp->isRead() ? 0 : 1].remove(mp); }
 
   private:
+    [[gnu::noinline]] void decodeByDivision(MemPacket &mp, Addr addr);
+    void setLocation(MemPacket &mp, unsigned rank, unsigned bank, std::uint64_t row) {
+        mp.rank = std::uint8_t(rank);
+        mp.bank = std::uint8_t(bank);
+        mp.row = std::uint32_t(row);
+        mp.bankId = std::uint16_t(banksPerRank * rank + bank);
+        mp.bankState = &ranks[rank].banks[bank];
+    }
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
     void refreshRank(Rank &rank, Tick due);
@@ -201,8 +220,7 @@ class DRAMInterface final : public AbstractMemory {
     Tick writeToReadDelay() const { return tBURST + tWTR + tWL; }
     Tick rankToRankDelay() const { return tBURST + tCS; }
 
-    MemCtrl *ctrl = nullptr;
-    unsigned maxCommandsPerWindow = 0;
+    CommandWindows commands;
 
     // geometry
     std::uint64_t deviceSize;

@@ -10,7 +10,6 @@ namespace npusim::memory {
 
 namespace {
 unsigned ceilLog2(std::uint64_t v) { return v <= 1 ? 0 : unsigned(64 - std::countl_zero(v - 1)); }
-constexpr std::size_t kWindowSlots = 512;  // command windows tracked ahead (5 us at 10 ns)
 }  // namespace
 
 MemCtrl::MemCtrl(const Params &p)
@@ -105,7 +104,6 @@ MemCtrl::MemCtrl(const Params &p)
     readQueue.reserve(readBufferSize);
     writeQueue.reserve(writeBufferSize);
     respQueueDram.reserve(readBufferSize * 2);
-    windows.assign(kWindowSlots, WindowSlot{});
 
     avgRdQLen.precision(2);
     avgWrQLen.precision(2);
@@ -221,81 +219,6 @@ void MemCtrl::respCompact() {
     respHead = 0;
 }
 
-// ------------------------------------------------------------ command bus
-
-unsigned MemCtrl::windowCount(Tick windowTick) const {
-    // gem5 forgets a window as soon as time has moved past its start.
-    if (windowTick < curTick()) return 0;
-    const WindowSlot &s = windows[(windowTick / commandWindow) % kWindowSlots];
-    return s.window == windowTick ? s.count : 0;
-}
-
-void MemCtrl::windowInsert(Tick windowTick) {
-    WindowSlot &s = windows[(windowTick / commandWindow) % kWindowSlots];
-    if (s.window != windowTick) {
-        if (s.window != kMaxTick && s.window > windowTick && s.window >= curTick())
-            panic(name(), ": command booked more than ", kWindowSlots, " command windows ahead");
-        s.window = windowTick;
-        s.count = 0;
-    }
-    ++s.count;
-}
-
-Tick MemCtrl::verifySingleCmd(Tick cmdTick, unsigned maxCmds) {
-    // windowCount() and windowInsert() fused: the window index is computed
-    // once and the slot looked up once per window tried.
-    Tick cmdAt = cmdTick;
-    const Tick now = curTick();
-    Tick index = cmdTick / commandWindow;
-    Tick burstTick = index * commandWindow;
-    for (;;) {
-        WindowSlot &s = windows[index % kWindowSlots];
-        const bool same = s.window == burstTick;
-        // gem5 forgets a window as soon as time has moved past its start
-        if (!(burstTick >= now && same && s.count >= maxCmds)) {
-            if (!same) {
-                if (s.window != kMaxTick && s.window > burstTick && s.window >= now)
-                    panic(name(), ": command booked more than ", kWindowSlots, " command windows ahead");
-                s.window = burstTick;
-                s.count = 0;
-            }
-            ++s.count;
-            return cmdAt;
-        }
-        burstTick += commandWindow;
-        ++index;
-        cmdAt = burstTick;
-    }
-}
-
-Tick MemCtrl::verifyMultiCmd(Tick cmdTick, unsigned maxCmds, Tick maxSplit) {
-    // Two command phases (e.g. a two-cycle ACT) no more than maxSplit apart;
-    // timing is that of the second.
-    Tick cmdAt = cmdTick;
-    Tick burstTick = cmdTick - cmdTick % commandWindow;
-    Tick offset = 0;
-    Tick firstOffset = cmdTick % commandWindow;
-    while (maxSplit > firstOffset + offset) offset += commandWindow;
-    Tick firstTick = burstTick - std::min(offset, burstTick);
-    bool firstOk = false, secondOk = false;
-    while (!firstOk || !secondOk) {
-        bool same = burstTick == firstTick;
-        unsigned firstCount = windowCount(firstTick);
-        unsigned secondCount = same ? firstCount + 1 : windowCount(burstTick);
-        firstOk = firstCount < maxCmds;
-        secondOk = secondCount < maxCmds;
-        if (!secondOk) {
-            burstTick += commandWindow;
-            cmdAt = burstTick;
-        }
-        bool gapViolated = !same && (burstTick - firstTick) > maxSplit;
-        if (!firstOk || (!secondOk && gapViolated)) firstTick += commandWindow;
-    }
-    windowInsert(burstTick);
-    windowInsert(firstTick);
-    return cmdAt;
-}
-
 // ------------------------------------------------------- request intake
 
 bool MemCtrl::inWriteQueue(Addr burstAddr) const {
@@ -390,7 +313,6 @@ bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = helper;
             dram->decode(*mp, addr);
-            dram->setupRank(mp->rank, true);
             rdQLenPdf[dram->readQueueSize + respSize()] += 1;
             readQueue.push_back(mp);
             dram->enqueued(mp);
@@ -428,7 +350,6 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = nullptr;
             dram->decode(*mp, addr);
-            dram->setupRank(mp->rank, false);
             wrQLenPdf[dram->writeQueueSize] += 1;
             writeQueue.push_back(mp);
             dram->enqueued(mp);
@@ -462,7 +383,6 @@ void MemCtrl::recvFunctional(PacketPtr pkt, int) { dram->functionalAccess(pkt); 
 
 void MemCtrl::processRespondEvent() {
     MemPacket *mp = respQueueDram[respHead];
-    dram->respondEvent(mp->rank);
     if (mp->burstHelper) {
         BurstHelper *h = mp->burstHelper;
         if (++h->burstsServiced == h->burstCount) {
@@ -492,15 +412,11 @@ MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick extraCo
         return queue.end();
     }
     Tick minColAt = std::max(dram->nextBurstAt + extraColDelay, curTick());
-    return dram->chooseNextFRFCFS(queue, minColAt).first;
+    return dram->chooseNextFRFCFS(queue, minColAt);
 }
 
-Tick MemCtrl::doBurstAccess(MemPacket *mp) {
-    auto [cmdAt, nextBurst] = dram->doBurstAccess(mp, dram->nextBurstAt, mp->isRead() ? readQueue : writeQueue);
-    dram->nextBurstAt = nextBurst;
-    // Wake up early enough to book the next burst without a bubble.
-    Tick off = dram->commandOffset();
-    dram->nextReqTime = nextBurst > off ? nextBurst - off : 0;
+void MemCtrl::doBurstAccess(MemPacket *mp) {
+    dram->doBurstAccess(mp, mp->isRead() ? readQueue : writeQueue);
     if (mp->isRead()) {
         ++dram->readsThisTime;
         reqReadTotalLat.add(mp->requestorId, double(mp->readyTime - mp->entryTime));
@@ -510,7 +426,6 @@ Tick MemCtrl::doBurstAccess(MemPacket *mp) {
         reqWriteBytes.add(mp->requestorId, mp->size);
         reqWriteTotalLat.add(mp->requestorId, double(mp->readyTime - mp->entryTime));
     }
-    return cmdAt;
 }
 
 void MemCtrl::recordTurnaround() {

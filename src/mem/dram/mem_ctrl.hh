@@ -33,13 +33,6 @@ class MemCtrl final : public SimObject {
     void recvFunctional(PacketPtr pkt, int);
     AddrRangeList getAddrRanges(int) const { return dram->getAddrRanges(); }
 
-    // Used by the DRAM interface.
-    Tick verifySingleCmd(Tick cmdTick, unsigned maxCmdsPerWindow);
-    Tick verifyMultiCmd(Tick cmdTick, unsigned maxCmdsPerWindow, Tick maxMultiCmdSplit);
-    bool inReadBusState(bool nextState) const {
-        return (nextState ? dram->busStateNext : dram->busState) == DRAMInterface::READ;
-    }
-
   private:
     enum class Sched { Fcfs, Frfcfs };
 
@@ -53,7 +46,7 @@ class MemCtrl final : public SimObject {
     void processNextReqEvent();
     void processRespondEvent();
     MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
-    Tick doBurstAccess(MemPacket *mp);
+    void doBurstAccess(MemPacket *mp);
     Addr burstAlign(Addr a) const { return a & ~Addr(dram->bytesPerBurst() - 1); }
     bool inWriteQueue(Addr burstAddr) const;
     void recordTurnaround();
@@ -97,15 +90,6 @@ class MemCtrl final : public SimObject {
         }
     }
     [[gnu::noinline]] void respCompact();
-
-    // Command-bus bookkeeping: commands per commandWindow-aligned window.
-    struct WindowSlot {
-        Tick window = kMaxTick;
-        unsigned count = 0;
-    };
-    std::vector<WindowSlot> windows;
-    unsigned windowCount(Tick windowTick) const;
-    void windowInsert(Tick windowTick);
 
     std::vector<std::unique_ptr<MemPacket>> packetStore;
     std::vector<MemPacket *> freePackets;
