@@ -137,8 +137,6 @@ Cache::Cache(const Params &p)
     mshrs.resize(numMshrs);
     for (auto &m : mshrs) m.targets.reserve(numTargets + 1);
     for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
-    mshrAllocated.reserve(numMshrs);
-    mshrAllocPos.assign(numMshrs, -1);
     mshrReady.init(numMshrs);
     std::size_t mapSize = 8;
     while (mapSize < 4 * numMshrs) mapSize *= 2;
@@ -168,9 +166,10 @@ Cache::~Cache() {
     auto release = [](PacketPtr pkt) {
         if (pkt && pkt->cmd != MemCmd::InvalidCmd) Packet::destroy(pkt);
     };
-    for (int i : mshrAllocated)
-        for (auto &t : mshrs[std::size_t(i)].targets)
-            if (t.fromPrefetcher) release(t.pkt);
+    for (const Mshr &m : mshrs)
+        if (m.allocated)
+            for (const Target &t : m.targets)
+                if (t.fromPrefetcher) release(t.pkt);
     for (int i : writeAllocated) release(writes[std::size_t(i)].pkt);
 }
 
@@ -214,21 +213,26 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         mustSendRetry = true;
         return false;
     }
+    // (Only request commands have a command index.)
     const int ci = CacheStats::cmdIndex(pkt->cmd);
-    if (ci < 0 || pkt->isResponse()) fatal(name(), ": cannot handle ", pkt->print());
+    if (ci < 0) fatal(name(), ": cannot handle ", pkt->print());
     if (pkt->size == 0 || pkt->offsetIn(blkSize) + pkt->size > blkSize)
         fatal(name(), ": ", pkt->print(), " does not fit in one ", blkSize, "-byte cache line");
     if (isReadOnly && pkt->cmd == MemCmd::WriteReq) fatal(name(), ": write ", pkt->print(), " to a read-only cache");
-    if (pkt->requestorId == kInvalidRequestorID)
-        fatal(name(), ": ", pkt->print(), " carries no requestor id (use registerRequestor)");
-    stats->ensure(pkt->requestorId);
+    if (!stats->covers(pkt->requestorId)) {
+        if (pkt->requestorId == kInvalidRequestorID)
+            fatal(name(), ": ", pkt->print(), " carries no requestor id (use registerRequestor)");
+        // From here on every packet's requestor has its stats: the MSHR
+        // targets made of it need no check when they are answered.
+        stats->ensure(pkt->requestorId);
+    }
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
     const Tick edge = clockEdge();
     const Tick forwardTime = edge + cyclesToTicks(forwardLatency) + pkt->headerDelay;
     Cycles lat;
     int blk = -1;
-    const bool satisfied = access(pkt, blk, lat);
+    const bool satisfied = access(pkt, ci, blk, lat);
     // Evictions caused by the access go to the write buffer first, so they
     // logically precede anything happening below.
     if (!pendingWritebacks.empty()) doWritebacks(edge + cyclesToTicks(lat + forwardLatency));
@@ -260,10 +264,10 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         info.cmd = pkt->cmd;
         info.lineAddr = lineOf(pkt->addr);
         info.lineSize = blkSize;
-        handleMiss(pkt, blk, forwardTime);
+        handleMiss(pkt, ci, forwardTime);
         prefetcher->probeNotify(info);
     } else {
-        handleMiss(pkt, blk, forwardTime);
+        handleMiss(pkt, ci, forwardTime);
     }
 
     if (prefetcher) {
@@ -304,7 +308,7 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     return lat;
 }
 
-bool Cache::access(PacketPtr pkt, int &blk, Cycles &lat) {
+bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     const Addr line = lineOf(pkt->addr);
     blk = findBlock(line);
     // All ways' tags are read; data too unless accesses are sequential.
@@ -313,7 +317,7 @@ bool Cache::access(PacketPtr pkt, int &blk, Cycles &lat) {
     if (blk >= 0) repl->touch(setOf(line), unsigned(blk) % assoc);
 
     const MemCmd cmd = pkt->cmd;
-    auto &k = stats->of(CacheStats::cmdIndex(cmd));
+    auto &k = stats->of(cmdIdx);
     const RequestorID rid = pkt->requestorId;
 
     if (pkt->isEviction()) {
@@ -397,9 +401,9 @@ void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     }
 }
 
-void Cache::handleMiss(PacketPtr pkt, int, Tick forwardTime) {
+void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     const Addr line = lineOf(pkt->addr);
-    auto &k = stats->of(CacheStats::cmdIndex(pkt->cmd));
+    auto &k = stats->of(cmdIdx);
     const int mi = findMshr(line);
     if (mi >= 0) {
         if (pkt->cmd == MemCmd::CleanEvict) {
@@ -532,10 +536,8 @@ std::size_t Cache::prefetchedLinesResident(std::uint64_t epoch) const {
 
 std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     std::size_t n = 0;
-    for (int i : mshrAllocated) {
-        const Mshr &m = mshrs[std::size_t(i)];
-        if (m.isPrefetch && m.pfEpoch == epoch) ++n;
-    }
+    for (const Mshr &m : mshrs)
+        if (m.allocated && m.isPrefetch && m.pfEpoch == epoch) ++n;
     return n;
 }
 
@@ -556,8 +558,8 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     m.needsWritable = m.allocOnFill = m.hasFromCache = m.writtenBack = false;
     m.targets.clear();
     allocateTarget(m, pkt, ownPrefetch);
-    mshrAllocPos[std::size_t(i)] = int(mshrAllocated.size());
-    mshrAllocated.push_back(i);
+    m.allocated = true;
+    ++mshrsInUse;
     mshrMapInsert(i);
     mshrReady.insert(mshrs, i);
     if (mshrFull()) setBlocked(kNoMshrs);
@@ -601,10 +603,10 @@ void Cache::mshrMapErase(int i) {
 void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     mshrMapErase(i);
-    unorderedErase(mshrAllocated, mshrAllocPos, i);
+    --mshrsInUse;
     if (!m.inService) mshrReady.erase(i);
     m.targets.clear();
-    m.inService = false;
+    m.allocated = m.inService = false;
     mshrFree.push_back(i);
 }
 
@@ -663,7 +665,6 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     const Target &initial = m.targets.front();
     const MemCmd initialCmd = initial.pkt->cmd;
     const RequestorID initialReq = initial.pkt->requestorId;
-    stats->ensure(initialReq);
     stats->of(CacheStats::cmdIndex(initialCmd)).mshrMissLatency[initialReq] += double(curTick() - initial.recvTime);
 
     const Addr line = m.blkAddr;
@@ -718,6 +719,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
 
 void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
     const unsigned initialOffset = m.targets.front().pkt->offsetIn(blkSize);
+    const Tick respondAt = pkt->headerDelay + clockEdge(responseLatency);
     bool fromCore = false, fromPref = false;
     for (Target &t : m.targets) {
         PacketPtr tp = t.pkt;
@@ -732,8 +734,7 @@ void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
         // Words after the critical one wait for the rest of the payload.
         int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
         if (transfer < 0) transfer += int(blkSize);
-        const Tick completion = pkt->headerDelay + clockEdge(responseLatency) + (transfer ? pkt->payloadDelay : 0);
-        stats->ensure(tp->requestorId);
+        const Tick completion = respondAt + (transfer ? pkt->payloadDelay : 0);
         stats->of(ci).missLatency[tp->requestorId] += double(completion - t.recvTime);
         tp->makeResponse();
         tp->headerDelay = tp->payloadDelay = 0;

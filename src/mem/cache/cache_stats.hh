@@ -59,6 +59,7 @@ class CacheStats {
     void ensure(std::size_t id) {
         if (id >= width) grow(id + 1);
     }
+    bool covers(std::size_t id) const { return id < width; }
     Counters &of(int cmdIdx) { return counters[std::size_t(cmdIdx)]; }
     void reset();
     // Copies the blocked counters into their printed vectors.

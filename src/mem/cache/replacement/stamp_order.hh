@@ -19,14 +19,11 @@ namespace npusim {
 class StampOrder {
   public:
     // All entries start with stamp 0, their sets in way order.
-    StampOrder(std::size_t sets, unsigned ways)
-        : ways(ways), stamp(sets * ways, 0), prev(sets * ways), next(sets * ways), head(sets, 0),
-          tail(sets, ways - 1) {
+    StampOrder(std::size_t sets, unsigned ways) : ways(ways), stamp(sets * ways, 0), links(sets * ways), ends(sets) {
         for (std::size_t s = 0; s < sets; ++s) {
-            for (unsigned w = 0; w < ways; ++w) {
-                prev[s * ways + w] = w == 0 ? kNone : w - 1;
-                next[s * ways + w] = w + 1 == ways ? kNone : w + 1;
-            }
+            for (unsigned w = 0; w < ways; ++w)
+                links[s * ways + w] = Link{w == 0 ? kNone : w - 1, w + 1 == ways ? kNone : w + 1};
+            ends[s] = Ends{0, ways - 1};
         }
     }
 
@@ -34,76 +31,67 @@ class StampOrder {
 
     void set(std::size_t s, unsigned w, Tick t) {
         const std::size_t base = s * ways;
-        Tick &st = stamp[base + w];
-        if (tail[s] == w && t >= st) {
+        Tick *st = &stamp[base];
+        Link *ln = &links[base];
+        Ends &e = ends[s];
+        if (e.tail == w && t >= st[w]) {
             // Already last, and a later stamp keeps it last (repeated hits).
-            st = t;
+            st[w] = t;
             return;
         }
-        unlink(s, base, w);
-        st = t;
-        if (tail[s] == kNone) {
-            prev[base + w] = next[base + w] = kNone;
-            head[s] = tail[s] = w;
-            return;
-        }
-        const std::uint32_t last = tail[s], first = head[s];
-        if (before(base, last, t, w)) {
-            linkAfter(s, base, last, w);
-        } else if (t <= stamp[base + first] || t - stamp[base + first] <= stamp[base + last] - t) {
-            // Nearer the old end (stamps 0 and 1 of invalidations and BIP
-            // insertions): walk forward to the first way sorting after w.
-            std::uint32_t x = first;
-            while (before(base, x, t, w)) x = next[base + x];
-            linkBefore(s, base, x, w);
+        // Unlink w.
+        const std::uint32_t p = ln[w].prev, n = ln[w].next;
+        if (p == kNone) e.head = n;
+        else ln[p].next = n;
+        if (n == kNone) e.tail = p;
+        else ln[n].prev = p;
+        st[w] = t;
+        auto before = [st, t, w](std::uint32_t x) { return st[x] < t || (st[x] == t && x < w); };
+        const std::uint32_t last = e.tail, first = e.head;
+        if (last == kNone) {
+            ln[w] = Link{kNone, kNone};
+            e.head = e.tail = w;
+        } else if (before(last)) {
+            // The usual case: the current tick sorts last.
+            ln[w] = Link{last, kNone};
+            ln[last].next = w;
+            e.tail = w;
         } else {
-            // Walk back to the last way sorting before w, if any.
-            std::uint32_t x = prev[base + last];
-            while (x != kNone && !before(base, x, t, w)) x = prev[base + x];
-            if (x == kNone) linkBefore(s, base, first, w);
-            else linkAfter(s, base, x, w);
+            // Find x, the first way sorting after w, walking from the nearer
+            // end (stamps 0 and 1 of invalidations and BIP insertions are
+            // near the head).
+            std::uint32_t x;
+            if (t <= st[first] || t - st[first] <= st[last] - t) {
+                x = first;
+                while (before(x)) x = ln[x].next;
+            } else {
+                x = last;
+                while (ln[x].prev != kNone && !before(ln[x].prev)) x = ln[x].prev;
+            }
+            const std::uint32_t px = ln[x].prev;
+            ln[w] = Link{px, x};
+            ln[x].prev = w;
+            if (px == kNone) e.head = w;
+            else ln[px].next = w;
         }
     }
 
     // The first way with the smallest stamp.
-    unsigned oldest(std::size_t s) const { return head[s]; }
+    unsigned oldest(std::size_t s) const { return ends[s].head; }
 
   private:
     static constexpr std::uint32_t kNone = ~std::uint32_t(0);
-
-    // Does way x of the set sort before (t, w)?
-    bool before(std::size_t base, std::uint32_t x, Tick t, unsigned w) const {
-        const Tick sx = stamp[base + x];
-        return sx < t || (sx == t && x < w);
-    }
-    void unlink(std::size_t s, std::size_t base, unsigned w) {
-        const std::uint32_t p = prev[base + w], n = next[base + w];
-        if (p == kNone) head[s] = n;
-        else next[base + p] = n;
-        if (n == kNone) tail[s] = p;
-        else prev[base + n] = p;
-    }
-    void linkAfter(std::size_t s, std::size_t base, std::uint32_t x, unsigned w) {
-        const std::uint32_t n = next[base + x];
-        prev[base + w] = x;
-        next[base + w] = n;
-        next[base + x] = w;
-        if (n == kNone) tail[s] = w;
-        else prev[base + n] = w;
-    }
-    void linkBefore(std::size_t s, std::size_t base, std::uint32_t x, unsigned w) {
-        const std::uint32_t p = prev[base + x];
-        next[base + w] = x;
-        prev[base + w] = p;
-        prev[base + x] = w;
-        if (p == kNone) head[s] = w;
-        else next[base + p] = w;
-    }
+    struct Link {
+        std::uint32_t prev, next;  // way numbers within the set
+    };
+    struct Ends {
+        std::uint32_t head, tail;
+    };
 
     unsigned ways;
     std::vector<Tick> stamp;
-    std::vector<std::uint32_t> prev, next;  // way numbers within the set
-    std::vector<std::uint32_t> head, tail;  // per set
+    std::vector<Link> links;
+    std::vector<Ends> ends;  // per set
 };
 
 }  // namespace npusim

@@ -91,6 +91,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         Tick readyTime = 0;
         std::uint64_t order = 0;
         std::uint64_t pfEpoch = 0;
+        bool allocated = false;
         bool inService = false;
         bool isPrefetch = false;       // allocated for a prefetch
         bool needsWritable = false;
@@ -176,7 +177,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blkFlags[std::size_t(blk)]; }
 
     // --- access path ------------------------------------------------------
-    bool access(PacketPtr pkt, int &blk, Cycles &lat);
+    bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
     Cycles accessLatency(int blk, Tick headerDelay) const;
     Cycles tagOnlyLatency(Tick headerDelay) const {
         return headerDelay ? ticksToCycles(headerDelay) + tagLatency : tagLatency;
@@ -184,7 +185,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void satisfyRequest(PacketPtr pkt, int blk);
     void maintainClusivity(bool fromCache, int blk);
     void handleHit(PacketPtr pkt, Tick requestTime);
-    void handleMiss(PacketPtr pkt, int blk, Tick forwardTime);
+    void handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime);
     void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
 
     // --- blocks -------------------------------------------------------------
@@ -201,8 +202,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     int allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch);
     void allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch);
     void deallocateMshr(int i);
-    bool mshrFull() const { return mshrAllocated.size() >= numMshrs; }
-    bool canPrefetch() const { return mshrAllocated.size() + demandMshrReserve < numMshrs; }
+    bool mshrFull() const { return mshrsInUse >= numMshrs; }
+    bool canPrefetch() const { return mshrsInUse + demandMshrReserve < numMshrs; }
     void allocateWriteBuffer(PacketPtr pkt, Tick time);
     void deallocateWrite(int i);
     bool writeBufferFull() const { return writeAllocated.size() >= numWriteBuffers; }
@@ -280,8 +281,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     }
 
     std::vector<Mshr> mshrs;
-    std::vector<int> mshrFree, mshrAllocated;
-    std::vector<int> mshrAllocPos;                         // index of each MSHR in mshrAllocated
+    std::vector<int> mshrFree;
+    std::size_t mshrsInUse = 0;
     ReadyList mshrReady;                                   // not in service, by ready time
     std::vector<int> mshrMap;                              // see findMshr; -1 = empty slot
     std::size_t mshrMapMask = 0;
