@@ -38,7 +38,7 @@ bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
 }  // namespace
 
 template <typename Entries>
-void Cache::ReadyList::insert(const Entries &entries, int idx) {
+inline void Cache::ReadyList::insert(const Entries &entries, int idx) {
     if (tail == buf.size()) {
         if (head > 0) {
             std::copy(buf.begin() + std::ptrdiff_t(head), buf.begin() + std::ptrdiff_t(tail), buf.begin());
@@ -58,7 +58,7 @@ void Cache::ReadyList::insert(const Entries &entries, int idx) {
     ++tail;
 }
 
-void Cache::ReadyList::erase(int idx) {
+inline void Cache::ReadyList::erase(int idx) {
     if (head == tail) return;
     if (buf[head] == idx) {
         ++head;
@@ -308,7 +308,7 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     return lat;
 }
 
-bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
+inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     const Addr line = lineOf(pkt->addr);
     blk = findBlock(line);
     // All ways' tags are read; data too unless accesses are sequential.
@@ -373,7 +373,7 @@ bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     return false;
 }
 
-void Cache::satisfyRequest(PacketPtr pkt, int blk) {
+inline void Cache::satisfyRequest(PacketPtr pkt, int blk) {
     std::uint8_t *line = blockData(blk);
     const unsigned off = pkt->offsetIn(blkSize);
     if (pkt->cmd == MemCmd::WriteReq) {
@@ -392,7 +392,7 @@ void Cache::maintainClusivity(bool fromAbove, int blk) {
     invalidateBlock(blk);
 }
 
-void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
+inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     if (pkt->needsResponse()) {
         pkt->makeResponse();
         cpuRespQueue.schedSend(pkt, requestTime);
@@ -401,7 +401,7 @@ void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     }
 }
 
-void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
+inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     const Addr line = lineOf(pkt->addr);
     auto &k = stats->of(cmdIdx);
     const int mi = findMshr(line);
@@ -429,7 +429,7 @@ void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
 // ---------------------------------------------------------------------------
 // Blocks.
 
-int Cache::allocateBlock(Addr line, RequestorID src) {
+inline int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
     const unsigned way = repl->getVictim(set);
     const std::size_t b = set * assoc + way;
@@ -464,7 +464,7 @@ int Cache::allocateBlock(Addr line, RequestorID src) {
     return int(b);
 }
 
-void Cache::insertBlock(int blk, Addr line, RequestorID src) {
+inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     const std::size_t b = std::size_t(blk);
     setTag(b, line);
     blkFlags[b] = 0;
@@ -544,7 +544,7 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
 // ---------------------------------------------------------------------------
 // MSHRs and the write buffer.
 
-int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
+inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     if (mshrFree.empty()) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
     const int i = mshrFree.back();
     mshrFree.pop_back();
@@ -568,7 +568,7 @@ int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     return i;
 }
 
-void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
+inline void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
     const MemCmd cmd = pkt->cmd;
     m.targets.push_back(Target{pkt, curTick(), ownPrefetch});
     // Once the request is sent its command is fixed; a later write is
@@ -579,13 +579,13 @@ void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
     if (fromCache(cmd)) m.hasFromCache = true;
 }
 
-void Cache::mshrMapInsert(int i) {
+inline void Cache::mshrMapInsert(int i) {
     std::size_t h = mshrSlot(mshrs[std::size_t(i)].blkAddr);
     while (mshrMap[h] >= 0) h = (h + 1) & mshrMapMask;
     mshrMap[h] = i;
 }
 
-void Cache::mshrMapErase(int i) {
+inline void Cache::mshrMapErase(int i) {
     std::size_t hole = mshrSlot(mshrs[std::size_t(i)].blkAddr);
     while (mshrMap[hole] != i) hole = (hole + 1) & mshrMapMask;
     // Backward-shift deletion: move up any later entry of the probe run
@@ -600,7 +600,7 @@ void Cache::mshrMapErase(int i) {
     mshrMap[hole] = -1;
 }
 
-void Cache::deallocateMshr(int i) {
+inline void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     mshrMapErase(i);
     --mshrsInUse;
@@ -717,7 +717,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     return true;
 }
 
-void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
+inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
     const unsigned initialOffset = m.targets.front().pkt->offsetIn(blkSize);
     const Tick respondAt = pkt->headerDelay + clockEdge(responseLatency);
     bool fromCore = false, fromPref = false;
@@ -753,7 +753,7 @@ void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
 // ---------------------------------------------------------------------------
 // Sending on the mem side.
 
-void Cache::schedMemSideSend(Tick when) {
+inline void Cache::schedMemSideSend(Tick when) {
     if (waitingOnRetry || when == kMaxTick) return;
     // As gem5's packet queues: never now, at the earliest one tick later.
     when = std::max(when, curTick() + 1);
@@ -773,7 +773,7 @@ void Cache::recvReqRetry(int) {
     processMemSideSend();
 }
 
-Tick Cache::nextQueueReadyTime() const {
+inline Tick Cache::nextQueueReadyTime() const {
     Tick next = kMaxTick;
     if (!mshrReady.empty()) next = std::min(next, mshrs[std::size_t(mshrReady.front())].readyTime);
     if (!writeReady.empty()) next = std::min(next, writes[std::size_t(writeReady.front())].readyTime);
@@ -781,7 +781,7 @@ Tick Cache::nextQueueReadyTime() const {
     return next;
 }
 
-bool Cache::sendNextEntry() {
+inline bool Cache::sendNextEntry() {
     const Tick now = curTick();
     const int miss = !mshrReady.empty() && mshrs[std::size_t(mshrReady.front())].readyTime <= now ? mshrReady.front() : -1;
     const int wb = !writeReady.empty() && writes[std::size_t(writeReady.front())].readyTime <= now ? writeReady.front() : -1;
@@ -824,12 +824,12 @@ bool Cache::sendNextEntry() {
     return false;
 }
 
-MemCmd Cache::missCommand(const Mshr &m) const {
+inline MemCmd Cache::missCommand(const Mshr &m) const {
     if (m.needsWritable) return MemCmd::ReadExReq;
     return isReadOnly || mostlyExclusive ? MemCmd::ReadCleanReq : MemCmd::ReadSharedReq;
 }
 
-bool Cache::sendMshr(int i) {
+inline bool Cache::sendMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     const PacketPtr first = m.targets.front().pkt;
     PacketPtr pkt = Packet::create(missCommand(m), m.blkAddr, blkSize, first->requestorId);
@@ -859,7 +859,7 @@ bool Cache::sendWrite(int i) {
 // ---------------------------------------------------------------------------
 // Blocking the cpu side.
 
-void Cache::setBlocked(BlockedCause cause) {
+inline void Cache::setBlocked(BlockedCause cause) {
     const std::uint8_t flag = std::uint8_t(1u << cause);
     if (blocked == 0) {
         stats->blockedCauses[cause] += 1;
@@ -873,7 +873,7 @@ void Cache::setBlocked(BlockedCause cause) {
     blocked |= flag;
 }
 
-void Cache::clearBlocked(BlockedCause cause) {
+inline void Cache::clearBlocked(BlockedCause cause) {
     const std::uint8_t flag = std::uint8_t(1u << cause);
     if (!(blocked & flag)) return;
     blocked &= std::uint8_t(~flag);
