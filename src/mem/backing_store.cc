@@ -1,30 +1,31 @@
 #include "npusim/mem/backing_store.hh"
 
 #include <algorithm>
-#include <cstring>
 
 namespace npusim {
 
-std::uint8_t *BackingStore::findPage(Addr pageNum) const {
-    if (pageNum == lastPageNum) return lastPage;
-    auto it = pages.find(pageNum);
-    if (it == pages.end()) return nullptr;
-    lastPageNum = pageNum;
-    lastPage = it->second.get();
-    return lastPage;
+std::uint8_t *BackingStore::findFarPage(Addr pageNum) const {
+    auto it = farPages.find(pageNum);
+    return it == farPages.end() ? nullptr : it->second;
 }
 
 std::uint8_t *BackingStore::touchPage(Addr pageNum) {
-    if (std::uint8_t *p = findPage(pageNum)) return p;
-    auto page = std::make_unique<std::uint8_t[]>(kPageSize);  // zero-initialised
-    std::uint8_t *raw = page.get();
-    pages.emplace(pageNum, std::move(page));
-    lastPageNum = pageNum;
-    lastPage = raw;
+    if (pageNum < directory.size() && directory[pageNum]) return directory[pageNum];
+    if (pageNum >= kDirectPages) {
+        if (std::uint8_t *p = findFarPage(pageNum)) return p;
+    }
+    owned.push_back(std::make_unique<std::uint8_t[]>(kPageSize));  // zero-initialised
+    std::uint8_t *raw = owned.back().get();
+    if (pageNum < kDirectPages) {
+        if (pageNum >= directory.size()) directory.resize(pageNum + 1, nullptr);
+        directory[pageNum] = raw;
+    } else {
+        farPages.emplace(pageNum, raw);
+    }
     return raw;
 }
 
-void BackingStore::read(Addr addr, std::uint8_t *dst, std::size_t size) const {
+void BackingStore::readSpanning(Addr addr, std::uint8_t *dst, std::size_t size) const {
     while (size) {
         Addr offset = addr & (kPageSize - 1);
         std::size_t chunk = std::min<std::size_t>(size, kPageSize - offset);

@@ -91,22 +91,6 @@ void AbstractMemory::outOfRange(const PacketPtr pkt) const {
     fatal(name(), ": ", pkt->print(), " lies outside this memory's range ", range.toString());
 }
 
-void AbstractMemory::access(PacketPtr pkt) {
-    if (!range.contains(pkt->addr) || pkt->addr + pkt->size > range.end) outOfRange(pkt);
-    if (pkt->cmd == MemCmd::CleanEvict || pkt->cmd == MemCmd::WritebackClean) return;  // nothing to keep
-    if (pkt->isRead()) {
-        pkt->markDataValid();
-        store.read(pkt->addr, pkt->data(), pkt->size);
-        numReadsCnt.add(pkt->requestorId, 1);
-        bytesReadCnt.add(pkt->requestorId, pkt->size);
-    } else if (pkt->isWrite()) {
-        if (pkt->hasData()) store.write(pkt->addr, pkt->data(), pkt->size);
-        numWritesCnt.add(pkt->requestorId, 1);
-        bytesWrittenCnt.add(pkt->requestorId, pkt->size);
-    }
-    if (pkt->needsResponse()) pkt->makeResponse();
-}
-
 void AbstractMemory::functionalAccess(PacketPtr pkt) {
     if (!range.contains(pkt->addr) || pkt->addr + pkt->size > range.end) outOfRange(pkt);
     if (pkt->isRead()) {

@@ -137,6 +137,8 @@ DRAMInterface::DRAMInterface(const Params &p)
                                     " B (devices_per_rank * burst_length * device_bus_width / 8) must be a power of two");
     if (!isPow2(ranksPerChannel)) p.error("ranks_per_channel", "must be a power of two");
     if (banksPerRank == 0 || banksPerRank > 32) p.error("banks_per_rank", "must be between 1 and 32");
+    if (std::uint64_t(banksPerRank) * ranksPerChannel > BankSet::kWords * 64)
+        p.error("ranks_per_channel", "at most " + std::to_string(BankSet::kWords * 64) + " banks per channel");
     if (burstsPerRowBuffer == 0)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
     if (tREFI <= tRP || tREFI <= tRFC) p.error("tREFI", "must be larger than tRP and tRFC");
@@ -196,7 +198,6 @@ DRAMInterface::DRAMInterface(const Params &p)
         }
         r.actTicks.assign(activationLimit, 0);
     }
-    bankMaskScratch.assign(ranksPerChannel, 0);
     for (auto &q : queued) q.init(ranksPerChannel, banksPerRank);
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
@@ -312,7 +313,7 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 
 // ------------------------------------------------------- bank operations
 
-void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
+[[gnu::always_inline]] inline void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
     Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick);
     bank.openRow = row;
     bank.bytesAccessed = 0;
@@ -342,7 +343,7 @@ void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint
     }
 }
 
-void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
+[[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
     bytesPerActivate.sample(bank.bytesAccessed);
     bank.openRow = kNoRow;
     Tick preAt = preTick;
@@ -361,49 +362,54 @@ void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool aut
 // -------------------------------------------------------------- scheduling
 
 template <bool ReadState>
-bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint32_t *mask) const {
+bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, BankSet &earliest) const {
     const Tick now = curTick();
+    const unsigned numRanks = ranksPerChannel;
     Tick minActAt = kMaxTick;
-    std::fill(mask, mask + ranksPerChannel, 0);
+    earliest.clear();
     bool foundSeamless = false;
     bool hiddenBankPrep = false;
 
     const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
     const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
     // Banks with queued bursts of ranks not refreshing, in (rank, bank) order.
-    for (unsigned i = 0; i < ranksPerChannel; ++i) {
+    for (unsigned i = 0; i < numRanks; ++i) {
+        std::uint32_t waiting = q.banksWithWork[i];
+        if (!waiting) continue;
         const Rank &r = ranks[i];
         if (now < r.refreshUntil) continue;
         const Bank *banks = r.banks.data();
         const GroupTiming *groups = r.groups.data();
-        const Tick prePending = r.prePending;
+        // per-rank parts of the bounds below, folded once:
+        // max(pre, prePending, now) + tRP == max(pre + tRP, max(prePending, now) + tRP)
+        const Tick actAfterPreFloor = std::max(r.prePending, now) + tRP;
+        const Tick actFloor = std::max(r.actFloor, now);
         const Tick colFloor = ReadState ? r.rdFloor : r.wrFloor;
-        const Tick actFloor = r.actFloor;
-        for (std::uint32_t waiting = q.banksWithWork[i]; waiting; waiting &= waiting - 1) {
+        do {
             const unsigned j = unsigned(std::countr_zero(waiting));
+            waiting &= waiting - 1;
             const Bank &b = banks[j];
             const GroupTiming &g = groups[b.group];
             // when could this bank take an ACT (ignoring rank switching)
-            Tick actAt = b.openRow == kNoRow ? std::max({b.actAllowedAt, g.actAllowedAt, actFloor, now})
-                                             : std::max({b.preAllowedAt, prePending, now}) + tRP;
-            Tick colAllowedAt = ReadState ? std::max({b.rdAllowedAt, g.rdAllowedAt, colFloor})
-                                          : std::max({b.wrAllowedAt, g.wrAllowedAt, colFloor});
-            Tick colAt = std::max(colAllowedAt, actAt + tRCD);
-            bool newSeamless = colAt <= minColAt;
+            const Tick actAt = b.openRow == kNoRow ? std::max(std::max(b.actAllowedAt, g.actAllowedAt), actFloor)
+                                                   : std::max(b.preAllowedAt + tRP, actAfterPreFloor);
+            const Tick colAllowedAt = ReadState ? std::max(std::max(b.rdAllowedAt, g.rdAllowedAt), colFloor)
+                                                : std::max(std::max(b.wrAllowedAt, g.wrAllowedAt), colFloor);
+            const bool newSeamless = std::max(colAllowedAt, actAt + tRCD) <= minColAt;
             if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
-                if (!foundSeamless && (newSeamless || actAt < minActAt)) std::fill(mask, mask + ranksPerChannel, 0);
+                if (!foundSeamless && (newSeamless || actAt < minActAt)) earliest.clear();
                 foundSeamless |= newSeamless;
                 hiddenBankPrep = actAt <= hiddenActMax;
-                mask[i] |= std::uint32_t(1) << j;
+                earliest.insert(i * banksPerRank + j);
                 minActAt = actAt;
             }
-        }
+        } while (waiting);
     }
     return hiddenBankPrep;
 }
 
 MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
-    std::uint32_t *earliest = bankMaskScratch.data();
+    BankSet earliest;
     bool filledEarliest = false;
     bool hiddenBankPrep = false;
     bool foundHiddenBank = false;
@@ -440,7 +446,7 @@ MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, 
                                                   : minBankPrep<false>(q, minColAt, earliest);
                 filledEarliest = true;
             }
-            if (earliest[p->rank] & (std::uint32_t(1) << p->bank)) {
+            if (earliest.contains(p->bankId)) {
                 foundEarliestPkt = true;
                 foundHiddenBank = hiddenBankPrep;
                 if (hiddenBankPrep || !foundPreppedPkt) selected = it;
@@ -464,7 +470,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
 
     Tick colAllowedAt = colAllowed(rank, bank, mp->isRead());
-    Tick cmdAt = std::max({colAllowedAt, nextBurstAt, now});
+    Tick cmdAt = std::max(std::max(colAllowedAt, nextBurstAt), now);
 
     Tick maxSync = clkResyncDelay + (mp->isRead() ? tRL : tWL);
     if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)

@@ -196,15 +196,16 @@ class DRAMInterface final : public AbstractMemory {
     void refreshRank(Rank &rank, Tick due);
     [[gnu::noinline]] bool checkRefreshScan(Tick &wake);
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
+    // (two-argument max: the initializer-list form costs a loop through memory)
     Tick rdAllowed(const Rank &r, const Bank &b) const {
-        return std::max({b.rdAllowedAt, r.groups[b.group].rdAllowedAt, r.rdFloor});
+        return std::max(std::max(b.rdAllowedAt, r.groups[b.group].rdAllowedAt), r.rdFloor);
     }
     Tick wrAllowed(const Rank &r, const Bank &b) const {
-        return std::max({b.wrAllowedAt, r.groups[b.group].wrAllowedAt, r.wrFloor});
+        return std::max(std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt), r.wrFloor);
     }
     Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
     Tick actAllowed(const Rank &r, const Bank &b) const {
-        return std::max({b.actAllowedAt, r.groups[b.group].actAllowedAt, r.actFloor});
+        return std::max(std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt), r.actFloor);
     }
     Tick preAllowed(const Rank &r, const Bank &b) const { return std::max(b.preAllowedAt, r.prePending); }
     // Sets a bank's earliest PRE to exactly `t`.
@@ -257,7 +258,15 @@ class DRAMInterface final : public AbstractMemory {
     // other groups of its rank (true of every shipped device), so the
     // latter can go into Rank::rd/wrFloor; otherwise every group is written.
     bool ownGroupDominates = true;
-    mutable std::vector<std::uint32_t> bankMaskScratch;
+    // A set of banks, one bit per bankId; fixed-size so that clearing it is
+    // a few stores, not a call (ranks * banks is checked against it).
+    struct BankSet {
+        static constexpr unsigned kWords = 8;
+        std::array<std::uint64_t, kWords> words;
+        void clear() { words.fill(0); }
+        void insert(unsigned bankId) { words[bankId >> 6] |= std::uint64_t(1) << (bankId & 63); }
+        bool contains(unsigned bankId) const { return (words[bankId >> 6] >> (bankId & 63)) & 1; }
+    };
 
     // Queued bursts per bank, and per rank a bit mask of the banks with any,
     // for the read queue [0] and the write queue [1].
@@ -278,11 +287,11 @@ class DRAMInterface final : public AbstractMemory {
         }
     };
     QueuedBursts queued[2];
-    // gem5's minBankPrep over the banks with work in `q`: fills `mask` (one
-    // word per rank) with the banks that can issue first; returns whether
-    // that bank's preparation hides behind the current burst.
+    // gem5's minBankPrep over the banks with work in `q`: fills `earliest`
+    // with the banks that can issue first; returns whether that bank's
+    // preparation hides behind the current burst.
     template <bool ReadState>
-    bool minBankPrep(const QueuedBursts &q, Tick minColAt, std::uint32_t *mask) const;
+    bool minBankPrep(const QueuedBursts &q, Tick minColAt, BankSet &earliest) const;
 
   public:
     // --- stats (gem5 names) --------------------------------------------------

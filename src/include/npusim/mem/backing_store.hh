@@ -1,9 +1,15 @@
 // Sparse functional store for simulated physical memory: GiB-sized ranges
 // cost nothing until touched; untouched bytes read as zero.
+//
+// Pages below kDirectPages are found through a flat directory (one pointer
+// per page, grown to the highest such page touched), so a lookup is an
+// index, not a hash; pages above it (far-away address ranges) go to a map.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "npusim/sim/types.hh"
 
@@ -13,18 +19,34 @@ class BackingStore {
   public:
     static constexpr unsigned kPageBits = 16;  // 64 KiB pages: few lookups per access
     static constexpr Addr kPageSize = Addr(1) << kPageBits;
+    static constexpr Addr kDirectPages = Addr(1) << 20;  // the first 64 GiB: a directory of at most 8 MiB
 
-    void read(Addr addr, std::uint8_t *dst, std::size_t size) const;
+    void read(Addr addr, std::uint8_t *dst, std::size_t size) const {
+        const Addr offset = addr & (kPageSize - 1);
+        if (offset + size > kPageSize) [[unlikely]] return readSpanning(addr, dst, size);
+        if (const std::uint8_t *page = findPage(addr >> kPageBits)) std::memcpy(dst, page + offset, size);
+        else std::memset(dst, 0, size);
+    }
     void write(Addr addr, const std::uint8_t *src, std::size_t size);
-    std::size_t pagesAllocated() const { return pages.size(); }
-    void clear() { pages.clear(); lastPageNum = ~Addr(0); lastPage = nullptr; }
+    std::size_t pagesAllocated() const { return owned.size(); }
+    void clear() {
+        directory.clear();
+        farPages.clear();
+        owned.clear();
+    }
 
   private:
-    std::uint8_t *findPage(Addr pageNum) const;
+    const std::uint8_t *findPage(Addr pageNum) const {
+        if (pageNum < directory.size()) return directory[pageNum];
+        return farPages.empty() ? nullptr : findFarPage(pageNum);
+    }
+    [[gnu::noinline]] std::uint8_t *findFarPage(Addr pageNum) const;
+    [[gnu::noinline]] void readSpanning(Addr addr, std::uint8_t *dst, std::size_t size) const;
     std::uint8_t *touchPage(Addr pageNum);
-    std::unordered_map<Addr, std::unique_ptr<std::uint8_t[]>> pages;
-    mutable Addr lastPageNum = ~Addr(0);
-    mutable std::uint8_t *lastPage = nullptr;
+
+    std::vector<std::uint8_t *> directory;                 // by page number, below kDirectPages
+    std::unordered_map<Addr, std::uint8_t *> farPages;     // page number -> page, at or above it
+    std::vector<std::unique_ptr<std::uint8_t[]>> owned;    // every page, for its lifetime
 };
 
 }  // namespace npusim
