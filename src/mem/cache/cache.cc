@@ -556,7 +556,7 @@ inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch)
     m.isPrefetch = ownPrefetch;
     m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
     m.needsWritable = m.allocOnFill = m.hasFromCache = m.writtenBack = false;
-    m.targets.clear();
+    // (m.targets is empty: serviceMshrTargets emptied it before the MSHR was freed.)
     allocateTarget(m, pkt, ownPrefetch);
     m.allocated = true;
     ++mshrsInUse;
@@ -605,7 +605,6 @@ inline void Cache::deallocateMshr(int i) {
     mshrMapErase(i);
     --mshrsInUse;
     if (!m.inService) mshrReady.erase(i);
-    m.targets.clear();
     m.allocated = m.inService = false;
     mshrFree.push_back(i);
 }
