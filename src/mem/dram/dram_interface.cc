@@ -208,6 +208,8 @@ DRAMInterface::DRAMInterface(const Params &p)
     std::uint64_t bucket = 1;
     while (bucket * 16 <= maxBytes) bucket *= 2;
     bytesPerActivate.init(0, double(bucket * 16 - 1), double(bucket));
+    burstShift = unsigned(std::countr_zero(burstSize));
+    activationsByBursts.assign(maxBytes / burstSize + 1, 0);
     bytesPerActivate.flags(stats::kNoZero);
     for (stats::Formula *f : {&avgQLat, &avgBusLat, &avgMemAccLat, &readRowHitRate, &writeRowHitRate, &peakBW,
                               &busUtil, &busUtilRead, &busUtilWrite, &pageHitRate})
@@ -230,7 +232,24 @@ void DRAMInterface::startup() {
     refreshQuietFrom = 0;
 }
 
-void DRAMInterface::resetStats() { AbstractMemory::resetStats(); }
+void DRAMInterface::resetStats() {
+    AbstractMemory::resetStats();
+    std::fill(activationsByBursts.begin(), activationsByBursts.end(), 0);
+}
+
+void DRAMInterface::preDumpStats() {
+    flushBytesPerActivate();
+    AbstractMemory::preDumpStats();
+}
+
+void DRAMInterface::flushBytesPerActivate() {
+    for (std::size_t bursts = 0; bursts < activationsByBursts.size(); ++bursts) {
+        if (std::uint64_t n = activationsByBursts[bursts]) {
+            bytesPerActivate.sample(double(std::uint64_t(bursts) << burstShift), n);
+            activationsByBursts[bursts] = 0;
+        }
+    }
+}
 
 void DRAMInterface::decodeByDivision(MemPacket &mp, Addr pktAddr) {
     unsigned rank, bank;
@@ -344,7 +363,7 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 }
 
 [[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
-    bytesPerActivate.sample(bank.bytesAccessed);
+    sampleBytesPerActivate(bank.bytesAccessed);
     bank.openRow = kNoRow;
     Tick preAt = preTick;
     if (autoOrPreall) {

@@ -119,6 +119,7 @@ class DRAMInterface final : public AbstractMemory {
 
     void startup() override;
     void resetStats() override;
+    void preDumpStats() override;
 
     // Set by the controller that owns this interface.
     void setCtrl(MemCtrl *ctrl, Tick commandWindow);
@@ -191,6 +192,21 @@ class DRAMInterface final : public AbstractMemory {
         mp.bankId = std::uint16_t(banksPerRank * rank + bank);
         mp.bankState = &ranks[rank].banks[bank];
     }
+    // bytesPerActivate, counted per number of bursts and handed to the
+    // distribution when stats are collected: one increment per precharge
+    // instead of a histogram update. The samples are whole numbers, so the
+    // sums come out exactly as with one sample() each.
+    std::vector<std::uint64_t> activationsByBursts;
+    void sampleBytesPerActivate(std::uint32_t bytes) {
+        const std::uint32_t bursts = bytes >> burstShift;
+        if (bursts < activationsByBursts.size() && (bytes & (burstSize - 1)) == 0) [[likely]]
+            ++activationsByBursts[bursts];
+        else
+            bytesPerActivate.sample(bytes);
+    }
+    void flushBytesPerActivate();
+    unsigned burstShift = 0;  // log2(burstSize)
+
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
     void refreshRank(Rank &rank, Tick due);

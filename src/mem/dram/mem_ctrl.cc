@@ -203,8 +203,7 @@ BurstHelper *MemCtrl::allocHelper(unsigned count) {
     return h;
 }
 
-void MemCtrl::respPush(MemPacket *mp) {
-    // readyTime order (bursts are booked in order, so this is an append).
+void MemCtrl::respInsert(MemPacket *mp) {
     respQueueDram.push_back(mp);
     std::size_t i = respQueueDram.size() - 1;
     while (i > respHead && respQueueDram[i - 1]->readyTime > mp->readyTime) {

@@ -80,7 +80,14 @@ class MemCtrl final : public SimObject {
     std::vector<MemPacket *> respQueueDram;
     std::size_t respHead = 0;
     std::size_t respSize() const { return respQueueDram.size() - respHead; }
-    void respPush(MemPacket *mp);
+    void respPush(MemPacket *mp) {
+        // readyTime order; bursts are booked in order, so almost always an append
+        if (respSize() == 0 || respQueueDram.back()->readyTime <= mp->readyTime) [[likely]]
+            respQueueDram.push_back(mp);
+        else
+            respInsert(mp);
+    }
+    [[gnu::noinline]] void respInsert(MemPacket *mp);
     void respPop() {
         if (++respHead == respQueueDram.size()) {
             respQueueDram.clear();
