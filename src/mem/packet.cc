@@ -64,14 +64,8 @@ void Packet::resetPool() {
     p.created = 0;
 }
 
-void Packet::makeResponse() {
-    switch (cmd) {
-      case MemCmd::ReadReq: case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq: cmd = MemCmd::ReadResp; break;
-      case MemCmd::WriteReq: cmd = MemCmd::WriteResp; break;
-      case MemCmd::HardPFReq: cmd = MemCmd::HardPFResp; break;
-      case MemCmd::ReadExReq: cmd = MemCmd::ReadExResp; break;
-      default: panic("makeResponse on ", memCmdName(cmd), ", which needs no response");
-    }
+void Packet::needsNoResponse() const {
+    panic("makeResponse on ", memCmdName(cmd), ", which needs no response");
 }
 
 std::string Packet::print() const {

@@ -106,7 +106,18 @@ class Packet {
     bool isDemand() const { return !isPrefetch() && !isEviction(); }
 
     // Turns a request into its response in place (ReadReq -> ReadResp, ...).
-    void makeResponse();
+    // Inline: every served target of every cache level calls it.
+    void makeResponse() {
+        MemCmd resp;
+        switch (cmd) {
+          case MemCmd::ReadReq: case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq: resp = MemCmd::ReadResp; break;
+          case MemCmd::WriteReq: resp = MemCmd::WriteResp; break;
+          case MemCmd::HardPFReq: resp = MemCmd::HardPFResp; break;
+          case MemCmd::ReadExReq: resp = MemCmd::ReadExResp; break;
+          default: needsNoResponse();
+        }
+        cmd = resp;
+    }
 
     Addr blockAddr(unsigned blockSize) const { return addr & ~Addr(blockSize - 1); }
     unsigned offsetIn(unsigned blockSize) const { return unsigned(addr & (blockSize - 1)); }
@@ -135,6 +146,7 @@ class Packet {
 
   private:
     [[noreturn]] static void doubleDestroy();
+    [[noreturn]] void needsNoResponse() const;
     void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }
     std::vector<std::uint8_t> buffer;
     bool dataValid = false;
