@@ -6,12 +6,7 @@ namespace npusim {
 
 namespace detail {
 Tick currentTick = 0;
-EventQueue *mainQueue = nullptr;
-
-EventQueue &makeMainEventQueue() {
-    if (!mainQueue) mainQueue = new EventQueue;
-    return *mainQueue;
-}
+constinit MainQueueStorage mainQueueStorage;
 }  // namespace detail
 
 Event::~Event() {

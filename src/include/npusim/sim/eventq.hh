@@ -38,7 +38,8 @@ class Event {
         kMaximumPri = 127,
     };
 
-    explicit Event(int priority = kDefaultPri) : priority_(priority) {
+    explicit Event(int priority = kDefaultPri)
+        : priority_(priority), rankBase_(std::uint64_t(priority + 128) << kOrderBits) {
         if (priority < -128 || priority > 127) badPriority(priority);
     }
     Event(const Event &) = delete;
@@ -54,12 +55,16 @@ class Event {
 
   private:
     friend class EventQueue;
+    // An event's rank: its priority (biased to 0..255) in the top byte, the
+    // queue's insertion order below.
+    static constexpr int kOrderBits = 56;
     [[noreturn]] static void badPriority(int priority);
     static constexpr std::int64_t kNotScheduled = -1;
     static constexpr std::int64_t kInWheel = -2;
     Tick when_ = 0;
     std::uint64_t rank_ = 0;  // priority and insertion order (EventQueue)
     int priority_;
+    std::uint64_t rankBase_;  // the priority part of the rank, computed once
     std::int64_t heapIndex_ = kNotScheduled;  // slot in the heap, or kInWheel
     Event *prev_ = nullptr;  // neighbours in a wheel bucket
     Event *next_ = nullptr;
@@ -151,8 +156,7 @@ class EventQueue {
     }
 
   private:
-    // Priority (biased to 0..255) in the top byte, insertion order below.
-    static constexpr int kOrderBits = 56;
+    static constexpr int kOrderBits = Event::kOrderBits;
     // The wheel: kWheelBuckets windows of 2^kBucketShift ticks.
     static constexpr int kBucketShift = 10;
     static constexpr std::size_t kWheelBuckets = 512;
@@ -192,7 +196,7 @@ class EventQueue {
     }
     std::uint64_t nextRank(const Event *e) {
         if (nextOrder >> kOrderBits) orderOverflow();
-        return (std::uint64_t(e->priority_ + 128) << kOrderBits) | nextOrder++;
+        return e->rankBase_ | nextOrder++;
     }
     [[noreturn]] void orderOverflow() const;
     [[noreturn]] void badSchedule(const Event *event, Tick when) const;
@@ -215,16 +219,18 @@ class EventQueue {
     std::uint64_t processed = 0;
 };
 
-// The simulation's queue (constructed on first use, never destroyed, so
-// events of objects that outlive static destruction can still leave it).
+// The simulation's queue: constant-initialized (so reaching it costs no
+// check) and never destroyed (so events of objects that outlive static
+// destruction can still leave it).
 namespace detail {
-EventQueue &makeMainEventQueue();
-extern EventQueue *mainQueue;
+union MainQueueStorage {
+    EventQueue queue;
+    constexpr MainQueueStorage() : queue() {}
+    ~MainQueueStorage() {}
+};
+extern MainQueueStorage mainQueueStorage;
 }  // namespace detail
-inline EventQueue &mainEventQueue() {
-    EventQueue *q = detail::mainQueue;
-    return q ? *q : detail::makeMainEventQueue();
-}
+inline EventQueue &mainEventQueue() { return detail::mainQueueStorage.queue; }
 
 inline void EventQueue::schedule(Event *event, Tick when) {
     if (event->scheduled() || when < detail::currentTick) badSchedule(event, when);
