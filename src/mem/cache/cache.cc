@@ -9,6 +9,7 @@
 
 #include "cache_stats.hh"
 #include "npusim/mem/requestors.hh"
+#include "replacement/lru_state.hh"
 
 namespace npusim {
 
@@ -72,6 +73,14 @@ inline void Cache::ReadyList::erase(int idx) {
     if (head == tail) head = tail = 0;
 }
 
+// Applies `op` to the replacement state: an LruState's final methods are
+// called directly and inlined; any other policy through its interface.
+template <typename Op>
+inline decltype(auto) Cache::withReplacement(Op &&op) {
+    if (lruRepl) return op(*lruRepl);
+    return op(*repl);
+}
+
 Cache::Cache(const Params &p)
     : ClockedObject(p),
       blkSize(p.get<unsigned>("cache_line_size", 64)),
@@ -133,15 +142,13 @@ Cache::Cache(const Params &p)
     blkData.assign(blocks * blkSize, 0);
     tempBlock.data.assign(blkSize, 0);
     repl = replPolicy->instantiate(numSets, assoc);
+    lruRepl = dynamic_cast<LruState *>(repl.get());
 
-    mshrs.resize(numMshrs);
-    for (auto &m : mshrs) m.targets.reserve(numTargets + 1);
+    mshrs.resize((numMshrs + 31) / 32 * 32);  // see findMshr
+    for (std::size_t i = 0; i < numMshrs; ++i) mshrs[i].targets.reserve(numTargets + 1);
     for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
     mshrReady.init(numMshrs);
-    std::size_t mapSize = 8;
-    while (mapSize < 4 * numMshrs) mapSize *= 2;
-    mshrMap.assign(mapSize, -1);
-    mshrMapMask = mapSize - 1;
+    mshrHint.assign(mshrs.size(), tagHintOf(kNoLine));
     // Every MSHR may add one eviction beyond the nominal size (gem5's
     // write-buffer reserve).
     const std::size_t writeSlots = numWriteBuffers + numMshrs;
@@ -314,7 +321,7 @@ inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     // All ways' tags are read; data too unless accesses are sequential.
     *stats->tagAccesses += assoc;
     *stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
-    if (blk >= 0) repl->touch(setOf(line), unsigned(blk) % assoc);
+    if (blk >= 0) withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
 
     const MemCmd cmd = pkt->cmd;
     auto &k = stats->of(cmdIdx);
@@ -431,7 +438,7 @@ inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
 
 inline int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
-    const unsigned way = repl->getVictim(set);
+    const unsigned way = withReplacement([set](auto &r) { return r.getVictim(set); });
     const std::size_t b = set * assoc + way;
     if (tagAddr[b] == kNoLine) {
         insertBlock(int(b), line, src);
@@ -458,7 +465,7 @@ inline int Cache::allocateBlock(Addr line, RequestorID src) {
     setTag(b, line);
     blkFlags[b] = 0;
     blkSrc[b] = src;
-    repl->reset(set, way);
+    withReplacement([set, way](auto &r) { r.reset(set, way); });
     *stats->tagAccesses += 1;
     *stats->dataAccesses += 1;
     return int(b);
@@ -469,7 +476,7 @@ inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     setTag(b, line);
     blkFlags[b] = 0;
     blkSrc[b] = src;
-    repl->reset(b / assoc, unsigned(b % assoc));
+    withReplacement([this, b](auto &r) { r.reset(b / assoc, unsigned(b % assoc)); });
     *stats->tagsInUse += 1;
     stats->occupancyChange(src, +1);
     *stats->tagAccesses += 1;
@@ -517,7 +524,7 @@ void Cache::invalidateBlock(int blk) {
     const std::size_t b = std::size_t(blk);
     *stats->tagsInUse -= 1;
     stats->occupancyChange(blkSrc[b], -1);
-    repl->invalidate(b / assoc, unsigned(b % assoc));
+    withReplacement([this, b](auto &r) { r.invalidate(b / assoc, unsigned(b % assoc)); });
     setTag(b, kNoLine);
     blkFlags[b] = 0;
 }
@@ -560,7 +567,7 @@ inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch)
     allocateTarget(m, pkt, ownPrefetch);
     m.allocated = true;
     ++mshrsInUse;
-    mshrMapInsert(i);
+    mshrHint[std::size_t(i)] = tagHintOf(m.blkAddr);
     mshrReady.insert(mshrs, i);
     if (mshrFull()) setBlocked(kNoMshrs);
     // (our own prefetch is sent by the caller at once)
@@ -579,30 +586,10 @@ inline void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
     if (fromCache(cmd)) m.hasFromCache = true;
 }
 
-inline void Cache::mshrMapInsert(int i) {
-    std::size_t h = mshrSlot(mshrs[std::size_t(i)].blkAddr);
-    while (mshrMap[h] >= 0) h = (h + 1) & mshrMapMask;
-    mshrMap[h] = i;
-}
-
-inline void Cache::mshrMapErase(int i) {
-    std::size_t hole = mshrSlot(mshrs[std::size_t(i)].blkAddr);
-    while (mshrMap[hole] != i) hole = (hole + 1) & mshrMapMask;
-    // Backward-shift deletion: move up any later entry of the probe run
-    // whose home slot does not lie between the hole and it.
-    for (std::size_t j = (hole + 1) & mshrMapMask; mshrMap[j] >= 0; j = (j + 1) & mshrMapMask) {
-        const std::size_t home = mshrSlot(mshrs[std::size_t(mshrMap[j])].blkAddr);
-        if (((j - home) & mshrMapMask) >= ((j - hole) & mshrMapMask)) {
-            mshrMap[hole] = mshrMap[j];
-            hole = j;
-        }
-    }
-    mshrMap[hole] = -1;
-}
-
 inline void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
-    mshrMapErase(i);
+    m.blkAddr = kNoLine;
+    mshrHint[std::size_t(i)] = tagHintOf(kNoLine);
     --mshrsInUse;
     if (!m.inService) mshrReady.erase(i);
     m.allocated = m.inService = false;

@@ -10,26 +10,12 @@
 
 #include "npusim/mem/cache/replacement/base.hh"
 #include "npusim/sim/eventq.hh"
+#include "lru_state.hh"
+#include "split_mix_rng.hh"
 #include "stamp_order.hh"
 
 namespace npusim {
 namespace {
-
-// splitmix64: portable, so a seed gives the same victims on every platform.
-class Rng {
-  public:
-    explicit Rng(std::uint64_t seed) : state(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    // Uniform in [lo, hi].
-    std::uint64_t range(std::uint64_t lo, std::uint64_t hi) { return lo + next() % (hi - lo + 1); }
-  private:
-    std::uint64_t state;
-};
 
 // One timestamp per entry; 0 means "invalid".
 class StampState : public ReplacementState {
@@ -37,30 +23,6 @@ class StampState : public ReplacementState {
     StampState(std::size_t sets, unsigned ways) : ReplacementState(sets, ways), stamp(sets * ways, 0) {}
   protected:
     std::vector<Tick> stamp;
-};
-
-// LRU: touch and reset record the tick; the victim has the oldest tick.
-// `insertAtLru` and `bipThreshold` turn it into gem5's BIP/LIP: a fill is
-// placed at the LRU position (tick 1) unless a draw in [1, 100] is <= btp.
-// Stamp 0 means "invalid / oldest".
-class LruState final : public ReplacementState {
-  public:
-    LruState(std::size_t sets, unsigned ways, double btp, Rng *rng)
-        : ReplacementState(sets, ways), order(sets, ways), btp(btp), rng(rng) {}
-    void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
-    void touch(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
-    void reset(std::size_t s, unsigned w) override {
-        if (!rng) {
-            order.set(s, w, curTick());
-        } else {
-            order.set(s, w, double(rng->range(1, 100)) <= btp ? curTick() : Tick(1));
-        }
-    }
-    unsigned getVictim(std::size_t s) override { return order.oldest(s); }
-  private:
-    StampOrder order;
-    double btp;
-    Rng *rng;  // null for plain LRU
 };
 
 class LRURP final : public BaseReplacementPolicy {
@@ -82,7 +44,7 @@ class BIPRP final : public BaseReplacementPolicy {
     }
   private:
     double btp;
-    Rng rng;  // shared by every table of this policy object, as gem5's random_mt
+    SplitMixRng rng;  // shared by every table of this policy object, as gem5's random_mt
 };
 
 // MRU: the victim is an invalid entry if any (stamp 0), else the newest.
@@ -134,7 +96,7 @@ class FIFORP final : public BaseReplacementPolicy {
 // Random: the first invalid way if any, else a uniformly drawn way.
 class RandomState final : public ReplacementState {
   public:
-    RandomState(std::size_t sets, unsigned ways, Rng &rng)
+    RandomState(std::size_t sets, unsigned ways, SplitMixRng &rng)
         : ReplacementState(sets, ways), valid(sets * ways, 0), rng(rng) {}
     void invalidate(std::size_t s, unsigned w) override { valid[index(s, w)] = 0; }
     void touch(std::size_t, unsigned) override {}
@@ -150,7 +112,7 @@ class RandomState final : public ReplacementState {
     }
   private:
     std::vector<std::uint8_t> valid;
-    Rng &rng;
+    SplitMixRng &rng;
 };
 
 class RandomRP final : public BaseReplacementPolicy {
@@ -160,7 +122,7 @@ class RandomRP final : public BaseReplacementPolicy {
         return std::make_unique<RandomState>(sets, ways, rng);
     }
   private:
-    Rng rng;
+    SplitMixRng rng;
 };
 
 // Tree-PLRU: assoc-1 bits per set form a binary tree over the ways (node i

@@ -29,16 +29,45 @@ class StampOrder {
 
     Tick get(std::size_t s, unsigned w) const { return stamp[s * ways + w]; }
 
+    // Sets w's stamp to t. The usual moves are handled inline: a stamp that
+    // sorts last (a hit or a fill at the current tick) moves w to the tail.
     void set(std::size_t s, unsigned w, Tick t) {
+        const std::size_t base = s * ways;
+        Tick *st = &stamp[base];
+        Ends &e = ends[s];
+        const std::uint32_t last = e.tail;
+        if (last == w) {
+            if (t >= st[w]) {
+                st[w] = t;  // already last, and a later stamp keeps it last (repeated hits)
+                return;
+            }
+        } else if (st[last] < t || (st[last] == t && last < w)) {
+            Link *ln = &links[base];
+            const std::uint32_t p = ln[w].prev, n = ln[w].next;  // n exists: w is not last
+            if (p == kNone) e.head = n;
+            else ln[p].next = n;
+            ln[n].prev = p;
+            ln[w] = Link{last, kNone};
+            ln[last].next = w;
+            e.tail = w;
+            st[w] = t;
+            return;
+        }
+        reorder(s, w, t);
+    }
+
+    // The first way with the smallest stamp.
+    unsigned oldest(std::size_t s) const { return ends[s].head; }
+
+  private:
+    static constexpr std::uint32_t kNone = ~std::uint32_t(0);
+
+    // The general case of set(): w moves to wherever t sorts.
+    [[gnu::noinline]] void reorder(std::size_t s, unsigned w, Tick t) {
         const std::size_t base = s * ways;
         Tick *st = &stamp[base];
         Link *ln = &links[base];
         Ends &e = ends[s];
-        if (e.tail == w && t >= st[w]) {
-            // Already last, and a later stamp keeps it last (repeated hits).
-            st[w] = t;
-            return;
-        }
         // Unlink w.
         const std::uint32_t p = ln[w].prev, n = ln[w].next;
         if (p == kNone) e.head = n;
@@ -52,7 +81,6 @@ class StampOrder {
             ln[w] = Link{kNone, kNone};
             e.head = e.tail = w;
         } else if (before(last)) {
-            // The usual case: the current tick sorts last.
             ln[w] = Link{last, kNone};
             ln[last].next = w;
             e.tail = w;
@@ -76,11 +104,6 @@ class StampOrder {
         }
     }
 
-    // The first way with the smallest stamp.
-    unsigned oldest(std::size_t s) const { return ends[s].head; }
-
-  private:
-    static constexpr std::uint32_t kNone = ~std::uint32_t(0);
     struct Link {
         std::uint32_t prev, next;  // way numbers within the set
     };

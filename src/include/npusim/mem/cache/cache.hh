@@ -35,6 +35,7 @@
 namespace npusim {
 
 class CacheStats;
+class LruState;
 
 class Cache final : public ClockedObject, public CacheAccessor {
   public:
@@ -87,7 +88,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         bool fromPrefetcher;
     };
     struct Mshr {
-        Addr blkAddr = 0;
+        Addr blkAddr = kNoLine;
         Tick readyTime = 0;
         std::uint64_t order = 0;
         std::uint64_t pfEpoch = 0;
@@ -154,20 +155,21 @@ class Cache final : public ClockedObject, public CacheAccessor {
         tagAddr[b] = line;
         tagHint[b] = tagHintOf(line);
     }
-    // Allocated MSHRs are found by line through a small open-addressing
-    // table (lines of allocated MSHRs are distinct: a miss to a line with an
-    // MSHR joins it).
+    // Allocated MSHRs are found by line the way blocks are: one hint byte
+    // per MSHR, two SIMD compares per 32 MSHRs. A free MSHR holds kNoLine,
+    // which no lookup asks for, and the MSHR array is padded to a multiple
+    // of 32 with MSHRs never allocated, so no match needs a bound check.
     int findMshr(Addr line) const {
-        for (std::size_t h = mshrSlot(line);; h = (h + 1) & mshrMapMask) {
-            const int i = mshrMap[h];
-            if (i < 0 || mshrs[std::size_t(i)].blkAddr == line) return i;
+        const std::uint8_t hint = tagHintOf(line);
+        for (std::size_t i0 = 0; i0 < numMshrs; i0 += 32) {
+            std::uint32_t match = hintMatches(&mshrHint[i0], hint) | hintMatches(&mshrHint[i0 + 16], hint) << 16;
+            for (; match; match &= match - 1) {
+                const std::size_t i = i0 + unsigned(__builtin_ctz(match));
+                if (mshrs[i].blkAddr == line) return int(i);
+            }
         }
+        return -1;
     }
-    std::size_t mshrSlot(Addr line) const {
-        return std::size_t(((line >> lBlkSize) * 0x9e3779b97f4a7c15ULL) >> 32) & mshrMapMask;
-    }
-    void mshrMapInsert(int i);
-    void mshrMapErase(int i);
     int findWrite(Addr line) const {
         for (int i : writeAllocated)
             if (writes[std::size_t(i)].blkAddr == line) return i;
@@ -189,6 +191,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
 
     // --- blocks -------------------------------------------------------------
+    template <typename Op>
+    decltype(auto) withReplacement(Op &&op);
     int allocateBlock(Addr line, RequestorID src);
     void evictBlock(int blk);
     void notifyEvict(int blk, Addr line, std::uint8_t flags);
@@ -247,6 +251,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::vector<std::uint64_t> blkPfEpoch;   // epoch of the prefetch that brought it
     std::vector<std::uint8_t> blkData;
     std::unique_ptr<ReplacementState> repl;
+    LruState *lruRepl = nullptr;             // repl, when it is the usual LRU/BIP kind
     BaseReplacementPolicy *replPolicy;
     TempBlock tempBlock;
 
@@ -284,8 +289,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::vector<int> mshrFree;
     std::size_t mshrsInUse = 0;
     ReadyList mshrReady;                                   // not in service, by ready time
-    std::vector<int> mshrMap;                              // see findMshr; -1 = empty slot
-    std::size_t mshrMapMask = 0;
+    std::vector<std::uint8_t> mshrHint;                    // see findMshr; one per entry of mshrs
     std::vector<WriteEntry> writes;
     std::vector<int> writeFree, writeAllocated, writeAllocPos;
     ReadyList writeReady;
