@@ -1,34 +1,21 @@
 #include "npusim/mem/packet_queue.hh"
 
-#include <algorithm>
-
 namespace npusim {
 
-PacketQueue::PacketQueue(std::string label) : sendEvent(this), name(std::move(label)) {}
+PacketQueue::PacketQueue(RequestPort *reqPort, ResponsePort *respPort, std::string label)
+    : sendEvent(this), requestPort(reqPort), responsePort(respPort), name(std::move(label)) {}
 
 PacketQueue::~PacketQueue() = default;
 
-void PacketQueue::schedSend(PacketPtr pkt, Tick when) {
-    if (when < curTick()) when = curTick();
-    // Most packets arrive in order; walk back from the tail otherwise.
+void PacketQueue::insertOutOfOrder(const Entry &e) {
     std::size_t pos = queue.size();
-    while (pos > 0 && queue.at(pos - 1).when > when) --pos;
-    queue.insert(pos, Entry{when, pkt});
-    if (!waitingRetry) scheduleNext();
-}
-
-void PacketQueue::scheduleNext() {
-    if (queue.empty()) return;
-    Tick when = std::max(queue.front().when, curTick());
-    if (sendEvent.scheduled()) {
-        if (sendEvent.when() > when) reschedule(sendEvent, when);
-    } else {
-        schedule(sendEvent, when);
-    }
+    while (pos > 0 && queue.at(pos - 1).when > e.when) --pos;
+    queue.insert(pos, e);
 }
 
 void PacketQueue::trySend() {
-    while (!queue.empty() && queue.front().when <= curTick()) {
+    const Tick now = curTick();  // (time stands still within an event)
+    while (!queue.empty() && queue.front().when <= now) {
         PacketPtr pkt = queue.front().pkt;
         if (!sendOut(pkt)) {
             waitingRetry = true;
@@ -37,7 +24,7 @@ void PacketQueue::trySend() {
         queue.pop_front();
         onSent(pkt);
     }
-    scheduleNext();
+    scheduleNext(now);
 }
 
 void PacketQueue::retry() {

@@ -7,8 +7,6 @@
 namespace npusim::xbar {
 
 namespace {
-constexpr int kNumCmds = 26;  // MemCmd values used by npusim are below this
-
 std::string hexAddr(Addr a) {
     std::ostringstream os;
     os << "0x" << std::hex << a;
@@ -52,33 +50,15 @@ Layer::Layer(NoncoherentXBar &x, bool isReq, const std::string &statName)
     isWaiting.assign(isReq ? x.numCpuPorts() : x.numMemPorts(), false);
 }
 
-bool Layer::tryTiming(int src) {
-    catchUpRelease();
-    if (state == BUSY || waitingForPeer >= 0) {
-        if (!isWaiting[src] && src != waitingForPeer) {
-            isWaiting[src] = true;
-            waiting.push_back(src);
-        }
-        // a waiting sender needs the release to happen: make it an event
-        if (releaseReserved) {
-            releaseReserved = false;
-            mainEventQueue().scheduleReserved(&releaseEvent, releaseWhen, releaseRank);
-        }
-        return false;
+void Layer::refuse(int src) {
+    if (!isWaiting[src] && src != waitingForPeer) {
+        isWaiting[src] = true;
+        waiting.push_back(src);
     }
-    state = BUSY;
-    return true;
-}
-
-void Layer::occupy(Tick until) {
-    if (until < curTick()) until = curTick();
-    occupancy += double(until - curTick());
-    if (waiting.empty()) {
-        releaseReserved = true;
-        releaseWhen = until;
-        releaseRank = mainEventQueue().reserve(releaseEvent, until);
-    } else {
-        schedule(releaseEvent, until);
+    // a waiting sender needs the release to happen: make it an event
+    if (releaseReserved) {
+        releaseReserved = false;
+        mainEventQueue().scheduleReserved(&releaseEvent, releaseWhen, releaseRank);
     }
 }
 
@@ -131,6 +111,10 @@ NoncoherentXBar::NoncoherentXBar(const Params &p)
       headerLatency(p.get<Cycles>("header_latency")),
       width(p.get<unsigned>("width")),
       pointOfCoherency(p.get<bool>("point_of_coherency", false)),
+      period(clockPeriod()),
+      requestLatencyTicks(cyclesToTicks(frontendLatency + forwardLatency)),
+      responseLatencyTicks(cyclesToTicks(responseLatency)),
+      headerLatencyTicks(cyclesToTicks(headerLatency)),
       transDist(this, "transDist", stats::units::Count, "Transaction distribution") {
     if (width == 0) p.error("width", "the datapath width must be at least one byte");
     transDist.init(kNumCmds);
@@ -188,6 +172,11 @@ void NoncoherentXBar::buildRoutes() {
     }
     buildingRoutes = false;
     routesBuilt = true;
+    if (!routes.empty()) {
+        lastRouteStart = routes.front().start;
+        lastRouteSpan = routes.front().end - routes.front().start;
+        lastRoutePort = routes.front().port;
+    }
 }
 
 void NoncoherentXBar::init() {
@@ -231,11 +220,31 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
+    portPairCounts.assign(cpuPorts.size() * memPorts.size(), PortPairCount{});
 }
 
 void NoncoherentXBar::resetStats() {
     ClockedObject::resetStats();
     lastResetTick = curTick();
+    std::fill(std::begin(packetsByCmd), std::end(packetsByCmd), 0);
+    std::fill(portPairCounts.begin(), portPairCounts.end(), PortPairCount{});
+    for (auto &l : reqLayers) l->occupiedTicks = 0;
+    for (auto &l : respLayers) l->occupiedTicks = 0;
+}
+
+void NoncoherentXBar::preDumpStats() {
+    // (integer sums below 2^53 ticks or bytes convert exactly: the values
+    // printed are those of summing in double as the stats did)
+    for (int c = 0; c < kNumCmds; ++c) transDist[std::size_t(c)] = double(packetsByCmd[c]);
+    for (std::size_t i = 0; i < cpuPorts.size(); ++i) {
+        for (std::size_t j = 0; j < memPorts.size(); ++j) {
+            const PortPairCount &pair = portPairCounts[i * memPorts.size() + j];
+            (*pktCount[i])[j] = double(pair.packets);
+            (*pktSize[i])[j] = double(pair.bytes);
+        }
+    }
+    for (auto &l : reqLayers) l->occupancy = double(l->occupiedTicks);
+    for (auto &l : respLayers) l->occupancy = double(l->occupiedTicks);
 }
 
 AddrRangeList NoncoherentXBar::getAddrRanges(int) {
@@ -248,35 +257,20 @@ AddrRangeList NoncoherentXBar::getAddrRanges(int) {
     return out;
 }
 
-int NoncoherentXBar::findPort(const PacketPtr pkt) {
+int NoncoherentXBar::searchRoutes(const PacketPtr pkt) {
     if (!routesBuilt) buildRoutes();
     Addr a = pkt->addr;
-    if (lastRoute < routes.size() && a >= routes[lastRoute].start && a < routes[lastRoute].end)
-        return routes[lastRoute].port;
     auto it = std::upper_bound(routes.begin(), routes.end(), a, [](Addr v, const Route &r) { return v < r.start; });
     if (it != routes.begin()) {
         --it;
         if (a < it->end) {
-            lastRoute = std::size_t(it - routes.begin());
+            lastRouteStart = it->start;
+            lastRouteSpan = it->end - it->start;
+            lastRoutePort = it->port;
             return it->port;
         }
     }
     fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
-}
-
-void NoncoherentXBar::addPacketTiming(PacketPtr pkt, Cycles latency) const {
-    // aligned to our clock: the wait for the next edge, then the latency
-    pkt->headerDelay += clockEdge() - curTick() + cyclesToTicks(latency);
-    // the payload follows the header; a slower link upstream may already
-    // have spread it out further
-    if (carriesData(pkt->cmd))
-        pkt->payloadDelay = std::max(pkt->payloadDelay, cyclesToTicks(Cycles((pkt->size + width - 1) / width)));
-}
-
-void NoncoherentXBar::countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size) {
-    transDist[std::size_t(cmd)] += 1;
-    (*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)] += 1;
-    if (carriesData(cmd)) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
 }
 
 bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
@@ -286,27 +280,28 @@ bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
 
     const MemCmd cmd = pkt->cmd;
     const unsigned size = pkt->size;
+    const bool payload = carriesData(cmd);
+    const Tick edge = clockEdge();
     if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
         // gem5's point of coherency does not forward clean evictions to memory
-        countPacket(cpuIdx, memIdx, cmd, size);
-        layer.succeeded(clockEdge(headerLatency) + pkt->payloadDelay);
+        countPacket(cpuIdx, memIdx, cmd, size, payload);
+        layer.succeeded(edge + headerLatencyTicks + pkt->payloadDelay);
         Packet::destroy(pkt);
         return true;
     }
     const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
-    addPacketTiming(pkt, frontendLatency + forwardLatency);
-    const Tick busyUntil = clockEdge(headerLatency) + pkt->payloadDelay;
+    const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + requestLatencyTicks, payload, edge);
     const bool expectsResponse = pkt->needsResponse();
     if (expectsResponse) pkt->pushRoute(std::uint16_t(cpuIdx));
     if (!memPorts[std::size_t(memIdx)]->sendTimingReq(pkt)) {
         if (expectsResponse) pkt->popRoute();
         pkt->headerDelay = oldHeader;
         pkt->payloadDelay = oldPayload;
-        layer.failed(cpuIdx, clockEdge(Cycles(1)));
+        layer.failed(cpuIdx, edge + period);
         return false;
     }
     // (the receiver may have consumed the packet: counted from the copies)
-    countPacket(cpuIdx, memIdx, cmd, size);
+    countPacket(cpuIdx, memIdx, cmd, size, payload);
     layer.succeeded(busyUntil);
     return true;
 }
@@ -319,19 +314,20 @@ bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
         pkt->pushRoute(cpuIdx);  // it will come back on retry
         return false;
     }
-    const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
-    addPacketTiming(pkt, responseLatency);
-    const Tick busyUntil = clockEdge(headerLatency) + pkt->payloadDelay;
     const MemCmd cmd = pkt->cmd;
     const unsigned size = pkt->size;
+    const bool payload = carriesData(cmd);
+    const Tick edge = clockEdge();
+    const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + responseLatencyTicks, payload, edge);
     if (!cpuPorts[cpuIdx]->sendTimingResp(pkt)) {
         pkt->headerDelay = oldHeader;
         pkt->payloadDelay = oldPayload;
         pkt->pushRoute(cpuIdx);
-        layer.failed(int(memIdx), clockEdge(Cycles(1)));
+        layer.failed(int(memIdx), edge + period);
         return false;
     }
-    countPacket(cpuIdx, memIdx, cmd, size);
+    countPacket(cpuIdx, memIdx, cmd, size, payload);
     layer.succeeded(busyUntil);
     return true;
 }

@@ -29,6 +29,7 @@
 // queue and the layer counts as free once that key has passed (see
 // EventQueue::reserve), which gives the same order at half the events.
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,8 +48,16 @@ class Layer {
     Layer(NoncoherentXBar &xbar, bool isRequestLayer, const std::string &statName);
 
     // Can a packet from source port `src` enter now? If not, `src` is queued
-    // for a retry.
-    bool tryTiming(int src);
+    // for a retry. (Inline: every packet through the crossbar asks.)
+    bool tryTiming(int src) {
+        catchUpRelease();
+        if (state != BUSY && waitingForPeer < 0) {
+            state = BUSY;
+            return true;
+        }
+        refuse(src);
+        return false;
+    }
     // A packet went through (after a successful tryTiming): the layer is
     // busy until `busyUntil`.
     void succeeded(Tick busyUntil) { occupy(busyUntil); }
@@ -59,13 +68,29 @@ class Layer {
     // The destination asked for the refused packet to be sent again.
     void recvRetry();
 
+    // Busy ticks since the last stats reset, counted in integers (exact);
+    // the crossbar copies them into `occupancy` before a dump.
+    Tick occupiedTicks = 0;
+
     stats::Group group;
     stats::Scalar occupancy;
     stats::Formula utilization;
 
   private:
     enum State { IDLE, BUSY, RETRY };
-    void occupy(Tick until);
+    void occupy(Tick until) {
+        const Tick now = curTick();
+        if (until < now) until = now;
+        occupiedTicks += until - now;
+        if (waiting.empty()) {
+            releaseReserved = true;
+            releaseWhen = until;
+            releaseRank = mainEventQueue().reserve(releaseEvent, until);
+        } else {
+            schedule(releaseEvent, until);
+        }
+    }
+    void refuse(int src);
     void release();
     // Applies a reserved release whose time has passed.
     void catchUpRelease() {
@@ -80,11 +105,11 @@ class Layer {
     bool isRequestLayer;
     State state = IDLE;
     int waitingForPeer = -1;  // the sender whose packet the destination refused
-    Ring<int> waiting;
-    std::vector<bool> isWaiting;
     bool releaseReserved = false;
     Tick releaseWhen = 0;
     std::uint64_t releaseRank = 0;
+    Ring<int> waiting;
+    std::vector<bool> isWaiting;
     MemberEvent<Layer, &Layer::release> releaseEvent;
 };
 
@@ -96,6 +121,7 @@ class NoncoherentXBar : public ClockedObject {
     Port &getPort(const std::string &portName, int idx) override;
     void init() override;
     void resetStats() override;
+    void preDumpStats() override;
 
     // CPU-side (response) port handlers.
     bool recvTimingReq(PacketPtr pkt, int cpuIdx);
@@ -113,19 +139,44 @@ class NoncoherentXBar : public ClockedObject {
     Tick statsSince() const { return lastResetTick; }
 
   private:
+    static constexpr int kNumCmds = 26;  // MemCmd values used by npusim are below this
     struct Route {
         Addr start, end;
         int port;
     };
     void buildRoutes();
-    int findPort(const PacketPtr pkt);
-    // gem5's calcPacketTiming: the crossbar's delay onto the packet.
-    void addPacketTiming(PacketPtr pkt, Cycles latency) const;
-    void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size);
+    // The memory-side port for the packet's address: the last route used
+    // (most packets, and all of them when one port claims everything), else
+    // a search of the routes.
+    int findPort(const PacketPtr pkt) {
+        if (pkt->addr - lastRouteStart < lastRouteSpan) return lastRoutePort;
+        return searchRoutes(pkt);
+    }
+    int searchRoutes(const PacketPtr pkt);
+    // gem5's calcPacketTiming: `headerTicks` (the wait for the next clock
+    // edge, then the latency) onto the header; the payload follows it, in
+    // ceil(size / width) cycles, unless a slower link upstream already spread
+    // it out further. Returns when the layer is free again (gem5's
+    // clockEdge(header_latency) + payloadDelay), `edge` being clockEdge().
+    Tick addPacketTiming(PacketPtr pkt, Tick headerTicks, bool carriesData, Tick edge) const {
+        pkt->headerDelay += headerTicks;
+        if (carriesData) pkt->payloadDelay = std::max(pkt->payloadDelay, Tick((pkt->size + width - 1) / width) * period);
+        return edge + headerLatencyTicks + pkt->payloadDelay;
+    }
+    // Counted in integers (exact) and copied into the stats before a dump.
+    void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size, bool carriesData) {
+        ++packetsByCmd[std::size_t(cmd)];
+        PortPairCount &pair = portPairCounts[std::size_t(cpuIdx) * memPorts.size() + std::size_t(memIdx)];
+        ++pair.packets;
+        if (carriesData) pair.bytes += size;
+    }
 
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
     unsigned width;
     bool pointOfCoherency;
+    // The latencies in ticks (the clock period never changes): gem5's
+    // calcPacketTiming adds the wait for the next edge and then these.
+    Tick period, requestLatencyTicks, responseLatencyTicks, headerLatencyTicks;
 
     std::vector<std::unique_ptr<ForwardingResponsePort<NoncoherentXBar>>> cpuPorts;
     std::vector<std::unique_ptr<ForwardingRequestPort<NoncoherentXBar>>> memPorts;
@@ -134,8 +185,17 @@ class NoncoherentXBar : public ClockedObject {
     std::vector<Route> routes;  // sorted by start
     bool routesBuilt = false;
     bool buildingRoutes = false;
-    std::size_t lastRoute = 0;
+    // The last route found: addresses in [start, start + span) go to port
+    // (span 0 until the routes are built).
+    Addr lastRouteStart = 0, lastRouteSpan = 0;
+    int lastRoutePort = 0;
     Tick lastResetTick = 0;
+
+    struct PortPairCount {
+        std::uint64_t packets = 0, bytes = 0;
+    };
+    std::uint64_t packetsByCmd[kNumCmds] = {};
+    std::vector<PortPairCount> portPairCounts;  // [cpuIdx * numMemPorts() + memIdx]
 
     stats::Vector transDist;
     std::vector<std::unique_ptr<stats::Vector>> pktCount, pktSize;

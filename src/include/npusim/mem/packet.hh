@@ -134,17 +134,24 @@ class Packet {
     // Route stack used by crossbars to send responses back the way the
     // request came.
     void pushRoute(std::uint16_t port) {
-        if (routeDepth == kMaxRouteDepth) panic("packet route stack overflow (more than ", kMaxRouteDepth, " crossbars)");
+        if (routeDepth == kMaxRouteDepth) [[unlikely]] routeStackOverflow();
         routes[routeDepth++] = port;
     }
     std::uint16_t popRoute() {
-        if (routeDepth == 0) panic("response packet with an empty route stack");
+        if (routeDepth == 0) [[unlikely]] routeStackEmpty();
         return routes[--routeDepth];
     }
 
     std::string print() const;
 
   private:
+    // (out of line and cold: the crossbars' push and pop stay a few instructions)
+    [[noreturn, gnu::cold, gnu::noinline]] static void routeStackOverflow() {
+        panic("packet route stack overflow (more than ", kMaxRouteDepth, " crossbars)");
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void routeStackEmpty() {
+        panic("response packet with an empty route stack");
+    }
     [[noreturn]] static void doubleDestroy();
     [[noreturn]] void needsNoResponse() const;
     void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }

@@ -1,9 +1,13 @@
 // Sends packets through a port at scheduled ticks, in tick order (stable for
 // equal ticks), and handles the retry protocol when the peer is busy. The
 // equivalent of gem5's QueuedResponsePort / QueuedRequestPort machinery.
+//
+// Every response of every memory and cache goes through one: schedSend (the
+// usual in-order append) is inline, and the port is called directly rather
+// than through a virtual send.
 #pragma once
+#include <algorithm>
 #include <string>
-#include <vector>
 
 #include "npusim/mem/port.hh"
 #include "npusim/sim/eventq.hh"
@@ -13,11 +17,16 @@ namespace npusim {
 
 class PacketQueue {
   public:
-    // `sendRequests` chooses sendTimingReq (true) or sendTimingResp (false).
-    explicit PacketQueue(std::string label);
     virtual ~PacketQueue();
 
-    void schedSend(PacketPtr pkt, Tick when);
+    void schedSend(PacketPtr pkt, Tick when) {
+        const Tick now = curTick();
+        if (when < now) when = now;
+        // Most packets arrive in order: append, else walk back from the tail.
+        if (queue.empty() || queue.back().when <= when) queue.push_back(Entry{when, pkt});
+        else insertOutOfOrder(Entry{when, pkt});
+        if (!waitingRetry) scheduleNext(now);
+    }
     // Call from the port's retry handler.
     void retry();
     std::size_t size() const { return queue.size(); }
@@ -27,37 +36,44 @@ class PacketQueue {
     virtual void onSent(PacketPtr) {}
 
   protected:
-    virtual bool sendOut(PacketPtr pkt) = 0;
+    // Sends through `requestPort` (sendTimingReq) if it is set, otherwise
+    // through `responsePort` (sendTimingResp).
+    PacketQueue(RequestPort *requestPort, ResponsePort *responsePort, std::string label);
 
   private:
     struct Entry {
         Tick when;
         PacketPtr pkt;
     };
+    bool sendOut(PacketPtr pkt) {
+        return requestPort ? requestPort->sendTimingReq(pkt) : responsePort->sendTimingResp(pkt);
+    }
+    void insertOutOfOrder(const Entry &e);
     void trySend();
-    void scheduleNext();
+    // The send event at the head's time (not before now), earlier if it is
+    // pending for later, as gem5's schedSendEvent.
+    void scheduleNext(Tick now) {
+        if (queue.empty()) return;
+        const Tick when = std::max(queue.front().when, now);
+        if (!sendEvent.scheduled()) schedule(sendEvent, when);
+        else if (sendEvent.when() > when) reschedule(sendEvent, when);
+    }
     Ring<Entry> queue;  // by send time
     MemberEvent<PacketQueue, &PacketQueue::trySend> sendEvent;
-    std::string name;
+    RequestPort *requestPort;
+    ResponsePort *responsePort;
     bool waitingRetry = false;
+    std::string name;
 };
 
 class RespPacketQueue : public PacketQueue {
   public:
-    RespPacketQueue(ResponsePort &p, std::string label) : PacketQueue(std::move(label)), port(p) {}
-  protected:
-    bool sendOut(PacketPtr pkt) override { return port.sendTimingResp(pkt); }
-  private:
-    ResponsePort &port;
+    RespPacketQueue(ResponsePort &p, std::string label) : PacketQueue(nullptr, &p, std::move(label)) {}
 };
 
 class ReqPacketQueue : public PacketQueue {
   public:
-    ReqPacketQueue(RequestPort &p, std::string label) : PacketQueue(std::move(label)), port(p) {}
-  protected:
-    bool sendOut(PacketPtr pkt) override { return port.sendTimingReq(pkt); }
-  private:
-    RequestPort &port;
+    ReqPacketQueue(RequestPort &p, std::string label) : PacketQueue(&p, nullptr, std::move(label)) {}
 };
 
 }  // namespace npusim

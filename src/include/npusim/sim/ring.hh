@@ -14,34 +14,42 @@ class Ring {
     bool empty() const { return count == 0; }
     std::size_t size() const { return count; }
     T &front() { return buf[head]; }
-    T &at(std::size_t i) { return buf[(head + i) & (buf.size() - 1)]; }
-    void push_back(const T &v) { insert(count, v); }
+    T &back() { return at(count - 1); }
+    T &at(std::size_t i) { return buf[(head + i) & mask]; }
+    void push_back(const T &v) {
+        if (full()) grow();
+        at(count) = v;
+        ++count;
+    }
     void push_front(const T &v) {
-        if (count == buf.size()) grow();
-        head = (head + buf.size() - 1) & (buf.size() - 1);
+        if (full()) grow();
+        head = (head + mask) & mask;
         buf[head] = v;
         ++count;
     }
     void pop_front() {
-        head = (head + 1) & (buf.size() - 1);
+        head = (head + 1) & mask;
         --count;
     }
     // Inserts before position `pos` (0..size()), moving the later ones back.
     void insert(std::size_t pos, const T &v) {
-        if (count == buf.size()) grow();
+        if (full()) grow();
         for (std::size_t i = count; i > pos; --i) at(i) = at(i - 1);
         at(pos) = v;
         ++count;
     }
 
   private:
+    bool full() const { return count == mask + 1; }  // (an empty buffer is full: mask + 1 wraps to 0)
     void grow() {
         std::vector<T> bigger(buf.empty() ? 8 : buf.size() * 2);
         for (std::size_t i = 0; i < count; ++i) bigger[i] = at(i);
         buf.swap(bigger);
         head = 0;
+        mask = buf.size() - 1;
     }
     std::vector<T> buf;
+    std::size_t mask = ~std::size_t(0);  // buf.size() - 1
     std::size_t head = 0;
     std::size_t count = 0;
 };
