@@ -62,6 +62,8 @@ void Layer::refuse(int src) {
     }
 }
 
+void Layer::scheduleRelease(Tick until) { schedule(releaseEvent, until); }
+
 void Layer::failed(int src, Tick busyUntil) {
     waitingForPeer = src;
     occupy(busyUntil);
@@ -273,7 +275,7 @@ int NoncoherentXBar::searchRoutes(const PacketPtr pkt) {
     fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
 }
 
-bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
+inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     const int memIdx = findPort(pkt);
     Layer &layer = *reqLayers[std::size_t(memIdx)];
     if (!layer.tryTiming(cpuIdx)) return false;
@@ -306,7 +308,7 @@ bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     return true;
 }
 
-bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
+inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
     const std::uint16_t cpuIdx = pkt->popRoute();
     if (cpuIdx >= respLayers.size()) panic(name(), ": response routed to unknown port ", cpuIdx);
     Layer &layer = *respLayers[cpuIdx];

@@ -49,7 +49,7 @@ class Layer {
 
     // Can a packet from source port `src` enter now? If not, `src` is queued
     // for a retry. (Inline: every packet through the crossbar asks.)
-    bool tryTiming(int src) {
+    [[gnu::always_inline]] bool tryTiming(int src) {
         catchUpRelease();
         if (state != BUSY && waitingForPeer < 0) {
             state = BUSY;
@@ -60,7 +60,7 @@ class Layer {
     }
     // A packet went through (after a successful tryTiming): the layer is
     // busy until `busyUntil`.
-    void succeeded(Tick busyUntil) { occupy(busyUntil); }
+    [[gnu::always_inline]] void succeeded(Tick busyUntil) { occupy(busyUntil); }
     // The destination refused the packet from `src`: the layer holds for
     // `busyUntil`, then waits for the destination's retry, which goes to
     // `src` first.
@@ -78,18 +78,19 @@ class Layer {
 
   private:
     enum State { IDLE, BUSY, RETRY };
-    void occupy(Tick until) {
+    [[gnu::always_inline]] void occupy(Tick until) {
         const Tick now = curTick();
         if (until < now) until = now;
         occupiedTicks += until - now;
-        if (waiting.empty()) {
+        if (waiting.empty()) [[likely]] {
             releaseReserved = true;
             releaseWhen = until;
             releaseRank = mainEventQueue().reserve(releaseEvent, until);
         } else {
-            schedule(releaseEvent, until);
+            scheduleRelease(until);
         }
     }
+    void scheduleRelease(Tick until);
     void refuse(int src);
     void release();
     // Applies a reserved release whose time has passed.
@@ -123,13 +124,14 @@ class NoncoherentXBar : public ClockedObject {
     void resetStats() override;
     void preDumpStats() override;
 
-    // CPU-side (response) port handlers.
-    bool recvTimingReq(PacketPtr pkt, int cpuIdx);
+    // CPU-side (response) port handlers. (The timing handlers are inlined
+    // into the ports' virtual functions, their only callers.)
+    [[gnu::always_inline]] inline bool recvTimingReq(PacketPtr pkt, int cpuIdx);
     void recvRespRetry(int cpuIdx);
     void recvFunctional(PacketPtr pkt, int cpuIdx);
     AddrRangeList getAddrRanges(int cpuIdx);
     // Memory-side (request) port handlers.
-    bool recvTimingResp(PacketPtr pkt, int memIdx);
+    [[gnu::always_inline]] inline bool recvTimingResp(PacketPtr pkt, int memIdx);
     void recvReqRetry(int memIdx);
 
     // Used by the layers.
