@@ -222,7 +222,8 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
-    portPairCounts.assign(cpuPorts.size() * memPorts.size(), PortPairCount{});
+    numMemSide = memPorts.size();
+    portPairCounts.assign(cpuPorts.size() * numMemSide, PortPairCount{});
 }
 
 void NoncoherentXBar::resetStats() {
@@ -275,6 +276,12 @@ int NoncoherentXBar::searchRoutes(const PacketPtr pkt) {
     fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
 }
 
+void NoncoherentXBar::sinkCleanEviction(PacketPtr pkt, int cpuIdx, int memIdx, Layer &layer, Tick edge) {
+    countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, carriesData(pkt->cmd));
+    layer.succeeded(edge + headerLatencyTicks + pkt->payloadDelay);
+    Packet::destroy(pkt);
+}
+
 inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     const int memIdx = findPort(pkt);
     Layer &layer = *reqLayers[std::size_t(memIdx)];
@@ -284,11 +291,8 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     const unsigned size = pkt->size;
     const bool payload = carriesData(cmd);
     const Tick edge = clockEdge();
-    if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
-        // gem5's point of coherency does not forward clean evictions to memory
-        countPacket(cpuIdx, memIdx, cmd, size, payload);
-        layer.succeeded(edge + headerLatencyTicks + pkt->payloadDelay);
-        Packet::destroy(pkt);
+    if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) [[unlikely]] {
+        sinkCleanEviction(pkt, cpuIdx, memIdx, layer, edge);
         return true;
     }
     const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;

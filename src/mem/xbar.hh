@@ -155,6 +155,9 @@ class NoncoherentXBar : public ClockedObject {
         return searchRoutes(pkt);
     }
     int searchRoutes(const PacketPtr pkt);
+    // gem5's point of coherency does not forward clean evictions to memory
+    // (out of line: rare, and the request path stays small enough to inline)
+    [[gnu::noinline]] void sinkCleanEviction(PacketPtr pkt, int cpuIdx, int memIdx, Layer &layer, Tick edge);
     // gem5's calcPacketTiming: `headerTicks` (the wait for the next clock
     // edge, then the latency) onto the header; the payload follows it, in
     // ceil(size / width) cycles, unless a slower link upstream already spread
@@ -168,7 +171,7 @@ class NoncoherentXBar : public ClockedObject {
     // Counted in integers (exact) and copied into the stats before a dump.
     void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size, bool carriesData) {
         ++packetsByCmd[std::size_t(cmd)];
-        PortPairCount &pair = portPairCounts[std::size_t(cpuIdx) * memPorts.size() + std::size_t(memIdx)];
+        PortPairCount &pair = portPairCounts[std::size_t(cpuIdx) * numMemSide + std::size_t(memIdx)];
         ++pair.packets;
         if (carriesData) pair.bytes += size;
     }
@@ -197,7 +200,8 @@ class NoncoherentXBar : public ClockedObject {
         std::uint64_t packets = 0, bytes = 0;
     };
     std::uint64_t packetsByCmd[kNumCmds] = {};
-    std::vector<PortPairCount> portPairCounts;  // [cpuIdx * numMemPorts() + memIdx]
+    std::vector<PortPairCount> portPairCounts;  // [cpuIdx * numMemSide + memIdx]
+    std::size_t numMemSide = 0;  // memPorts.size(), fixed at init()
 
     stats::Vector transDist;
     std::vector<std::unique_ptr<stats::Vector>> pktCount, pktSize;
