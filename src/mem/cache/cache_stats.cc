@@ -297,12 +297,16 @@ void CacheStats::reset() {
     }
     std::fill(writebacks.begin(), writebacks.end(), 0.0);
     for (int i = 0; i < 3; ++i) blockedCycles[i] = blockedCauses[i] = 0;
+    replacementCount = tagAccessCount = dataAccessCount = 0;
     occResetTick = curTick();
     std::fill(occIntegral.begin(), occIntegral.end(), 0.0);
     std::fill(occLastChange.begin(), occLastChange.end(), occResetTick);
 }
 
-void CacheStats::publishBlocked() {
+void CacheStats::publish() {
+    *replacements = double(replacementCount);
+    *tagAccesses = double(tagAccessCount);
+    *dataAccesses = double(dataAccessCount);
     (*blockedVectors[0])[0] = blockedCycles[Cache::kNoMshrs];
     (*blockedVectors[0])[1] = blockedCycles[Cache::kNoTargets];
     (*blockedVectors[1])[0] = blockedCauses[Cache::kNoMshrs];

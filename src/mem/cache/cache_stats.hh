@@ -62,14 +62,18 @@ class CacheStats {
     bool covers(std::size_t id) const { return id < width; }
     Counters &of(int cmdIdx) { return counters[std::size_t(cmdIdx)]; }
     void reset();
-    // Copies the blocked counters into their printed vectors.
-    void publishBlocked();
+    // Copies the counters kept here into their printed stats.
+    void publish();
 
     // Raw counters.
     std::array<Counters, kNumCmds> counters;
     std::vector<double> writebacks;
     double blockedCycles[3] = {0, 0, 0};
     double blockedCauses[3] = {0, 0, 0};
+    // Whole-number counts kept as integers (an add each, no pointer chase);
+    // exact, so publishing them at dump time prints what adding each step
+    // to the printed stat would.
+    std::uint64_t replacementCount = 0, tagAccessCount = 0, dataAccessCount = 0;
     // Time-weighted occupancy per requestor (gem5's tags.occupancies).
     std::vector<double> occCurrent, occIntegral;
     std::vector<Tick> occLastChange;

@@ -20,16 +20,13 @@ class LruState final : public ReplacementState {
         : ReplacementState(sets, ways), order(sets, ways), bipThreshold(btp), rng(rng) {}
     void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
     void touch(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
-    void reset(std::size_t s, unsigned w) override {
-        if (!rng) {
-            order.set(s, w, curTick());
-        } else {
-            order.set(s, w, double(rng->range(1, 100)) <= bipThreshold ? curTick() : Tick(1));
-        }
-    }
+    void reset(std::size_t s, unsigned w) override { order.set(s, w, rng ? bipStamp() : curTick()); }
     unsigned getVictim(std::size_t s) override { return order.oldest(s); }
 
   private:
+    // Out of line, so that reset() stays small enough to inline.
+    [[gnu::noinline]] Tick bipStamp() { return double(rng->range(1, 100)) <= bipThreshold ? curTick() : Tick(1); }
+
     StampOrder order;
     double bipThreshold;
     SplitMixRng *rng;  // null for plain LRU; shared by every table of a BIPRP
