@@ -9,7 +9,7 @@ namespace npusim::memory {
 
 std::vector<double> PerRequestor::padded() const {
     std::vector<double> out(std::max(requestorNames().size(), vals.size()), 0.0);
-    std::copy(vals.begin(), vals.end(), out.begin());
+    for (std::size_t i = 0; i < vals.size(); ++i) out[i] = double(vals[i]);
     return out;
 }
 

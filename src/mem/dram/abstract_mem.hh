@@ -16,30 +16,33 @@
 namespace npusim::memory {
 
 // A per-requestor counter that grows when a new requestor id shows up (ids
-// may be registered after this object's init()).
+// may be registered after this object's init()). Every quantity counted is
+// a whole number (bytes, requests, ticks), so it is kept as an integer and
+// turned into a double when read: the same value as summing the doubles,
+// exactly, while totals stay below 2^53.
 class PerRequestor {
   public:
-    void add(RequestorID id, double v) {
+    void add(RequestorID id, std::uint64_t v) {
         // inline fast path; growing is rare and kept out of line
         if (id < vals.size()) [[likely]] vals[id] += v;
         else grow(id, v);
     }
-    double operator[](std::size_t id) const { return id < vals.size() ? vals[id] : 0.0; }
+    double operator[](std::size_t id) const { return id < vals.size() ? double(vals[id]) : 0.0; }
     double total() const {
         double t = 0;
-        for (double v : vals) t += v;
+        for (std::uint64_t v : vals) t += double(v);
         return t;
     }
     // One value per registered requestor, in id order (for dumping).
     std::vector<double> padded() const;
-    void reset() { std::fill(vals.begin(), vals.end(), 0.0); }
+    void reset() { std::fill(vals.begin(), vals.end(), 0); }
 
   private:
-    [[gnu::noinline]] void grow(RequestorID id, double v) {
-        vals.resize(std::size_t(id) + 1, 0.0);
+    [[gnu::noinline]] void grow(RequestorID id, std::uint64_t v) {
+        vals.resize(std::size_t(id) + 1, 0);
         vals[id] += v;
     }
-    std::vector<double> vals;
+    std::vector<std::uint64_t> vals;
 };
 
 // Helper: a VectorFormula over requestor names, printed as name::<requestor>

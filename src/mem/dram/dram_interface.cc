@@ -137,8 +137,8 @@ DRAMInterface::DRAMInterface(const Params &p)
                                     " B (devices_per_rank * burst_length * device_bus_width / 8) must be a power of two");
     if (!isPow2(ranksPerChannel)) p.error("ranks_per_channel", "must be a power of two");
     if (banksPerRank == 0 || banksPerRank > 32) p.error("banks_per_rank", "must be between 1 and 32");
-    if (std::uint64_t(banksPerRank) * ranksPerChannel > BankSet::kWords * 64)
-        p.error("ranks_per_channel", "at most " + std::to_string(BankSet::kWords * 64) + " banks per channel");
+    if (std::uint64_t(banksPerRank) * ranksPerChannel > 65536)
+        p.error("ranks_per_channel", "at most 65536 banks per channel");
     if (burstsPerRowBuffer == 0)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
     if (tREFI <= tRP || tREFI <= tRFC) p.error("tREFI", "must be larger than tRP and tRFC");
@@ -202,6 +202,8 @@ DRAMInterface::DRAMInterface(const Params &p)
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
+    perBankReads.init(std::size_t(banksPerRank) * ranksPerChannel);
+    perBankWrites.init(std::size_t(banksPerRank) * ranksPerChannel);
     // gem5 uses a 16-bucket histogram that widens its buckets to fit the
     // largest sample; the largest possible sample is known, so fix it.
     std::uint64_t maxBytes = maxAccessesPerRow ? std::uint64_t(maxAccessesPerRow) * burstSize : rowBufferSize;
@@ -235,11 +237,33 @@ void DRAMInterface::startup() {
 void DRAMInterface::resetStats() {
     AbstractMemory::resetStats();
     std::fill(activationsByBursts.begin(), activationsByBursts.end(), 0);
+    tally = BurstTally{};
+    perBankReads.clear();
+    perBankWrites.clear();
 }
 
 void DRAMInterface::preDumpStats() {
     flushBytesPerActivate();
+    flushTallies();
     AbstractMemory::preDumpStats();
+}
+
+void DRAMInterface::flushTallies() {
+    // per read burst: burstSize bytes and tBURST of bus time
+    const std::uint64_t reads = tally.readBursts, writes = tally.writeBursts;
+    if (reads) {
+        dramBytesRead += double(reads * burstSize);
+        totBusLat += double(reads * tBURST);
+    }
+    if (writes) dramBytesWritten += double(writes * burstSize);
+    flushTally(readBursts, tally.readBursts);
+    flushTally(writeBursts, tally.writeBursts);
+    flushTally(readRowHits, tally.readRowHits);
+    flushTally(writeRowHits, tally.writeRowHits);
+    flushTally(totQLat, tally.totQLat);
+    flushTally(totMemAccLat, tally.totMemAccLat);
+    perBankReads.flushInto(perBankRdBursts);
+    perBankWrites.flushInto(perBankWrBursts);
 }
 
 void DRAMInterface::flushBytesPerActivate() {
@@ -335,7 +359,6 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 [[gnu::always_inline]] inline void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
     Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick);
     bank.openRow = row;
-    bank.bytesAccessed = 0;
     bank.rowAccesses = 0;
     ++rank.numBanksActive;
 
@@ -363,7 +386,8 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 }
 
 [[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
-    sampleBytesPerActivate(bank.bytesAccessed);
+    // bytes accessed, wrapping at 2^32 as a 32-bit byte counter would
+    sampleBytesPerActivate(std::uint32_t(bank.rowAccesses * burstSize));
     bank.openRow = kNoRow;
     Tick preAt = preTick;
     if (autoOrPreall) {
@@ -381,55 +405,58 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 // -------------------------------------------------------------- scheduling
 
 template <bool ReadState>
-bool DRAMInterface::minBankPrep(const QueuedBursts &q, Tick minColAt, BankSet &earliest) const {
+MemPacketQueue::iterator DRAMInterface::earliestBankBurst(MemPacketQueue &queue, MemPacketQueue::iterator first,
+                                                          const QueuedBursts &q, Tick minColAt,
+                                                          bool &hiddenPrep) const {
     const Tick now = curTick();
-    const unsigned numRanks = ranksPerChannel;
+    const bool someRankRefreshing = now < refreshQuietFrom;
+    // The candidates in queue order: the first with a seamless bank is the
+    // answer. Otherwise remember the first with the earliest ACT.
+    Tick candidateActAt = kMaxTick;
+    auto earliestCandidate = queue.end();
+    for (auto it = first; it != queue.end(); ++it) {
+        const MemPacket *p = *it;
+        const Bank &b = *p->bankState;
+        if (b.openRow == p->row) continue;  // a row hit is not a candidate
+        const Rank &r = ranks[p->rank];
+        if (someRankRefreshing && now < r.refreshUntil) continue;  // !burstReady(p)
+        Tick actAt;
+        if (bankPrep<ReadState>(r, b, now, minColAt, actAt)) {
+            hiddenPrep = true;  // seamless: actAt + tRCD <= minColAt, so actAt <= hiddenActMax
+            return it;
+        }
+        if (actAt < candidateActAt) {
+            candidateActAt = actAt;
+            earliestCandidate = it;
+        }
+    }
+    // No candidate's bank is seamless. gem5's set is then every seamless
+    // bank (if there is one, it holds no candidate) or the banks with the
+    // earliest ACT over all banks with work in ranks not refreshing.
     Tick minActAt = kMaxTick;
-    earliest.clear();
-    bool foundSeamless = false;
-    bool hiddenBankPrep = false;
-
-    const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
-    const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
-    // Banks with queued bursts of ranks not refreshing, in (rank, bank) order.
-    for (unsigned i = 0; i < numRanks; ++i) {
+    for (unsigned i = 0; i < ranksPerChannel; ++i) {
         std::uint32_t waiting = q.banksWithWork[i];
         if (!waiting) continue;
         const Rank &r = ranks[i];
         if (now < r.refreshUntil) continue;
-        const Bank *banks = r.banks.data();
-        const GroupTiming *groups = r.groups.data();
-        // per-rank parts of the bounds below, folded once:
-        // max(pre, prePending, now) + tRP == max(pre + tRP, max(prePending, now) + tRP)
-        const Tick actAfterPreFloor = std::max(r.prePending, now) + tRP;
-        const Tick actFloor = std::max(r.actFloor, now);
-        const Tick colFloor = ReadState ? r.rdFloor : r.wrFloor;
         do {
             const unsigned j = unsigned(std::countr_zero(waiting));
             waiting &= waiting - 1;
-            const Bank &b = banks[j];
-            const GroupTiming &g = groups[b.group];
-            // when could this bank take an ACT (ignoring rank switching)
-            const Tick actAt = b.openRow == kNoRow ? std::max(std::max(b.actAllowedAt, g.actAllowedAt), actFloor)
-                                                   : std::max(b.preAllowedAt + tRP, actAfterPreFloor);
-            const Tick colAllowedAt = ReadState ? std::max(std::max(b.rdAllowedAt, g.rdAllowedAt), colFloor)
-                                                : std::max(std::max(b.wrAllowedAt, g.wrAllowedAt), colFloor);
-            const bool newSeamless = std::max(colAllowedAt, actAt + tRCD) <= minColAt;
-            if (newSeamless || (!foundSeamless && actAt <= minActAt)) {
-                if (!foundSeamless && (newSeamless || actAt < minActAt)) earliest.clear();
-                foundSeamless |= newSeamless;
-                hiddenBankPrep = actAt <= hiddenActMax;
-                earliest.insert(i * banksPerRank + j);
-                minActAt = actAt;
-            }
+            Tick actAt;
+            if (bankPrep<ReadState>(r, r.banks[j], now, minColAt, actAt)) return queue.end();
+            minActAt = std::min(minActAt, actAt);
         } while (waiting);
     }
-    return hiddenBankPrep;
+    if (minActAt < candidateActAt) return queue.end();  // only banks without candidates are earliest
+    const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
+    const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
+    hiddenPrep = candidateActAt <= hiddenActMax;
+    return earliestCandidate;
 }
 
 MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
-    BankSet earliest;
-    bool filledEarliest = false;
+    bool resolvedEarliest = false;
+    auto earliest = queue.end();
     bool hiddenBankPrep = false;
     bool foundHiddenBank = false;
     bool foundPreppedPkt = false;
@@ -458,14 +485,14 @@ MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, 
             }
         } else if (!foundEarliestPkt) {
             if (someRankRefreshing && now < ranks[p->rank].refreshUntil) continue;  // !burstReady(p)
-            if (!filledEarliest) {
+            if (!resolvedEarliest) {
                 // gem5 asks for the bus state here, which is the queue's
                 const QueuedBursts &q = queued[reads ? 0 : 1];
-                hiddenBankPrep = busState == READ ? minBankPrep<true>(q, minColAt, earliest)
-                                                  : minBankPrep<false>(q, minColAt, earliest);
-                filledEarliest = true;
+                earliest = busState == READ ? earliestBankBurst<true>(queue, it, q, minColAt, hiddenBankPrep)
+                                            : earliestBankBurst<false>(queue, it, q, minColAt, hiddenBankPrep);
+                resolvedEarliest = true;
             }
-            if (earliest.contains(p->bankId)) {
+            if (it == earliest) {
                 foundEarliestPkt = true;
                 foundHiddenBank = hiddenBankPrep;
                 if (hiddenBankPrep || !foundPreppedPkt) selected = it;
@@ -516,11 +543,17 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     const bool isRead = mp->isRead();
     if (ranksPerChannel > 1) {
         const Tick r2r = cmdAt + rankToRankDelay();
-        for (unsigned j = 0; j < ranksPerChannel; ++j)
-            if (j != mp->rank) {
-                ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
-                ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
-            }
+        if (ranksPerChannel == 2) {
+            Rank &other = ranks[mp->rank ^ 1u];
+            other.rdFloor = std::max(r2r, other.rdFloor);
+            other.wrFloor = std::max(r2r, other.wrFloor);
+        } else {
+            for (unsigned j = 0; j < ranksPerChannel; ++j)
+                if (j != mp->rank) {
+                    ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
+                    ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
+                }
+        }
     }
     {
         GroupTiming &own = rank.groups[bank.group];
@@ -549,7 +582,6 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
 
     // Write recovery / read to precharge before this bank may close.
     bank.preAllowedAt = std::max(bank.preAllowedAt, mp->isRead() ? cmdAt + tRTP : mp->readyTime + tWR);
-    bank.bytesAccessed += burstSize;
     ++bank.rowAccesses;
 
     bool autoPrecharge = pageMgmt == PageMgmt::Close || bank.rowAccesses == maxAccessesPerRow;
@@ -575,19 +607,17 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
     if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true);
 
+    // (bytes and bus time per burst are added when the tallies are flushed)
     if (mp->isRead()) {
-        ++readBursts;
-        if (rowHit) ++readRowHits;
-        dramBytesRead += burstSize;
-        perBankRdBursts[mp->bankId] += 1;
-        totMemAccLat += double(mp->readyTime - mp->entryTime);
-        totQLat += double(cmdAt - mp->entryTime);
-        totBusLat += double(tBURST);
+        ++tally.readBursts;
+        tally.readRowHits += rowHit;
+        ++perBankReads[mp->bankId];
+        tally.totMemAccLat += mp->readyTime - mp->entryTime;
+        tally.totQLat += cmdAt - mp->entryTime;
     } else {
-        ++writeBursts;
-        if (rowHit) ++writeRowHits;
-        dramBytesWritten += burstSize;
-        perBankWrBursts[mp->bankId] += 1;
+        ++tally.writeBursts;
+        tally.writeRowHits += rowHit;
+        ++perBankWrites[mp->bankId];
     }
     nextBurstAt = cmdAt + burstGap;
     // Wake up early enough to book the next burst without a bubble.

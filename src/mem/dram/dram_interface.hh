@@ -25,6 +25,7 @@
 
 #include "abstract_mem.hh"
 #include "command_windows.hh"
+#include "stat_tally.hh"
 
 namespace npusim::memory {
 
@@ -50,8 +51,7 @@ struct DramBank {
     Tick wrAllowedAt = 0;
     Tick preAllowedAt = 0;
     Tick actAllowedAt = 0;
-    unsigned rowAccesses = 0;
-    std::uint32_t bytesAccessed = 0;
+    unsigned rowAccesses = 0;  // bursts to the open row (each burstSize bytes)
 };
 
 // One DRAM burst (gem5's MemPacket); pooled by the controller.
@@ -69,6 +69,7 @@ struct MemPacket {
     DramBank *bankState = nullptr;  // the bank decode() maps this burst to
     RequestorID requestorId = 0;
     BurstHelper *burstHelper = nullptr;
+    MemPacket *nextFree = nullptr;  // the controller's pool of free packets
     bool isRead() const { return read; }
 };
 
@@ -274,16 +275,6 @@ class DRAMInterface final : public AbstractMemory {
     // other groups of its rank (true of every shipped device), so the
     // latter can go into Rank::rd/wrFloor; otherwise every group is written.
     bool ownGroupDominates = true;
-    // A set of banks, one bit per bankId; fixed-size so that clearing it is
-    // a few stores, not a call (ranks * banks is checked against it).
-    struct BankSet {
-        static constexpr unsigned kWords = 8;
-        std::array<std::uint64_t, kWords> words;
-        void clear() { words.fill(0); }
-        void insert(unsigned bankId) { words[bankId >> 6] |= std::uint64_t(1) << (bankId & 63); }
-        bool contains(unsigned bankId) const { return (words[bankId >> 6] >> (bankId & 63)) & 1; }
-    };
-
     // Queued bursts per bank, and per rank a bit mask of the banks with any,
     // for the read queue [0] and the write queue [1].
     struct QueuedBursts {
@@ -303,11 +294,39 @@ class DRAMInterface final : public AbstractMemory {
         }
     };
     QueuedBursts queued[2];
-    // gem5's minBankPrep over the banks with work in `q`: fills `earliest`
-    // with the banks that can issue first; returns whether that bank's
-    // preparation hides behind the current burst.
+    // gem5's minBankPrep and its use in FR-FCFS, without building the set
+    // of earliest banks. gem5 collects the banks whose column command can
+    // issue seamlessly (at minColAt) or, if there is none, those with the
+    // earliest ACT; the burst it picks is the first candidate (a ready row
+    // miss) in queue order whose bank is in that set. A seamless bank's ACT
+    // always hides behind the current burst, so the first candidate with a
+    // seamless bank settles it, and usually that is `first` itself; only
+    // without one are all banks with work in `q` needed. Returns the burst
+    // (queue.end() if none qualifies) and sets `hiddenPrep` to whether its
+    // bank's preparation hides behind the current burst.
     template <bool ReadState>
-    bool minBankPrep(const QueuedBursts &q, Tick minColAt, BankSet &earliest) const;
+    MemPacketQueue::iterator earliestBankBurst(MemPacketQueue &queue, MemPacketQueue::iterator first,
+                                               const QueuedBursts &q, Tick minColAt, bool &hiddenPrep) const;
+    // When bank `b` could take an ACT (ignoring rank switching), and whether
+    // its column command could then issue by minColAt.
+    template <bool ReadState>
+    bool bankPrep(const Rank &r, const Bank &b, Tick now, Tick minColAt, Tick &actAt) const {
+        // max(pre, prePending, now) + tRP, the rank's part folded separately
+        actAt = b.openRow == kNoRow
+                    ? std::max(std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt), std::max(r.actFloor, now))
+                    : std::max(b.preAllowedAt + tRP, std::max(r.prePending, now) + tRP);
+        const Tick colAllowedAt = ReadState ? rdAllowed(r, b) : wrAllowed(r, b);
+        return std::max(colAllowedAt, actAt + (ReadState ? tRCD_RD : tRCD_WR)) <= minColAt;
+    }
+
+    // Per-burst stats as integers, added to the stats below when collected.
+    struct BurstTally {
+        std::uint64_t readBursts = 0, writeBursts = 0, readRowHits = 0, writeRowHits = 0;
+        std::uint64_t totQLat = 0, totMemAccLat = 0;
+    };
+    BurstTally tally;
+    VectorTally perBankReads, perBankWrites;
+    void flushTallies();
 
   public:
     // --- stats (gem5 names) --------------------------------------------------

@@ -103,7 +103,9 @@ MemCtrl::MemCtrl(const Params &p)
 
     readQueue.reserve(readBufferSize);
     writeQueue.reserve(writeBufferSize);
-    respQueueDram.reserve(readBufferSize * 2);
+    // the read buffer bounds the bursts waiting to respond (readQueueFull())
+    respRing.assign(std::bit_ceil(std::size_t(readBufferSize)), nullptr);
+    respMask = respRing.size() - 1;
 
     avgRdQLen.precision(2);
     avgWrQLen.precision(2);
@@ -112,6 +114,10 @@ MemCtrl::MemCtrl(const Params &p)
     writePktSize.init(logBurst + 1);
     rdQLenPdf.init(readBufferSize);
     wrQLenPdf.init(writeBufferSize);
+    readPktSizes.init(logBurst + 1);
+    writePktSizes.init(logBurst + 1);
+    rdQLens.init(readBufferSize);
+    wrQLens.init(writeBufferSize);
     avgRdBWSys.precision(8);
     avgWrBWSys.precision(8);
     avgGap.precision(2);
@@ -172,9 +178,30 @@ void MemCtrl::resetStats() {
                     &reqWriteTotalLat})
         c->reset();
     lastResetTick = curTick();
+    tally = RequestTally{};
+    for (auto *t : {&readPktSizes, &writePktSizes, &rdQLens, &wrQLens}) t->clear();
+}
+
+void MemCtrl::flushTallies() {
+    flushTally(numReadWriteTurnArounds, tally.readToWrite);
+    flushTally(numWriteReadTurnArounds, tally.writeToRead);
+    flushTally(numStayReadState, tally.stayRead);
+    flushTally(numStayWriteState, tally.stayWrite);
+    flushTally(readReqs, tally.readReqs);
+    flushTally(writeReqs, tally.writeReqs);
+    flushTally(readBursts, tally.readBursts);
+    flushTally(writeBursts, tally.writeBursts);
+    flushTally(bytesReadSys, tally.bytesReadSys);
+    flushTally(bytesWrittenSys, tally.bytesWrittenSys);
+    flushTally(totGap, tally.totGap);
+    readPktSizes.flushInto(readPktSize);
+    writePktSizes.flushInto(writePktSize);
+    rdQLens.flushInto(rdQLenPdf);
+    wrQLens.flushInto(wrQLenPdf);
 }
 
 void MemCtrl::preDumpStats() {
+    flushTallies();
     const auto &names = requestorNames();
     for (auto *f : {&requestorReadBytes, &requestorWriteBytes, &requestorReadRate, &requestorWriteRate,
                     &requestorReadAccesses, &requestorWriteAccesses, &requestorReadTotalLat, &requestorWriteTotalLat,
@@ -204,18 +231,13 @@ BurstHelper *MemCtrl::allocHelper(unsigned count) {
 }
 
 void MemCtrl::respInsert(MemPacket *mp) {
-    respQueueDram.push_back(mp);
-    std::size_t i = respQueueDram.size() - 1;
-    while (i > respHead && respQueueDram[i - 1]->readyTime > mp->readyTime) {
-        respQueueDram[i] = respQueueDram[i - 1];
+    // after every burst ready no later than this one
+    std::size_t i = respCount++;
+    while (i > 0 && respAt(i - 1)->readyTime > mp->readyTime) {
+        respAt(i) = respAt(i - 1);
         --i;
     }
-    respQueueDram[i] = mp;
-}
-
-void MemCtrl::respCompact() {
-    respQueueDram.erase(respQueueDram.begin(), respQueueDram.begin() + std::ptrdiff_t(respHead));
-    respHead = 0;
+    respAt(i) = mp;
 }
 
 // ------------------------------------------------------- request intake
@@ -236,7 +258,7 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         Packet::destroy(pkt);
         return true;
     }
-    if (prevArrival != 0) totGap += double(curTick() - prevArrival);
+    if (prevArrival != 0) tally.totGap += curTick() - prevArrival;
     prevArrival = curTick();
 
     const AddrRange &r = dram->getAddrRange();
@@ -257,8 +279,8 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         unsigned size = pkt->size;
         addToWriteQueue(pkt, pktCount);
         if (!nextReqEvent.scheduled()) schedule(nextReqEvent, curTick());
-        ++writeReqs;
-        bytesWrittenSys += size;
+        ++tally.writeReqs;
+        tally.bytesWrittenSys += size;
     } else {
         if (readQueueFull(pktCount)) {
             retryRdReq = true;
@@ -269,8 +291,8 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         if (!addToReadQueue(pkt, pktCount)) {
             if (!nextReqEvent.scheduled()) schedule(nextReqEvent, curTick());
         }
-        ++readReqs;
-        bytesReadSys += size;
+        ++tally.readReqs;
+        tally.bytesReadSys += size;
     }
     return true;
 }
@@ -283,8 +305,8 @@ bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
     unsigned burstSize = dram->bytesPerBurst();
     for (unsigned cnt = 0; cnt < pktCount; ++cnt) {
         unsigned size = unsigned(std::min<Addr>((addr | (burstSize - 1)) + 1, base + pkt->size) - addr);
-        readPktSize[ceilLog2(size)] += 1;
-        ++readBursts;
+        ++readPktSizes[ceilLog2(size)];
+        ++tally.readBursts;
         reqReadAccesses.add(pkt->requestorId, 1);
 
         // Is the data already waiting in the write queue?
@@ -312,7 +334,7 @@ bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = helper;
             dram->decode(*mp, addr);
-            rdQLenPdf[dram->readQueueSize + respSize()] += 1;
+            ++rdQLens[dram->readQueueSize + respSize()];
             readQueue.push_back(mp);
             dram->enqueued(mp);
             ++dram->readQueueSize;
@@ -335,8 +357,8 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
     unsigned burstSize = dram->bytesPerBurst();
     for (unsigned cnt = 0; cnt < pktCount; ++cnt) {
         unsigned size = unsigned(std::min<Addr>((addr | (burstSize - 1)) + 1, base + pkt->size) - addr);
-        writePktSize[ceilLog2(size)] += 1;
-        ++writeBursts;
+        ++writePktSizes[ceilLog2(size)];
+        ++tally.writeBursts;
         reqWriteAccesses.add(pkt->requestorId, 1);
         if (!inWriteQueue(burstAlign(addr))) {
             MemPacket *mp = allocMemPacket();
@@ -349,7 +371,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = nullptr;
             dram->decode(*mp, addr);
-            wrQLenPdf[dram->writeQueueSize] += 1;
+            ++wrQLens[dram->writeQueueSize];
             writeQueue.push_back(mp);
             dram->enqueued(mp);
             ++dram->writeQueueSize;
@@ -381,7 +403,7 @@ void MemCtrl::recvFunctional(PacketPtr pkt, int) { dram->functionalAccess(pkt); 
 // --------------------------------------------------------------- responses
 
 void MemCtrl::processRespondEvent() {
-    MemPacket *mp = respQueueDram[respHead];
+    MemPacket *mp = respFront();
     if (mp->burstHelper) {
         BurstHelper *h = mp->burstHelper;
         if (++h->burstsServiced == h->burstCount) {
@@ -392,7 +414,7 @@ void MemCtrl::processRespondEvent() {
         accessAndRespond(mp->pkt, frontendLatency + backendLatency);
     }
     respPop();
-    if (respSize()) schedule(respondEvent, std::max(respQueueDram[respHead]->readyTime, curTick()));
+    if (respSize()) schedule(respondEvent, std::max(respFront()->readyTime, curTick()));
     freeMemPacket(mp);
     if (retryRdReq) {
         retryRdReq = false;
@@ -418,23 +440,23 @@ void MemCtrl::doBurstAccess(MemPacket *mp) {
     dram->doBurstAccess(mp, mp->isRead() ? readQueue : writeQueue);
     if (mp->isRead()) {
         ++dram->readsThisTime;
-        reqReadTotalLat.add(mp->requestorId, double(mp->readyTime - mp->entryTime));
+        reqReadTotalLat.add(mp->requestorId, mp->readyTime - mp->entryTime);
         reqReadBytes.add(mp->requestorId, mp->size);
     } else {
         ++dram->writesThisTime;
         reqWriteBytes.add(mp->requestorId, mp->size);
-        reqWriteTotalLat.add(mp->requestorId, double(mp->readyTime - mp->entryTime));
+        reqWriteTotalLat.add(mp->requestorId, mp->readyTime - mp->entryTime);
     }
 }
 
 void MemCtrl::recordTurnaround() {
     bool switching = dram->busState != dram->busStateNext;
     if (dram->busState == DRAMInterface::READ) {
-        if (switching) ++numReadWriteTurnArounds;
-        else ++numStayReadState;
+        if (switching) ++tally.readToWrite;
+        else ++tally.stayRead;
     } else {
-        if (switching) ++numWriteReadTurnArounds;
-        else ++numStayWriteState;
+        if (switching) ++tally.writeToRead;
+        else ++tally.stayWrite;
     }
 }
 
@@ -477,14 +499,14 @@ void MemCtrl::processNextReqEvent() {
             doBurstAccess(mp);
             --dram->readQueueSize;
             respPush(mp);
-            Tick first = respQueueDram[respHead]->readyTime;
+            Tick first = respFront()->readyTime;
             if (!respondEvent.scheduled()) schedule(respondEvent, first);
             else if (respondEvent.when() > first) reschedule(respondEvent, first);
             if (dram->writeQueueSize > writeHighThreshold &&
                 (dram->readsThisTime >= minReadsPerSwitch || dram->readQueueSize == 0))
                 switchToWrites = true;
             dram->dequeued(mp);
-            readQueue.erase(it);
+            removeFromQueue(readQueue, it);
         }
         if (switchToWrites) dram->busStateNext = DRAMInterface::WRITE;
     } else {
@@ -497,7 +519,7 @@ void MemCtrl::processNextReqEvent() {
         doBurstAccess(mp);
         --dram->writeQueueSize;
         dram->dequeued(mp);
-        writeQueue.erase(it);
+        removeFromQueue(writeQueue, it);
         freeMemPacket(mp);
         bool belowThreshold = dram->writeQueueSize + minWritesPerSwitch < writeLowThreshold;
         if (dram->writeQueueSize == 0 || belowThreshold ||

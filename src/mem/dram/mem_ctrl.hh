@@ -53,13 +53,16 @@ class MemCtrl final : public SimObject {
 
     // the pool's fast path inline; growing it (start-up only) out of line
     MemPacket *allocMemPacket() {
-        if (freePackets.empty()) [[unlikely]] return newMemPacket();
-        MemPacket *mp = freePackets.back();
-        freePackets.pop_back();
+        MemPacket *mp = freePackets;
+        if (!mp) [[unlikely]] return newMemPacket();
+        freePackets = mp->nextFree;
         return mp;
     }
     [[gnu::noinline]] MemPacket *newMemPacket();
-    void freeMemPacket(MemPacket *mp) { freePackets.push_back(mp); }
+    void freeMemPacket(MemPacket *mp) {
+        mp->nextFree = freePackets;
+        freePackets = mp;
+    }
     BurstHelper *allocHelper(unsigned count);
     void freeHelper(BurstHelper *h) { freeHelpers.push_back(h); }
 
@@ -76,35 +79,52 @@ class MemCtrl final : public SimObject {
     Tick prevArrival = 0;
 
     MemPacketQueue readQueue, writeQueue;
-    // Reads whose DRAM access is booked, in readyTime order (gem5's respQueue).
-    std::vector<MemPacket *> respQueueDram;
-    std::size_t respHead = 0;
-    std::size_t respSize() const { return respQueueDram.size() - respHead; }
+    // Removes the chosen burst, keeping the queue's order (short queues:
+    // a few moves, not a call).
+    static void removeFromQueue(MemPacketQueue &queue, MemPacketQueue::iterator it) {
+        for (auto next = it + 1; next != queue.end(); ++it, ++next) *it = *next;
+        queue.pop_back();
+    }
+
+    // Reads whose DRAM access is booked, in readyTime order (gem5's
+    // respQueue): a ring as large as the read buffer, which bounds it.
+    std::vector<MemPacket *> respRing;
+    std::size_t respMask = 0, respHead = 0, respCount = 0;
+    std::size_t respSize() const { return respCount; }
+    MemPacket *respFront() const { return respRing[respHead]; }
+    MemPacket *&respAt(std::size_t i) { return respRing[(respHead + i) & respMask]; }
     void respPush(MemPacket *mp) {
-        // readyTime order; bursts are booked in order, so almost always an append
-        if (respSize() == 0 || respQueueDram.back()->readyTime <= mp->readyTime) [[likely]]
-            respQueueDram.push_back(mp);
+        // bursts are booked in order, so almost always an append
+        if (respCount == 0 || respAt(respCount - 1)->readyTime <= mp->readyTime) [[likely]]
+            respAt(respCount++) = mp;
         else
             respInsert(mp);
     }
     [[gnu::noinline]] void respInsert(MemPacket *mp);
     void respPop() {
-        if (++respHead == respQueueDram.size()) {
-            respQueueDram.clear();
-            respHead = 0;
-        } else if (respHead >= 256) [[unlikely]] {
-            respCompact();
-        }
+        respHead = (respHead + 1) & respMask;
+        --respCount;
     }
-    [[gnu::noinline]] void respCompact();
 
+    // MemPackets and BurstHelpers are pooled: owned by the stores, free
+    // ones chained through MemPacket::nextFree / kept in freeHelpers.
     std::vector<std::unique_ptr<MemPacket>> packetStore;
-    std::vector<MemPacket *> freePackets;
+    MemPacket *freePackets = nullptr;
     std::vector<std::unique_ptr<BurstHelper>> helperStore;
     std::vector<BurstHelper *> freeHelpers;
 
     MemberEvent<MemCtrl, &MemCtrl::processNextReqEvent> nextReqEvent;
     MemberEvent<MemCtrl, &MemCtrl::processRespondEvent> respondEvent;
+
+    // Per-request stats as integers, added to the stats below when collected.
+    struct RequestTally {
+        std::uint64_t readReqs = 0, writeReqs = 0, bytesReadSys = 0, bytesWrittenSys = 0;
+        std::uint64_t readBursts = 0, writeBursts = 0, totGap = 0;
+        std::uint64_t stayRead = 0, stayWrite = 0, readToWrite = 0, writeToRead = 0;
+    };
+    RequestTally tally;
+    VectorTally readPktSizes, writePktSizes, rdQLens, wrQLens;
+    void flushTallies();
 
     PerRequestor reqReadBytes, reqWriteBytes, reqReadAccesses, reqWriteAccesses, reqReadTotalLat,
         reqWriteTotalLat;
