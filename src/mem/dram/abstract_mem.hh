@@ -77,6 +77,14 @@ class AbstractMemory : public SimObject {
         }
         if (pkt->needsResponse()) pkt->makeResponse();
     }
+    // access() of a read its caller has already checked against the range.
+    void accessRead(PacketPtr pkt) {
+        pkt->markDataValid();
+        store.read(pkt->addr, pkt->data(), pkt->size);
+        numReadsCnt.add(pkt->requestorId, 1);
+        bytesReadCnt.add(pkt->requestorId, pkt->size);
+        if (pkt->needsResponse()) pkt->makeResponse();
+    }
     // Functional access: reads fill pkt->data(), writes store it; no stats.
     void functionalAccess(PacketPtr pkt);
 

@@ -185,6 +185,8 @@ DRAMInterface::DRAMInterface(const Params &p)
         }
     }
 
+    atMost64Banks = std::uint64_t(ranksPerChannel) * banksPerRank <= 64;
+    cmdOffset = tRP + std::max(tRCD_RD, tRCD_WR);
     ranks.resize(ranksPerChannel);
     numGroups = bankGroupArch ? bankGroupsPerRank : 1;
     for (auto &r : ranks) {
@@ -414,6 +416,7 @@ MemPacketQueue::iterator DRAMInterface::earliestBankBurst(MemPacketQueue &queue,
     // answer. Otherwise remember the first with the earliest ACT.
     Tick candidateActAt = kMaxTick;
     auto earliestCandidate = queue.end();
+    std::uint64_t candidateBanks = 0;  // by bankId (used if there are at most 64 banks)
     for (auto it = first; it != queue.end(); ++it) {
         const MemPacket *p = *it;
         const Bank &b = *p->bankState;
@@ -429,13 +432,16 @@ MemPacketQueue::iterator DRAMInterface::earliestBankBurst(MemPacketQueue &queue,
             candidateActAt = actAt;
             earliestCandidate = it;
         }
+        candidateBanks |= std::uint64_t(1) << (p->bankId & 63);
     }
     // No candidate's bank is seamless. gem5's set is then every seamless
     // bank (if there is one, it holds no candidate) or the banks with the
-    // earliest ACT over all banks with work in ranks not refreshing.
+    // earliest ACT over all banks with work in ranks not refreshing; the
+    // candidates' banks need no second look.
     Tick minActAt = kMaxTick;
     for (unsigned i = 0; i < ranksPerChannel; ++i) {
         std::uint32_t waiting = q.banksWithWork[i];
+        if (atMost64Banks) waiting &= ~std::uint32_t(candidateBanks >> (i * banksPerRank));
         if (!waiting) continue;
         const Rank &r = ranks[i];
         if (now < r.refreshUntil) continue;
@@ -621,8 +627,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
     nextBurstAt = cmdAt + burstGap;
     // Wake up early enough to book the next burst without a bubble.
-    const Tick off = commandOffset();
-    nextReqTime = nextBurstAt > off ? nextBurstAt - off : 0;
+    nextReqTime = nextBurstAt > cmdOffset ? nextBurstAt - cmdOffset : 0;
 }
 
 }  // namespace npusim::memory

@@ -129,7 +129,7 @@ class DRAMInterface final : public AbstractMemory {
     unsigned bytesPerBurst() const { return burstSize; }
     unsigned readBufferSize() const { return readBufSize; }
     unsigned writeBufferSize() const { return writeBufSize; }
-    Tick commandOffset() const { return tRP + std::max(tRCD_RD, tRCD_WR); }
+    Tick commandOffset() const { return cmdOffset; }
     Tick minReadToWriteDataGap() const { return std::min(tRTW, tCS); }
     Tick minWriteToReadDataGap() const { return std::min(tWTR, tCS); }
     Tick burstDelay() const { return burstInterleave ? tBURST_MAX / 2 : tBURST; }
@@ -271,6 +271,8 @@ class DRAMInterface final : public AbstractMemory {
     Tick nextRefreshDue = 0;
     Tick refreshQuietFrom = kMaxTick;
     unsigned numGroups = 1;  // bank groups per rank as kept in Rank::groups
+    bool atMost64Banks = true;  // ranks * banks per rank <= 64 (earliestBankBurst)
+    Tick cmdOffset = 0;  // commandOffset(): tRP + max(tRCD_RD, tRCD_WR)
     // A burst's delays on its own bank group are at least those on the
     // other groups of its rank (true of every shipped device), so the
     // latter can go into Rank::rd/wrFloor; otherwise every group is written.

@@ -297,7 +297,7 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
     return true;
 }
 
-bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
+inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
     const Addr base = pkt->addr;
     Addr addr = base;
     unsigned servicedByWq = 0;
@@ -398,6 +398,19 @@ void MemCtrl::accessAndRespond(PacketPtr pkt, Tick staticLatency) {
     }
 }
 
+// accessAndRespond() for a read, which recvTimingReq() checked against the range
+inline void MemCtrl::respondToRead(PacketPtr pkt) {
+    bool needsResponse = pkt->needsResponse();
+    dram->accessRead(pkt);
+    if (needsResponse) {
+        Tick when = curTick() + frontendLatency + backendLatency + pkt->headerDelay + pkt->payloadDelay;
+        pkt->headerDelay = pkt->payloadDelay = 0;
+        respQueue.schedSend(pkt, when);
+    } else {
+        Packet::destroy(pkt);
+    }
+}
+
 void MemCtrl::recvFunctional(PacketPtr pkt, int) { dram->functionalAccess(pkt); }
 
 // --------------------------------------------------------------- responses
@@ -407,11 +420,11 @@ void MemCtrl::processRespondEvent() {
     if (mp->burstHelper) {
         BurstHelper *h = mp->burstHelper;
         if (++h->burstsServiced == h->burstCount) {
-            accessAndRespond(mp->pkt, frontendLatency + backendLatency);
+            respondToRead(mp->pkt);
             freeHelper(h);
         }
     } else {
-        accessAndRespond(mp->pkt, frontendLatency + backendLatency);
+        respondToRead(mp->pkt);
     }
     respPop();
     if (respSize()) schedule(respondEvent, std::max(respFront()->readyTime, curTick()));

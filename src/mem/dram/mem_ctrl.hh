@@ -40,9 +40,11 @@ class MemCtrl final : public SimObject {
         return dram->readQueueSize + respSize() + needed > readBufferSize;
     }
     bool writeQueueFull(unsigned needed) const { return dram->writeQueueSize + needed > writeBufferSize; }
-    bool addToReadQueue(PacketPtr pkt, unsigned pktCount);
+    [[gnu::always_inline]] bool addToReadQueue(PacketPtr pkt, unsigned pktCount);
     void addToWriteQueue(PacketPtr pkt, unsigned pktCount);
     void accessAndRespond(PacketPtr pkt, Tick staticLatency);
+    // A read burst's system packet, once all its bursts are ready.
+    void respondToRead(PacketPtr pkt);
     void processNextReqEvent();
     void processRespondEvent();
     MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
