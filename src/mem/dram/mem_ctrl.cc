@@ -437,7 +437,7 @@ void MemCtrl::processRespondEvent() {
 
 // --------------------------------------------------------------- scheduler
 
-MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick extraColDelay) {
+inline MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick extraColDelay) {
     if (queue.empty()) return queue.end();
     if (queue.size() == 1) return dram->burstReady(queue.front()) ? queue.begin() : queue.end();
     if (memSchedPolicy == Sched::Fcfs) {

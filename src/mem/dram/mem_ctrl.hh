@@ -47,7 +47,7 @@ class MemCtrl final : public SimObject {
     void respondToRead(PacketPtr pkt);
     void processNextReqEvent();
     void processRespondEvent();
-    MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
+    [[gnu::always_inline]] MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
     void doBurstAccess(MemPacket *mp);
     Addr burstAlign(Addr a) const { return a & ~Addr(dram->bytesPerBurst() - 1); }
     bool inWriteQueue(Addr burstAddr) const;
