@@ -85,6 +85,31 @@ def test_stats_txt_layout_matches_gem5(tmp_path):
     assert len(data["dumps"]) == 2 and data["dumps"][0]["system.probe.eventsRun"] == 1
 
 
+def test_counters_print_like_scalar_and_vector_and_reset():
+    build(event_ticks=[5, 5, 70, 3])
+    npusim.simulate()
+    npusim.stats.dump()
+    npusim.stats.reset()
+    npusim.stats.dump()
+    text = open(os.path.join(npusim.simulation.outdir(), "stats.txt")).read()
+    dumps = text.split("---------- End Simulation Statistics")[:2]
+
+    def rows(dump, stat):
+        # {suffix after the stat name: rest of the line (value, description, unit)}
+        prefix = f"system.probe.{stat}"
+        return {l.split()[0][len(prefix):]: l.split(None, 1)[1] for l in dump.splitlines()
+                if l.split() and (l.split()[0] == prefix or l.startswith(prefix + "::"))}
+
+    for dump, events in zip(dumps, (4, 0)):
+        assert rows(dump, "eventsCounted") == rows(dump, "eventsRun")
+        assert rows(dump, "eventsCounted")[""].startswith(str(events))
+        assert rows(dump, "runOrderCounted") == rows(dump, "runOrder")
+        assert rows(dump, "neverCounted") == rows(dump, "neverTouched") == {}
+        assert rows(dump, "zeroCounted") == {}  # nozero counter at zero: omitted
+    assert rows(dumps[0], "runOrderCounted")["::total"].startswith(str(sum(range(4))))
+    assert rows(dumps[1], "runOrderCounted")["::total"].startswith("0")
+
+
 def _stats_without_host(path):
     return [l for l in open(path).read().splitlines() if not l.startswith(("host", "simRequests"))]
 

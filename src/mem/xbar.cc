@@ -197,7 +197,7 @@ void NoncoherentXBar::init() {
     for (auto &m : memPorts) memNames.push_back(m->peer().fullName());
     for (auto &c : cpuPorts) {
         std::string peer = c->peer().fullName();
-        auto count = std::make_unique<stats::Vector>(this, "pktCount_" + peer, stats::units::Count,
+        auto count = std::make_unique<stats::CounterVector>(this, "pktCount_" + peer, stats::units::Count,
                                                      "Packet count per connected requestor and responder");
         count->init(memPorts.size()).subnames(memNames).flags(stats::kNoZero);
         pktCount.push_back(std::move(count));
@@ -210,7 +210,7 @@ void NoncoherentXBar::init() {
         });
     for (auto &c : cpuPorts) {
         std::string peer = c->peer().fullName();
-        auto size = std::make_unique<stats::Vector>(this, "pktSize_" + peer, stats::units::Byte,
+        auto size = std::make_unique<stats::CounterVector>(this, "pktSize_" + peer, stats::units::Byte,
                                                     "Cumulative packet size per connected requestor and responder");
         size->init(memPorts.size()).subnames(memNames).flags(stats::kNoZero);
         pktSize.push_back(std::move(size));
@@ -222,32 +222,11 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
-    numMemSide = memPorts.size();
-    portPairCounts.assign(cpuPorts.size() * numMemSide, PortPairCount{});
 }
 
 void NoncoherentXBar::resetStats() {
     ClockedObject::resetStats();
     lastResetTick = curTick();
-    std::fill(std::begin(packetsByCmd), std::end(packetsByCmd), 0);
-    std::fill(portPairCounts.begin(), portPairCounts.end(), PortPairCount{});
-    for (auto &l : reqLayers) l->occupiedTicks = 0;
-    for (auto &l : respLayers) l->occupiedTicks = 0;
-}
-
-void NoncoherentXBar::preDumpStats() {
-    // (integer sums below 2^53 ticks or bytes convert exactly: the values
-    // printed are those of summing in double as the stats did)
-    for (int c = 0; c < kNumCmds; ++c) transDist[std::size_t(c)] = double(packetsByCmd[c]);
-    for (std::size_t i = 0; i < cpuPorts.size(); ++i) {
-        for (std::size_t j = 0; j < memPorts.size(); ++j) {
-            const PortPairCount &pair = portPairCounts[i * memPorts.size() + j];
-            (*pktCount[i])[j] = double(pair.packets);
-            (*pktSize[i])[j] = double(pair.bytes);
-        }
-    }
-    for (auto &l : reqLayers) l->occupancy = double(l->occupiedTicks);
-    for (auto &l : respLayers) l->occupancy = double(l->occupiedTicks);
 }
 
 AddrRangeList NoncoherentXBar::getAddrRanges(int) {

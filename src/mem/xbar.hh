@@ -68,12 +68,8 @@ class Layer {
     // The destination asked for the refused packet to be sent again.
     void recvRetry();
 
-    // Busy ticks since the last stats reset, counted in integers (exact);
-    // the crossbar copies them into `occupancy` before a dump.
-    Tick occupiedTicks = 0;
-
     stats::Group group;
-    stats::Scalar occupancy;
+    stats::Counter occupancy;  // busy ticks
     stats::Formula utilization;
 
   private:
@@ -81,7 +77,7 @@ class Layer {
     [[gnu::always_inline]] void occupy(Tick until) {
         const Tick now = curTick();
         if (until < now) until = now;
-        occupiedTicks += until - now;
+        occupancy += until - now;
         if (waiting.empty()) [[likely]] {
             releaseReserved = true;
             releaseWhen = until;
@@ -122,7 +118,6 @@ class NoncoherentXBar : public ClockedObject {
     Port &getPort(const std::string &portName, int idx) override;
     void init() override;
     void resetStats() override;
-    void preDumpStats() override;
 
     // CPU-side (response) port handlers. (The timing handlers are inlined
     // into the ports' virtual functions, their only callers.)
@@ -168,12 +163,10 @@ class NoncoherentXBar : public ClockedObject {
         if (carriesData) pkt->payloadDelay = std::max(pkt->payloadDelay, Tick((pkt->size + width - 1) / width) * period);
         return edge + headerLatencyTicks + pkt->payloadDelay;
     }
-    // Counted in integers (exact) and copied into the stats before a dump.
     void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size, bool carriesData) {
-        ++packetsByCmd[std::size_t(cmd)];
-        PortPairCount &pair = portPairCounts[std::size_t(cpuIdx) * numMemSide + std::size_t(memIdx)];
-        ++pair.packets;
-        if (carriesData) pair.bytes += size;
+        ++transDist[std::size_t(cmd)];
+        ++(*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)];
+        if (carriesData) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
     }
 
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
@@ -196,15 +189,8 @@ class NoncoherentXBar : public ClockedObject {
     int lastRoutePort = 0;
     Tick lastResetTick = 0;
 
-    struct PortPairCount {
-        std::uint64_t packets = 0, bytes = 0;
-    };
-    std::uint64_t packetsByCmd[kNumCmds] = {};
-    std::vector<PortPairCount> portPairCounts;  // [cpuIdx * numMemSide + memIdx]
-    std::size_t numMemSide = 0;  // memPorts.size(), fixed at init()
-
-    stats::Vector transDist;
-    std::vector<std::unique_ptr<stats::Vector>> pktCount, pktSize;
+    stats::CounterVector transDist;
+    std::vector<std::unique_ptr<stats::CounterVector>> pktCount, pktSize;  // [cpuIdx][memIdx]
     std::unique_ptr<stats::Formula> pktCountTotal, pktSizeTotal;
 };
 

@@ -28,6 +28,11 @@ void Scalar::collect(const std::string &prefix, std::vector<Row> &out) const {
     emit(out, join(prefix, statName), val);
 }
 
+void Counter::collect(const std::string &prefix, std::vector<Row> &out) const {
+    if ((displayFlags & kNoZero) && count == 0) return;
+    emit(out, join(prefix, statName), double(count));
+}
+
 double Average::value() const {
     Tick now = curTick();
     double total = integral + current * double(now - lastChange);
@@ -85,6 +90,21 @@ static void collectElements(const StatBase &stat, const std::string &base, const
 void Vector::collect(const std::string &prefix, std::vector<Row> &out) const {
     std::string base = join(prefix, statName);
     collectElements(*this, base, vals, subs, displayFlags, true, 0, out,
+                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
+CounterVector &CounterVector::subnames(const std::vector<std::string> &names) {
+    if (names.size() > counts.size()) counts.resize(names.size(), 0);
+    subs = names;
+    subs.resize(counts.size());
+    return *this;
+}
+
+double CounterVector::total() const { return double(std::accumulate(counts.begin(), counts.end(), std::uint64_t(0))); }
+
+void CounterVector::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const std::vector<double> vals(counts.begin(), counts.end());
+    collectElements(*this, join(prefix, statName), vals, subs, displayFlags, true, 0, out,
                     [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }
 

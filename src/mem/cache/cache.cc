@@ -319,8 +319,8 @@ inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     const Addr line = lineOf(pkt->addr);
     blk = findBlock(line);
     // All ways' tags are read; data too unless accesses are sequential.
-    stats->tagAccessCount += assoc;
-    stats->dataAccessCount += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
+    stats->tagAccesses += assoc;
+    stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
     if (blk >= 0) withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
 
     const MemCmd cmd = pkt->cmd;
@@ -449,7 +449,7 @@ inline int Cache::allocateBlock(Addr line, RequestorID src) {
     // skipped (reset() of the same entry overwrites it, see base.hh), and
     // the stats see the -1/+1 pair as one update of the same value: the
     // same arithmetic (the pair's second integral step adds exactly 0).
-    ++stats->replacementCount;
+    ++stats->replacements;
     const RequestorID oldSrc = blkSrc[b];
     const std::uint8_t flags = blkFlags[b];
     if (prefetcher) notifyEvict(int(b), tagAddr[b], flags);
@@ -466,8 +466,8 @@ inline int Cache::allocateBlock(Addr line, RequestorID src) {
     blkFlags[b] = 0;
     blkSrc[b] = src;
     withReplacement([set, way](auto &r) { r.reset(set, way); });
-    ++stats->tagAccessCount;
-    ++stats->dataAccessCount;
+    ++stats->tagAccesses;
+    ++stats->dataAccesses;
     return int(b);
 }
 
@@ -479,8 +479,8 @@ inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     withReplacement([this, b](auto &r) { r.reset(b / assoc, unsigned(b % assoc)); });
     *stats->tagsInUse += 1;
     stats->occupancyChange(src, +1);
-    ++stats->tagAccessCount;
-    ++stats->dataAccessCount;
+    ++stats->tagAccesses;
+    ++stats->dataAccesses;
 }
 
 PacketPtr Cache::writebackBlock(int blk, Addr line) {
@@ -848,7 +848,7 @@ bool Cache::sendWrite(int i) {
 inline void Cache::setBlocked(BlockedCause cause) {
     const std::uint8_t flag = std::uint8_t(1u << cause);
     if (blocked == 0) {
-        stats->blockedCauses[cause] += 1;
+        if (const int row = kBlockedStatRow[cause]; row >= 0) ++stats->blockedCauses[std::size_t(row)];
         blockedCycle = curCycle();
         if (retryEvent.scheduled()) {
             // A retry promised for this tick has not gone out: hold it.
@@ -864,7 +864,8 @@ inline void Cache::clearBlocked(BlockedCause cause) {
     if (!(blocked & flag)) return;
     blocked &= std::uint8_t(~flag);
     if (blocked == 0) {
-        stats->blockedCycles[cause] += double(curCycle() - blockedCycle);
+        if (const int row = kBlockedStatRow[cause]; row >= 0)
+            stats->blockedCycles[std::size_t(row)] += (curCycle() - blockedCycle).value();
         if (mustSendRetry && !retryEvent.scheduled()) schedule(retryEvent, curTick() + 1);
     }
 }
@@ -911,8 +912,6 @@ void Cache::resetStats() {
     ClockedObject::resetStats();
     stats->reset();
 }
-
-void Cache::preDumpStats() { stats->publish(); }
 
 }  // namespace npusim
 

@@ -171,24 +171,20 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
         per(&Counters::missLatency, &Counters::misses, true),
         perTotal(&Counters::missLatency, &Counters::misses, true), fl);
 
-    auto *cycles = new Vector(&cache, "blockedCycles", units::Cycle, "number of cycles access was blocked");
-    top.emplace_back(cycles);
-    cycles->init(2).subname(0, "no_mshrs").subname(1, "no_targets");
-    auto *causes = new Vector(&cache, "blockedCauses", units::Count, "number of times access was blocked");
-    top.emplace_back(causes);
-    causes->init(2).subname(0, "no_mshrs").subname(1, "no_targets");
+    cache.addStat(&blockedCycles);
+    blockedCycles.init(2).subname(0, "no_mshrs").subname(1, "no_targets");
+    cache.addStat(&blockedCauses);
+    blockedCauses.init(2).subname(0, "no_mshrs").subname(1, "no_targets");
     auto *avgBlocked = new VectorFormula(&cache, "avgBlocked", units::rate(units::Cycle, units::Count),
                                          "average number of cycles each access was blocked");
     top.emplace_back(avgBlocked);
     avgBlocked->subnames({"no_mshrs", "no_targets"});
     avgBlocked->define(
         [this] {
-            return std::vector<double>{blockedCycles[Cache::kNoMshrs] / blockedCauses[Cache::kNoMshrs],
-                                       blockedCycles[Cache::kNoTargets] / blockedCauses[Cache::kNoTargets]};
+            return std::vector<double>{blockedCycles.value(0) / blockedCauses.value(0),
+                                       blockedCycles.value(1) / blockedCauses.value(1)};
         },
         nullptr);
-    blockedVectors[0] = cycles;
-    blockedVectors[1] = causes;
 
     vec("writebacks", units::Count, "number of writebacks", [this](std::size_t i) { return at(writebacks, i); },
         [this] {
@@ -219,8 +215,7 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
     vec("overallAvgMshrMissLatency", kTickPerCount, "average overall mshr miss latency",
         per(&Counters::mshrMissLatency, &Counters::mshrMisses, true),
         perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses, true), fl);
-    replacements = new Scalar(&cache, "replacements", units::Count, "number of replacements");
-    top.emplace_back(replacements);
+    cache.addStat(&replacements);
 
     for (int cmd = 0; cmd < kNumCmds; ++cmd) cmdGroups.push_back(std::make_unique<CmdGroup>(*this, &cache, cmd));
 
@@ -240,10 +235,8 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
             return t / double(cache.numBlocks());
         },
         kNoZero | kTotal));
-    tagAccesses = new Scalar(tagsGroup.get(), "tagAccesses", units::Count, "Number of tag accesses");
-    top.emplace_back(tagAccesses);
-    dataAccesses = new Scalar(tagsGroup.get(), "dataAccesses", units::Count, "Number of data accesses");
-    top.emplace_back(dataAccesses);
+    tagsGroup->addStat(&tagAccesses);
+    tagsGroup->addStat(&dataAccesses);
 }
 
 CacheStats::~CacheStats() = default;
@@ -296,21 +289,9 @@ void CacheStats::reset() {
             std::fill((k.*f).begin(), (k.*f).end(), 0.0);
     }
     std::fill(writebacks.begin(), writebacks.end(), 0.0);
-    for (int i = 0; i < 3; ++i) blockedCycles[i] = blockedCauses[i] = 0;
-    replacementCount = tagAccessCount = dataAccessCount = 0;
     occResetTick = curTick();
     std::fill(occIntegral.begin(), occIntegral.end(), 0.0);
     std::fill(occLastChange.begin(), occLastChange.end(), occResetTick);
-}
-
-void CacheStats::publish() {
-    *replacements = double(replacementCount);
-    *tagAccesses = double(tagAccessCount);
-    *dataAccesses = double(dataAccessCount);
-    (*blockedVectors[0])[0] = blockedCycles[Cache::kNoMshrs];
-    (*blockedVectors[0])[1] = blockedCycles[Cache::kNoTargets];
-    (*blockedVectors[1])[0] = blockedCauses[Cache::kNoMshrs];
-    (*blockedVectors[1])[1] = blockedCauses[Cache::kNoTargets];
 }
 
 }  // namespace npusim

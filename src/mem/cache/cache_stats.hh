@@ -62,18 +62,20 @@ class CacheStats {
     bool covers(std::size_t id) const { return id < width; }
     Counters &of(int cmdIdx) { return counters[std::size_t(cmdIdx)]; }
     void reset();
-    // Copies the counters kept here into their printed stats.
-    void publish();
 
     // Raw counters.
     std::array<Counters, kNumCmds> counters;
     std::vector<double> writebacks;
-    double blockedCycles[3] = {0, 0, 0};
-    double blockedCauses[3] = {0, 0, 0};
-    // Whole-number counts kept as integers (an add each, no pointer chase);
-    // exact, so publishing them at dump time prints what adding each step
-    // to the printed stat would.
-    std::uint64_t replacementCount = 0, tagAccessCount = 0, dataAccessCount = 0;
+    // Printed stats counted on the access path: members (an add each, no
+    // pointer chase), added to their groups in gem5's order by the
+    // constructor. Elements of the blocked vectors: no_mshrs, no_targets.
+    stats::CounterVector blockedCycles{nullptr, "blockedCycles", stats::units::Cycle,
+                                       "number of cycles access was blocked"};
+    stats::CounterVector blockedCauses{nullptr, "blockedCauses", stats::units::Count,
+                                       "number of times access was blocked"};
+    stats::Counter replacements{nullptr, "replacements", stats::units::Count, "number of replacements"};
+    stats::Counter tagAccesses{nullptr, "tagAccesses", stats::units::Count, "Number of tag accesses"};
+    stats::Counter dataAccesses{nullptr, "dataAccesses", stats::units::Count, "Number of data accesses"};
     // Time-weighted occupancy per requestor (gem5's tags.occupancies).
     std::vector<double> occCurrent, occIntegral;
     std::vector<Tick> occLastChange;
@@ -109,13 +111,9 @@ class CacheStats {
     struct CmdGroup;
     std::vector<std::unique_ptr<CmdGroup>> cmdGroups;
     std::unique_ptr<stats::Group> tagsGroup;
-    stats::Vector *blockedVectors[2] = {nullptr, nullptr};
 
   public:
-    stats::Scalar *replacements = nullptr;
     stats::Average *tagsInUse = nullptr;
-    stats::Scalar *tagAccesses = nullptr;
-    stats::Scalar *dataAccesses = nullptr;
 };
 
 // MemCmd number -> CacheStats::Cmd (-1 for commands a cache does not take).

@@ -90,7 +90,8 @@ DRAMInterface::DRAMInterface(const Params &p)
       perBankRdBursts(this, "perBankRdBursts", stats::units::Count, "Per bank write bursts"),
       perBankWrBursts(this, "perBankWrBursts", stats::units::Count, "Per bank write bursts"),
       totQLat(this, "totQLat", stats::units::Tick, "Total ticks spent queuing"),
-      totBusLat(this, "totBusLat", stats::units::Tick, "Total ticks spent in databus transfers"),
+      totBusLat(this, "totBusLat", stats::units::Tick, "Total ticks spent in databus transfers",
+                [this] { return readBursts.value() * double(tBURST); }),
       totMemAccLat(this, "totMemAccLat", stats::units::Tick,
                    "Total ticks spent from burst creation until serviced by the DRAM"),
       avgQLat(this, "avgQLat", stats::units::rate(stats::units::Tick, stats::units::Count),
@@ -107,8 +108,10 @@ DRAMInterface::DRAMInterface(const Params &p)
       writeRowHitRate(this, "writeRowHitRate", stats::units::Ratio, "Row buffer hit rate for writes",
                       [this] { return writeRowHits.value() / writeBursts.value() * 100; }),
       bytesPerActivate(this, "bytesPerActivate", stats::units::Byte, "Bytes accessed per row activation"),
-      dramBytesRead(this, "dramBytesRead", stats::units::Byte, "Total bytes read"),
-      dramBytesWritten(this, "dramBytesWritten", stats::units::Byte, "Total bytes written"),
+      dramBytesRead(this, "dramBytesRead", stats::units::Byte, "Total bytes read",
+                    [this] { return readBursts.value() * double(burstSize); }),
+      dramBytesWritten(this, "dramBytesWritten", stats::units::Byte, "Total bytes written",
+                       [this] { return writeBursts.value() * double(burstSize); }),
       avgRdBW(this, "avgRdBW", stats::units::rate(stats::units::Byte, stats::units::Second),
               "Average DRAM read bandwidth in MiBytes/s",
               [this] { return dramBytesRead.value() / 1e6 / simSeconds(); }),
@@ -204,8 +207,6 @@ DRAMInterface::DRAMInterface(const Params &p)
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
-    perBankReads.init(std::size_t(banksPerRank) * ranksPerChannel);
-    perBankWrites.init(std::size_t(banksPerRank) * ranksPerChannel);
     // gem5 uses a 16-bucket histogram that widens its buckets to fit the
     // largest sample; the largest possible sample is known, so fix it.
     std::uint64_t maxBytes = maxAccessesPerRow ? std::uint64_t(maxAccessesPerRow) * burstSize : rowBufferSize;
@@ -239,33 +240,11 @@ void DRAMInterface::startup() {
 void DRAMInterface::resetStats() {
     AbstractMemory::resetStats();
     std::fill(activationsByBursts.begin(), activationsByBursts.end(), 0);
-    tally = BurstTally{};
-    perBankReads.clear();
-    perBankWrites.clear();
 }
 
 void DRAMInterface::preDumpStats() {
     flushBytesPerActivate();
-    flushTallies();
     AbstractMemory::preDumpStats();
-}
-
-void DRAMInterface::flushTallies() {
-    // per read burst: burstSize bytes and tBURST of bus time
-    const std::uint64_t reads = tally.readBursts, writes = tally.writeBursts;
-    if (reads) {
-        dramBytesRead += double(reads * burstSize);
-        totBusLat += double(reads * tBURST);
-    }
-    if (writes) dramBytesWritten += double(writes * burstSize);
-    flushTally(readBursts, tally.readBursts);
-    flushTally(writeBursts, tally.writeBursts);
-    flushTally(readRowHits, tally.readRowHits);
-    flushTally(writeRowHits, tally.writeRowHits);
-    flushTally(totQLat, tally.totQLat);
-    flushTally(totMemAccLat, tally.totMemAccLat);
-    perBankReads.flushInto(perBankRdBursts);
-    perBankWrites.flushInto(perBankWrBursts);
 }
 
 void DRAMInterface::flushBytesPerActivate() {
@@ -613,17 +592,17 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
     if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true);
 
-    // (bytes and bus time per burst are added when the tallies are flushed)
+    // (bytes and bus time follow from the burst counts: see the stats' formulas)
     if (mp->isRead()) {
-        ++tally.readBursts;
-        tally.readRowHits += rowHit;
-        ++perBankReads[mp->bankId];
-        tally.totMemAccLat += mp->readyTime - mp->entryTime;
-        tally.totQLat += cmdAt - mp->entryTime;
+        ++readBursts;
+        readRowHits += rowHit;
+        ++perBankRdBursts[mp->bankId];
+        totMemAccLat += mp->readyTime - mp->entryTime;
+        totQLat += cmdAt - mp->entryTime;
     } else {
-        ++tally.writeBursts;
-        tally.writeRowHits += rowHit;
-        ++perBankWrites[mp->bankId];
+        ++writeBursts;
+        writeRowHits += rowHit;
+        ++perBankWrBursts[mp->bankId];
     }
     nextBurstAt = cmdAt + burstGap;
     // Wake up early enough to book the next burst without a bubble.

@@ -25,7 +25,6 @@
 
 #include "abstract_mem.hh"
 #include "command_windows.hh"
-#include "stat_tally.hh"
 
 namespace npusim::memory {
 
@@ -321,25 +320,18 @@ class DRAMInterface final : public AbstractMemory {
         return std::max(colAllowedAt, actAt + (ReadState ? tRCD_RD : tRCD_WR)) <= minColAt;
     }
 
-    // Per-burst stats as integers, added to the stats below when collected.
-    struct BurstTally {
-        std::uint64_t readBursts = 0, writeBursts = 0, readRowHits = 0, writeRowHits = 0;
-        std::uint64_t totQLat = 0, totMemAccLat = 0;
-    };
-    BurstTally tally;
-    VectorTally perBankReads, perBankWrites;
-    void flushTallies();
-
   public:
     // --- stats (gem5 names) --------------------------------------------------
-    stats::Scalar readBursts, writeBursts;
-    stats::Vector perBankRdBursts, perBankWrBursts;
-    stats::Scalar totQLat, totBusLat, totMemAccLat;
+    stats::Counter readBursts, writeBursts;
+    stats::CounterVector perBankRdBursts, perBankWrBursts;
+    stats::Counter totQLat;
+    stats::Formula totBusLat;  // tBURST per read burst
+    stats::Counter totMemAccLat;
     stats::Formula avgQLat, avgBusLat, avgMemAccLat;
-    stats::Scalar readRowHits, writeRowHits;
+    stats::Counter readRowHits, writeRowHits;
     stats::Formula readRowHitRate, writeRowHitRate;
     stats::Distribution bytesPerActivate;
-    stats::Scalar dramBytesRead, dramBytesWritten;
+    stats::Formula dramBytesRead, dramBytesWritten;  // burstSize per burst
     stats::Formula avgRdBW, avgWrBW, peakBW, busUtil, busUtilRead, busUtilWrite, pageHitRate;
     stats::Scalar numRefreshes;
 };

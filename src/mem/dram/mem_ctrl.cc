@@ -114,10 +114,6 @@ MemCtrl::MemCtrl(const Params &p)
     writePktSize.init(logBurst + 1);
     rdQLenPdf.init(readBufferSize);
     wrQLenPdf.init(writeBufferSize);
-    readPktSizes.init(logBurst + 1);
-    writePktSizes.init(logBurst + 1);
-    rdQLens.init(readBufferSize);
-    wrQLens.init(writeBufferSize);
     avgRdBWSys.precision(8);
     avgWrBWSys.precision(8);
     avgGap.precision(2);
@@ -178,30 +174,9 @@ void MemCtrl::resetStats() {
                     &reqWriteTotalLat})
         c->reset();
     lastResetTick = curTick();
-    tally = RequestTally{};
-    for (auto *t : {&readPktSizes, &writePktSizes, &rdQLens, &wrQLens}) t->clear();
-}
-
-void MemCtrl::flushTallies() {
-    flushTally(numReadWriteTurnArounds, tally.readToWrite);
-    flushTally(numWriteReadTurnArounds, tally.writeToRead);
-    flushTally(numStayReadState, tally.stayRead);
-    flushTally(numStayWriteState, tally.stayWrite);
-    flushTally(readReqs, tally.readReqs);
-    flushTally(writeReqs, tally.writeReqs);
-    flushTally(readBursts, tally.readBursts);
-    flushTally(writeBursts, tally.writeBursts);
-    flushTally(bytesReadSys, tally.bytesReadSys);
-    flushTally(bytesWrittenSys, tally.bytesWrittenSys);
-    flushTally(totGap, tally.totGap);
-    readPktSizes.flushInto(readPktSize);
-    writePktSizes.flushInto(writePktSize);
-    rdQLens.flushInto(rdQLenPdf);
-    wrQLens.flushInto(wrQLenPdf);
 }
 
 void MemCtrl::preDumpStats() {
-    flushTallies();
     const auto &names = requestorNames();
     for (auto *f : {&requestorReadBytes, &requestorWriteBytes, &requestorReadRate, &requestorWriteRate,
                     &requestorReadAccesses, &requestorWriteAccesses, &requestorReadTotalLat, &requestorWriteTotalLat,
@@ -258,7 +233,7 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         Packet::destroy(pkt);
         return true;
     }
-    if (prevArrival != 0) tally.totGap += curTick() - prevArrival;
+    if (prevArrival != 0) totGap += curTick() - prevArrival;
     prevArrival = curTick();
 
     const AddrRange &r = dram->getAddrRange();
@@ -279,8 +254,8 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         unsigned size = pkt->size;
         addToWriteQueue(pkt, pktCount);
         if (!nextReqEvent.scheduled()) schedule(nextReqEvent, curTick());
-        ++tally.writeReqs;
-        tally.bytesWrittenSys += size;
+        ++writeReqs;
+        bytesWrittenSys += size;
     } else {
         if (readQueueFull(pktCount)) {
             retryRdReq = true;
@@ -291,8 +266,8 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         if (!addToReadQueue(pkt, pktCount)) {
             if (!nextReqEvent.scheduled()) schedule(nextReqEvent, curTick());
         }
-        ++tally.readReqs;
-        tally.bytesReadSys += size;
+        ++readReqs;
+        bytesReadSys += size;
     }
     return true;
 }
@@ -305,8 +280,8 @@ inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
     unsigned burstSize = dram->bytesPerBurst();
     for (unsigned cnt = 0; cnt < pktCount; ++cnt) {
         unsigned size = unsigned(std::min<Addr>((addr | (burstSize - 1)) + 1, base + pkt->size) - addr);
-        ++readPktSizes[ceilLog2(size)];
-        ++tally.readBursts;
+        ++readPktSize[ceilLog2(size)];
+        ++readBursts;
         reqReadAccesses.add(pkt->requestorId, 1);
 
         // Is the data already waiting in the write queue?
@@ -334,7 +309,7 @@ inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = helper;
             dram->decode(*mp, addr);
-            ++rdQLens[dram->readQueueSize + respSize()];
+            ++rdQLenPdf[dram->readQueueSize + respSize()];
             readQueue.push_back(mp);
             dram->enqueued(mp);
             ++dram->readQueueSize;
@@ -357,8 +332,8 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
     unsigned burstSize = dram->bytesPerBurst();
     for (unsigned cnt = 0; cnt < pktCount; ++cnt) {
         unsigned size = unsigned(std::min<Addr>((addr | (burstSize - 1)) + 1, base + pkt->size) - addr);
-        ++writePktSizes[ceilLog2(size)];
-        ++tally.writeBursts;
+        ++writePktSize[ceilLog2(size)];
+        ++writeBursts;
         reqWriteAccesses.add(pkt->requestorId, 1);
         if (!inWriteQueue(burstAlign(addr))) {
             MemPacket *mp = allocMemPacket();
@@ -371,7 +346,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
             mp->readyTime = kMaxTick;
             mp->burstHelper = nullptr;
             dram->decode(*mp, addr);
-            ++wrQLens[dram->writeQueueSize];
+            ++wrQLenPdf[dram->writeQueueSize];
             writeQueue.push_back(mp);
             dram->enqueued(mp);
             ++dram->writeQueueSize;
@@ -465,11 +440,11 @@ void MemCtrl::doBurstAccess(MemPacket *mp) {
 void MemCtrl::recordTurnaround() {
     bool switching = dram->busState != dram->busStateNext;
     if (dram->busState == DRAMInterface::READ) {
-        if (switching) ++tally.readToWrite;
-        else ++tally.stayRead;
+        if (switching) ++numReadWriteTurnArounds;
+        else ++numStayReadState;
     } else {
-        if (switching) ++tally.writeToRead;
-        else ++tally.stayWrite;
+        if (switching) ++numWriteReadTurnArounds;
+        else ++numStayWriteState;
     }
 }
 

@@ -118,16 +118,6 @@ class MemCtrl final : public SimObject {
     MemberEvent<MemCtrl, &MemCtrl::processNextReqEvent> nextReqEvent;
     MemberEvent<MemCtrl, &MemCtrl::processRespondEvent> respondEvent;
 
-    // Per-request stats as integers, added to the stats below when collected.
-    struct RequestTally {
-        std::uint64_t readReqs = 0, writeReqs = 0, bytesReadSys = 0, bytesWrittenSys = 0;
-        std::uint64_t readBursts = 0, writeBursts = 0, totGap = 0;
-        std::uint64_t stayRead = 0, stayWrite = 0, readToWrite = 0, writeToRead = 0;
-    };
-    RequestTally tally;
-    VectorTally readPktSizes, writePktSizes, rdQLens, wrQLens;
-    void flushTallies();
-
     PerRequestor reqReadBytes, reqWriteBytes, reqReadAccesses, reqWriteAccesses, reqReadTotalLat,
         reqWriteTotalLat;
     Tick lastResetTick = 0;
@@ -135,15 +125,16 @@ class MemCtrl final : public SimObject {
 
   public:
     // --- stats (gem5 names, in gem5's order) ------------------------------
-    stats::Scalar numReadWriteTurnArounds, numWriteReadTurnArounds, numStayReadState, numStayWriteState;
-    stats::Scalar readReqs, writeReqs, readBursts, writeBursts, servicedByWrQ, mergedWrBursts,
-        neitherReadNorWriteReqs;
+    stats::Counter numReadWriteTurnArounds, numWriteReadTurnArounds, numStayReadState, numStayWriteState;
+    stats::Counter readReqs, writeReqs, readBursts, writeBursts;
+    stats::Scalar servicedByWrQ, mergedWrBursts, neitherReadNorWriteReqs;
     stats::Average avgRdQLen, avgWrQLen;
     stats::Scalar numRdRetry, numWrRetry;
-    stats::Vector readPktSize, writePktSize, rdQLenPdf, wrQLenPdf;
-    stats::Scalar bytesReadWrQ, bytesReadSys, bytesWrittenSys;
+    stats::CounterVector readPktSize, writePktSize, rdQLenPdf, wrQLenPdf;
+    stats::Scalar bytesReadWrQ;
+    stats::Counter bytesReadSys, bytesWrittenSys;
     stats::Formula avgRdBWSys, avgWrBWSys;
-    stats::Scalar totGap;
+    stats::Counter totGap;
     stats::Formula avgGap;
     stats::VectorFormula requestorReadBytes, requestorWriteBytes, requestorReadRate, requestorWriteRate,
         requestorReadAccesses, requestorWriteAccesses, requestorReadTotalLat, requestorWriteTotalLat,

@@ -20,6 +20,10 @@ class KernelProbe : public ClockedObject {
           samples(p.get<std::vector<double>>("samples")),
           runOrder(this, "runOrder", stats::units::Count, "Position at which each scheduled event ran"),
           eventsRun(this, "eventsRun", stats::units::Count, "Events processed by the probe"),
+          eventsCounted(this, "eventsCounted", stats::units::Count, "Events processed by the probe"),
+          runOrderCounted(this, "runOrderCounted", stats::units::Count, "Position at which each scheduled event ran"),
+          neverCounted(this, "neverCounted", stats::units::Count, "A nozero vector that stays zero"),
+          zeroCounted(this, "zeroCounted", stats::units::Count, "A nozero counter that stays zero"),
           lastTick(this, "lastTick", stats::units::Tick, "Tick of the last event"),
           level(this, "level", stats::units::Count, "Time-weighted average of the event count"),
           neverTouched(this, "neverTouched", stats::units::Count, "A nozero vector that stays zero"),
@@ -29,6 +33,9 @@ class KernelProbe : public ClockedObject {
         if (!priorities.empty() && priorities.size() != ticks.size())
             p.error("event_priorities", "needs one priority per entry of event_ticks");
         runOrder.init(ticks.size()).flags(stats::kTotal);
+        runOrderCounted.init(ticks.size()).flags(stats::kTotal);
+        neverCounted.init(3).flags(stats::kTotal | stats::kNoZero);
+        zeroCounted.flags(stats::kNoZero);
         neverTouched.init(3).flags(stats::kTotal | stats::kNoZero);
         dist.init(0, 9, 2);
     }
@@ -46,7 +53,9 @@ class KernelProbe : public ClockedObject {
   private:
     void ran(std::size_t i) {
         runOrder[i] = eventsRun.value();
+        runOrderCounted[i] += std::uint64_t(eventsRun.value());
         ++eventsRun;
+        ++eventsCounted;
         level = eventsRun.value();
         lastTick = double(curTick());
     }
@@ -58,6 +67,10 @@ class KernelProbe : public ClockedObject {
     std::vector<std::unique_ptr<EventFunctionWrapper>> events;
     stats::Vector runOrder;
     stats::Scalar eventsRun;
+    // Counter twins of eventsRun, runOrder and neverTouched: they must print the same.
+    stats::Counter eventsCounted;
+    stats::CounterVector runOrderCounted, neverCounted;
+    stats::Counter zeroCounted;
     stats::Scalar lastTick;
     stats::Average level;
     stats::Vector neverTouched;

@@ -2,6 +2,7 @@
 // Groups (every SimObject is one); a dump flattens them into rows that the
 // Python layer pads into stats.txt and stats.json.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -88,6 +89,22 @@ class Scalar : public StatBase {
     double val = 0;
 };
 
+// A whole-number count (requests, bursts, bytes, ticks) for the per-request
+// path: an integer add there, converted to double only when read or
+// collected. Prints exactly what a Scalar holding the same value prints
+// (exact while the count stays below 2^53, as the Scalar's sum would be).
+class Counter : public StatBase {
+  public:
+    using StatBase::StatBase;
+    Counter &operator++() { ++count; return *this; }
+    Counter &operator+=(std::uint64_t n) { count += n; return *this; }
+    double value() const { return double(count); }
+    void reset() override { count = 0; }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::uint64_t count = 0;
+};
+
 // Time-weighted average of a quantity that is set from time to time
 // (gem5's Average): sum(value * ticks held) / ticks since reset.
 class Average : public StatBase {
@@ -128,6 +145,25 @@ class Vector : public StatBase {
     void collect(const std::string &prefix, std::vector<Row> &out) const override;
   private:
     std::vector<double> vals;
+    std::vector<std::string> subs;
+};
+
+// Vector's counterpart of Counter: integer elements, printed exactly as a
+// Vector with the same subnames, flags and values.
+class CounterVector : public StatBase {
+  public:
+    using StatBase::StatBase;
+    CounterVector &init(std::size_t n) { counts.assign(n, 0); subs.resize(n); return *this; }
+    CounterVector &subname(std::size_t i, std::string s) { if (i >= subs.size()) subs.resize(i + 1); subs[i] = std::move(s); return *this; }
+    CounterVector &subnames(const std::vector<std::string> &names);
+    std::uint64_t &operator[](std::size_t i) { return counts[i]; }
+    double value(std::size_t i) const { return double(counts[i]); }
+    std::size_t size() const { return counts.size(); }
+    double total() const;
+    void reset() override { std::fill(counts.begin(), counts.end(), 0); }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::vector<std::uint64_t> counts;
     std::vector<std::string> subs;
 };
 

@@ -73,7 +73,6 @@ class Cache final : public ClockedObject, public CacheAccessor {
     BasePrefetcher *getPrefetcher() const { return prefetcher; }
 
     void resetStats() override;
-    void preDumpStats() override;
 
   private:
     friend class CacheStats;
@@ -81,6 +80,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     static constexpr Addr kNoLine = ~Addr(0);
     enum BlockFlag : std::uint8_t { kDirty = 1, kPrefetched = 2 };
     enum BlockedCause { kNoMshrs = 0, kNoWbBuffers = 1, kNoTargets = 2, kNumBlockedCauses = 3 };
+    // Element of blockedCycles / blockedCauses per cause: gem5 prints
+    // no_mshrs and no_targets only, so a full write buffer is not counted.
+    static constexpr int kBlockedStatRow[kNumBlockedCauses] = {0, -1, 1};
 
     struct Target {
         PacketPtr pkt;
