@@ -7,12 +7,7 @@
 namespace npusim {
 
 namespace detail {
-PacketPool *packetPool = nullptr;
-
-PacketPool &makePacketPool() {
-    if (!packetPool) packetPool = new PacketPool;
-    return *packetPool;
-}
+constinit PacketPoolStorage packetPoolStorage;
 
 Packet *PacketPool::grow() {
     all.push_back(std::make_unique<Packet>());

@@ -163,8 +163,10 @@ class Packet {
 
 using PacketPtr = Packet *;
 
-// The packet pool (created on first use and never destroyed, like the event
-// queue); create() and destroy() are inline: a few per request per hop.
+// The packet pool: like the event queue, constant-initialized (reaching it
+// costs no check) and never destroyed (packets held by objects that outlive
+// static destruction can still go back). create() and destroy() are inline:
+// a few per request per hop.
 namespace detail {
 struct PacketPool {
     std::vector<Packet *> freeList;
@@ -173,12 +175,13 @@ struct PacketPool {
     std::vector<std::unique_ptr<Packet>> all;
     Packet *grow();
 };
-PacketPool &makePacketPool();
-extern PacketPool *packetPool;
-inline PacketPool &packetPoolRef() {
-    PacketPool *p = packetPool;
-    return p ? *p : makePacketPool();
-}
+union PacketPoolStorage {
+    PacketPool pool;
+    constexpr PacketPoolStorage() : pool() {}
+    ~PacketPoolStorage() {}
+};
+extern PacketPoolStorage packetPoolStorage;
+inline PacketPool &packetPoolRef() { return packetPoolStorage.pool; }
 }  // namespace detail
 
 inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor) {
