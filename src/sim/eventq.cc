@@ -70,6 +70,11 @@ void EventQueue::clear() {
     lastReserved = 0;
 }
 
+void EventQueue::heapInsert(Event *e) {
+    heap.push_back(e);
+    siftUp(heap.size() - 1, e);
+}
+
 void EventQueue::removeAt(std::size_t i) {
     heap[i]->heapIndex_ = Event::kNotScheduled;
     Event *last = heap.back();

@@ -183,13 +183,12 @@ class EventQueue {
         else removeAt(static_cast<std::size_t>(e->heapIndex_));
     }
     void insert(Event *e) {
-        if (inWheelRange(e->when_)) {
-            wheelInsert(e);
-        } else {
-            heap.push_back(e);
-            siftUp(heap.size() - 1, e);
-        }
+        if (inWheelRange(e->when_)) wheelInsert(e);
+        else heapInsert(e);
     }
+    // Out of line: the rare far-future path would otherwise make every
+    // schedule() save and restore the registers the heap code needs.
+    [[gnu::noinline]] void heapInsert(Event *e);
     static bool before(const Event *a, const Event *b) {
         using Key = unsigned __int128;
         return ((Key(a->when_) << 64) | a->rank_) < ((Key(b->when_) << 64) | b->rank_);
