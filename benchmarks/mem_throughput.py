@@ -9,6 +9,7 @@ DDR4_2400_8x8, 2 GHz), with random and with linear (streaming) addresses, at
     .venv/bin/python benchmarks/mem_throughput.py                 # the full table
     .venv/bin/python benchmarks/mem_throughput.py --sizes 1e5,1e6 --patterns random
     .venv/bin/python benchmarks/mem_throughput.py --memory simple  # SimpleMemory only (requestor + kernel cost)
+    .venv/bin/python benchmarks/mem_throughput.py --repeat 5       # best of 5 runs per size (noisy machines)
 
 Prints a Markdown table and, with --json, writes the raw figures.
 """
@@ -93,6 +94,8 @@ def main() -> int:
     parser.add_argument("--memory", choices=["hierarchy", "simple"], default="hierarchy")
     parser.add_argument("--span", default="1GiB", help="address range the generator covers")
     parser.add_argument("--block-size", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size; the one with the least CPU time is reported, with the spread")
     parser.add_argument("--json", help="write the raw figures here")
     parser.add_argument("--worker", nargs=2, metavar=("PATTERN", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -103,6 +106,8 @@ def main() -> int:
         print(json.dumps(fig))
         return 0
 
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     results = []
     for pattern in args.patterns.split(","):
@@ -113,11 +118,19 @@ def main() -> int:
             # numpy's OpenBLAS threads spin for a while after any BLAS call and
             # would be counted in the process CPU time; the simulation uses none.
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if out.returncode != 0:
-                print(out.stderr, file=sys.stderr)
-                return 1
-            fig = json.loads(out.stdout.strip().splitlines()[-1])
+            runs = []
+            for _ in range(args.repeat):
+                out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+                if out.returncode != 0:
+                    print(out.stderr, file=sys.stderr)
+                    return 1
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            # a shared machine only ever slows a run down: the fastest is the
+            # closest to the simulator's own speed (as timeit reports)
+            fig = min(runs, key=lambda r: r["cpu_seconds"])
+            rates = [r["requests_per_cpu_second"] for r in runs]
+            fig["runs"] = len(runs)
+            fig["rate_spread"] = [min(rates), max(rates)]
             results.append(fig)
             print(f"{pattern:7} {n:>10}  {fig['sim_seconds']:8.2f} s  {fig['requests_per_second'] / 1e6:6.2f} M req/s"
                   f"  ({fig['requests_per_cpu_second'] / 1e6:6.2f} per CPU s)"
@@ -127,13 +140,20 @@ def main() -> int:
     print(f"\nCommand: {' '.join([os.path.relpath(sys.executable, ROOT)] + sys.argv)}")
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print()
+    spread = args.repeat > 1
+    if spread:
+        print(f"Best of {args.repeat} runs per size (least CPU time); the last column is the range of all runs.\n")
     print("| pattern | requests | simulate() wall s | CPU s | M requests / wall s | M requests / CPU s "
-          "| events/request | peak RSS MiB | RSS after import MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| events/request | peak RSS MiB | RSS after import MiB |" + (" M requests / CPU s, all runs |" if spread else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if spread else ""))
     for f in results:
-        print(f"| {f['pattern']} | {f['requests']:,} | {f['sim_seconds']:.2f} | {f['cpu_seconds']:.2f} "
-              f"| {f['requests_per_second'] / 1e6:.3f} | {f['requests_per_cpu_second'] / 1e6:.3f} "
-              f"| {f['events'] / f['requests']:.2f} | {f['maxrss_kib'] / 1024:.1f} | {f['rss_after_import_kib'] / 1024:.1f} |")
+        row = (f"| {f['pattern']} | {f['requests']:,} | {f['sim_seconds']:.2f} | {f['cpu_seconds']:.2f} "
+               f"| {f['requests_per_second'] / 1e6:.3f} | {f['requests_per_cpu_second'] / 1e6:.3f} "
+               f"| {f['events'] / f['requests']:.2f} | {f['maxrss_kib'] / 1024:.1f} | {f['rss_after_import_kib'] / 1024:.1f} |")
+        if spread:
+            lo, hi = f["rate_spread"]
+            row += f" {lo / 1e6:.3f}-{hi / 1e6:.3f} |"
+        print(row)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"machine": info, "args": vars(args), "results": results}, fh, indent=1)
