@@ -112,16 +112,10 @@ class EventQueue {
     std::size_t size() const { return wheelCount + heap.size(); }
     std::uint64_t eventsProcessed() const { return processed; }
 
-    // Pops the earliest event, advances time to it and runs it.
-    inline void serviceOne() { service(earliest()); }
-    // The simulate() loop's step: runs the earliest event if it is due by
-    // `limit`.
+    // The simulate() loop's step: pops the earliest event if it is due by
+    // `limit`, advances time to it and runs it.
     enum class Step { kRan, kEmpty, kBeyondLimit };
     inline Step serviceNext(Tick limit);
-    // The same in two steps, for a loop that looks at the next event first:
-    // `next` must be peek(), unchanged since (nothing scheduled in between).
-    Event *peek() const { return earliest(); }
-    inline void service(Event *next);
     // Drops every pending event (used when a simulation is torn down).
     void clear();
 
@@ -320,14 +314,6 @@ inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
     ++processed;
     e->process();
     return Step::kRan;
-}
-
-inline void EventQueue::service(Event *event) {
-    remove(event);
-    detail::currentTick = event->when_;
-    currentRank = event->rank_;
-    ++processed;
-    event->process();
 }
 
 inline void schedule(Event &e, Tick when) { mainEventQueue().schedule(&e, when); }
