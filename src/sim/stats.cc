@@ -51,20 +51,11 @@ void Average::collect(const std::string &prefix, std::vector<Row> &out) const {
     emit(out, join(prefix, statName), v);
 }
 
-Vector &Vector::subnames(const std::vector<std::string> &names) {
-    if (names.size() > vals.size()) vals.resize(names.size(), 0.0);
-    subs = names;
-    subs.resize(vals.size());
-    return *this;
-}
-
-double Vector::total() const { return std::accumulate(vals.begin(), vals.end(), 0.0); }
-
-// gem5 prints each element as name::subname (or name::index), with pdf/cdf
-// columns when asked, then name::total.
-static void collectElements(const StatBase &stat, const std::string &base, const std::vector<double> &vals,
-                            const std::vector<std::string> &subs, unsigned flags, bool totalIsSum, double total,
-                            std::vector<Row> &out, const std::function<void(const std::string &, double, double, double)> &emitRow) {
+namespace detail {
+void collectElements(const std::string &prefix, const std::string &name, const std::vector<double> &vals,
+                     const std::vector<std::string> &subs, unsigned flags, bool totalIsSum, double total,
+                     const std::function<void(const std::string &, double, double, double)> &emitRow) {
+    const std::string base = join(prefix, name);
     double sum = std::accumulate(vals.begin(), vals.end(), 0.0);
     // gem5 omits a nozero vector entirely, total included, when all is zero.
     if ((flags & kNoZero) && std::all_of(vals.begin(), vals.end(), [](double v) { return v == 0; })) return;
@@ -83,30 +74,8 @@ static void collectElements(const StatBase &stat, const std::string &base, const
         double t = totalIsSum ? sum : total;
         if (!((flags & kNoNan) && std::isnan(t))) emitRow(base + "::total", t, NAN, NAN);
     }
-    (void)stat;
-    (void)out;
 }
-
-void Vector::collect(const std::string &prefix, std::vector<Row> &out) const {
-    std::string base = join(prefix, statName);
-    collectElements(*this, base, vals, subs, displayFlags, true, 0, out,
-                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
-}
-
-CounterVector &CounterVector::subnames(const std::vector<std::string> &names) {
-    if (names.size() > counts.size()) counts.resize(names.size(), 0);
-    subs = names;
-    subs.resize(counts.size());
-    return *this;
-}
-
-double CounterVector::total() const { return double(std::accumulate(counts.begin(), counts.end(), std::uint64_t(0))); }
-
-void CounterVector::collect(const std::string &prefix, std::vector<Row> &out) const {
-    const std::vector<double> vals(counts.begin(), counts.end());
-    collectElements(*this, join(prefix, statName), vals, subs, displayFlags, true, 0, out,
-                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
-}
+}  // namespace detail
 
 Distribution &Distribution::init(double min, double max, double bucketSize) {
     if (bucketSize <= 0 || max < min) panic("bad distribution bounds for stat ", statName);
@@ -161,8 +130,8 @@ void Formula::collect(const std::string &prefix, std::vector<Row> &out) const {
 void VectorFormula::collect(const std::string &prefix, std::vector<Row> &out) const {
     std::vector<double> vals = elems ? elems() : std::vector<double>{};
     double total = tot ? tot() : NAN;
-    collectElements(*this, join(prefix, statName), vals, subs, displayFlags, false, total, out,
-                    [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+    detail::collectElements(prefix, statName, vals, subs, displayFlags, false, total,
+                            [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }
 
 Group::Group(Group *parent, std::string groupName) : name(std::move(groupName)) {

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "npusim/sim/eventq.hh"
@@ -130,41 +132,71 @@ class Average : public StatBase {
     Tick resetTick = 0;
 };
 
-class Vector : public StatBase {
+namespace detail {
+// gem5's element lines of a vector stat: name::subname (or name::index) with
+// pdf/cdf columns when asked, then name::total (the sum, or `total`).
+void collectElements(const std::string &prefix, const std::string &name, const std::vector<double> &vals,
+                     const std::vector<std::string> &subs, unsigned flags, bool totalIsSum, double total,
+                     const std::function<void(const std::string &, double, double, double)> &emitRow);
+}  // namespace detail
+
+// A vector stat whose elements are of type T, with subnames; Vector (double)
+// and CounterVector (integer) are the two kinds. Derived is the concrete
+// class, so that init().subnames().flags() chains keep their type.
+template <typename Derived, typename T>
+class VectorStat : public StatBase {
   public:
     using StatBase::StatBase;
-    Vector &init(std::size_t n) { vals.assign(n, 0.0); subs.resize(n); return *this; }
-    Vector &subname(std::size_t i, std::string s) { if (i >= subs.size()) subs.resize(i + 1); subs[i] = std::move(s); return *this; }
-    Vector &subnames(const std::vector<std::string> &names);
-    double &operator[](std::size_t i) { return vals[i]; }
-    double operator[](std::size_t i) const { return vals[i]; }
-    std::size_t size() const { return vals.size(); }
-    double total() const;
-    const std::vector<double> &values() const { return vals; }
-    void reset() override { std::fill(vals.begin(), vals.end(), 0.0); }
-    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+    Derived &init(std::size_t n) { elems.assign(n, T{}); subs.resize(n); return self(); }
+    Derived &subname(std::size_t i, std::string s) {
+        if (i >= subs.size()) subs.resize(i + 1);
+        subs[i] = std::move(s);
+        return self();
+    }
+    Derived &subnames(const std::vector<std::string> &names) {
+        if (names.size() > elems.size()) elems.resize(names.size(), T{});
+        subs = names;
+        subs.resize(elems.size());
+        return self();
+    }
+    T &operator[](std::size_t i) { return elems[i]; }
+    std::size_t size() const { return elems.size(); }
+    // (integers are summed as integers: exact, and equal to the sum in
+    // double while it stays below 2^53)
+    double total() const { return double(std::accumulate(elems.begin(), elems.end(), T{})); }
+    void reset() override { std::fill(elems.begin(), elems.end(), T{}); }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override {
+        auto emitRow = [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); };
+        if constexpr (std::is_same_v<T, double>) {
+            detail::collectElements(prefix, statName, elems, subs, displayFlags, true, 0, emitRow);
+        } else {
+            const std::vector<double> vals(elems.begin(), elems.end());
+            detail::collectElements(prefix, statName, vals, subs, displayFlags, true, 0, emitRow);
+        }
+    }
+
+  protected:
+    std::vector<T> elems;
+
   private:
-    std::vector<double> vals;
+    Derived &self() { return static_cast<Derived &>(*this); }
     std::vector<std::string> subs;
+};
+
+class Vector : public VectorStat<Vector, double> {
+  public:
+    using VectorStat::VectorStat;
+    using VectorStat::operator[];
+    double operator[](std::size_t i) const { return elems[i]; }
+    const std::vector<double> &values() const { return elems; }
 };
 
 // Vector's counterpart of Counter: integer elements, printed exactly as a
 // Vector with the same subnames, flags and values.
-class CounterVector : public StatBase {
+class CounterVector : public VectorStat<CounterVector, std::uint64_t> {
   public:
-    using StatBase::StatBase;
-    CounterVector &init(std::size_t n) { counts.assign(n, 0); subs.resize(n); return *this; }
-    CounterVector &subname(std::size_t i, std::string s) { if (i >= subs.size()) subs.resize(i + 1); subs[i] = std::move(s); return *this; }
-    CounterVector &subnames(const std::vector<std::string> &names);
-    std::uint64_t &operator[](std::size_t i) { return counts[i]; }
-    double value(std::size_t i) const { return double(counts[i]); }
-    std::size_t size() const { return counts.size(); }
-    double total() const;
-    void reset() override { std::fill(counts.begin(), counts.end(), 0); }
-    void collect(const std::string &prefix, std::vector<Row> &out) const override;
-  private:
-    std::vector<std::uint64_t> counts;
-    std::vector<std::string> subs;
+    using VectorStat::VectorStat;
+    double value(std::size_t i) const { return double(elems[i]); }
 };
 
 // Fixed-bucket histogram with gem5's Distribution output.
