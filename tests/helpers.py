@@ -8,6 +8,7 @@ run to the end, and the list of requests a recording memory received.
 
 import importlib.util
 import os
+import subprocess
 import sys
 from collections import namedtuple
 
@@ -127,3 +128,12 @@ def run_on_simple_memory(w, **npu_kw):
     system.mem = SimpleMemory(range="0:2GiB", latency="40ns", bandwidth="16GiB/s")
     system.npu.dma_port = system.mem.port
     return system, w.check(run_npu_system(system, w.memory))
+
+
+def npusim_cli(*args, cwd=None):
+    """Runs the `npusim` command (the one installed beside this Python, as a
+    user would; `python -m npusim.cli` where there is none) with `args`;
+    returns the CompletedProcess (stdout and stderr as text)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "npusim")
+    cmd = [exe, *args] if os.path.exists(exe) else [sys.executable, "-m", "npusim.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)

@@ -3,8 +3,6 @@
 import json
 import math
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -12,6 +10,8 @@ import npusim
 from npusim.objects import KernelProbe, Root, SrcClockDomain, System
 from npusim.testing import stats_dict
 from npusim import units
+
+from helpers import npusim_cli
 
 
 def build(**probe_params):
@@ -204,19 +204,13 @@ def test_abstract_type_cannot_be_instantiated():
         npusim.instantiate()
 
 
-def _cli(*args, cwd=None):
-    exe = os.path.join(os.path.dirname(sys.executable), "npusim")
-    cmd = [exe, *args] if os.path.exists(exe) else [sys.executable, "-m", "npusim.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
-
-
 def test_cli_describe_and_list():
-    out = _cli("--describe", "KernelProbe")
+    out = npusim_cli("--describe", "KernelProbe")
     assert out.returncode == 0
     assert "exit_tick" in out.stdout and "Tick" in out.stdout and "Request an exit" in out.stdout
-    out = _cli("--list-objects")
+    out = npusim_cli("--list-objects")
     assert out.returncode == 0 and "KernelProbe" in out.stdout and "SrcClockDomain" in out.stdout
-    assert _cli("--describe", "NoSuchThing").returncode == 1
+    assert npusim_cli("--describe", "NoSuchThing").returncode == 1
 
 
 def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
@@ -227,11 +221,11 @@ def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
         "system.probe = KernelProbe(event_ticks=[100])\n"
         "root = Root(full_system=False, system=system)\n"
         "npusim.instantiate()\nprint(npusim.simulate().getCause())\n")
-    out = _cli("-d", str(tmp_path / "out"), str(script), "1GHz")
+    out = npusim_cli("-d", str(tmp_path / "out"), str(script), "1GHz")
     assert out.returncode == 0, out.stderr
     assert "event queue empty" in out.stdout
     assert (tmp_path / "out" / "stats.txt").exists() and (tmp_path / "out" / "config.json").exists()
-    out = _cli("-d", str(tmp_path / "out2"), str(script), "1 GHz please")
+    out = npusim_cli("-d", str(tmp_path / "out2"), str(script), "1 GHz please")
     assert out.returncode == 1
     assert "npusim: error: system.clk_domain.clock:" in out.stderr and "Traceback" not in out.stderr
 

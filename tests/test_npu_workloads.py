@@ -6,7 +6,6 @@ exactly the instructions the golden interpreter does; and the config
 script passes and fails as it should."""
 
 import os
-import subprocess
 
 import pytest
 
@@ -15,7 +14,7 @@ from npusim import workloads
 from npusim.isa import run as golden_run
 from npusim.testing import stats_dict
 
-from helpers import load_config, run_on_simple_memory
+from helpers import load_config, npusim_cli, run_on_simple_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "npu_system.py")
@@ -87,8 +86,7 @@ def test_sparse_kernels_are_memory_bound_and_dense_ones_less_so():
 
 
 def run_cli(*args, cwd):
-    return subprocess.run([os.path.join(ROOT, ".venv", "bin", "npusim"), "-d", str(cwd / "m5out"), CONFIG, *args],
-                          capture_output=True, text=True, cwd=cwd)
+    return npusim_cli("-d", str(cwd / "m5out"), CONFIG, *args, cwd=cwd)
 
 
 def test_config_script_passes(tmp_path):

@@ -13,6 +13,8 @@ from npusim.objects.requestors import REPLAY_DTYPE, replay_records
 from npusim.testing import stats_dict
 from npusim.traces import load_memory_image, load_trace, make_packets, read_csv_trace, think_times
 
+from helpers import npusim_cli
+
 REF = Path("/work/shared/reference/gem5")
 LAT = 30000  # SimpleMemory latency in ticks (30 ns)
 
@@ -201,15 +203,12 @@ def test_trace_given_as_path(tmp_path):
 def test_trace_replay_config_script_writes_gem5_comparable_stats(tmp_path):
     """configs/examples/trace_replay.py runs through the npusim CLI, and its
     stats load with read_stats under gem5's names (::cpu.data)."""
-    import subprocess
-    import sys
     from npusim.analysis.stats_reader import read_stats
 
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "m5out"
-    run = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(out),
-                          str(root / "configs" / "examples" / "trace_replay.py"), "--kernel", "stream_sum",
-                          "--max-requests", "3000"], capture_output=True, text=True, cwd=root)
+    run = npusim_cli("-d", str(out), str(root / "configs" / "examples" / "trace_replay.py"), "--kernel", "stream_sum",
+                     "--max-requests", "3000", cwd=root)
     assert run.returncode == 0, run.stderr
     assert "system.cpu finished" in run.stdout
     stats = read_stats(out / "stats.txt").iloc[-1]

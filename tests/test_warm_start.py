@@ -4,8 +4,6 @@ code stores, where and at the size it stores it; the statistics are reset
 exactly at the point standing for roi_begin(), so only the ROI is counted."""
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +16,8 @@ from npusim.objects import Cache, CacheTestMemory, Root, SimpleMemory, SrcClockD
 from npusim.objects.requestors import replay_records
 from npusim.testing import stats_dict
 from npusim.traces import make_packets
+
+from helpers import npusim_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,9 +224,8 @@ def test_stream_sum_init_loop_writes_what_the_roi_reads(stream_ref):
 
 def test_trace_replay_warm_start_counts_the_roi_only(stream_ref, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "npusim.cli", "-d", str(out), str(ROOT / "configs" / "examples" / "trace_replay.py"),
-           "--kernel", "stream_sum", "--warm-start", "--max-requests", "4096"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = npusim_cli("-d", str(out), str(ROOT / "configs" / "examples" / "trace_replay.py"), "--kernel", "stream_sum",
+                      "--warm-start", "--max-requests", "4096", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "warm start: 393472 set-up stores, 4000 ticks" in proc.stdout
     from npusim.analysis.stats_reader import read_stats
