@@ -12,7 +12,10 @@ import subprocess
 import sys
 from collections import namedtuple
 
+import pytest
+
 import npusim
+from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.objects import (NPU, Cache, CacheTestMemory, Root, ScriptedRequestor, SimpleMemory, SrcClockDomain,
                             System)
 from npusim.testing import packets_live, stats_dict
@@ -137,3 +140,12 @@ def npusim_cli(*args, cwd=None):
     exe = os.path.join(os.path.dirname(sys.executable), "npusim")
     cmd = [exe, *args] if os.path.exists(exe) else [sys.executable, "-m", "npusim.cli", *args]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+
+
+def reference_or_skip(kernel):
+    """The gem5 reference run of `kernel` (npusim.analysis.reference), or a
+    pytest skip when ../shared/reference is not there."""
+    try:
+        return load_reference(kernel)
+    except ReferenceDataError as e:
+        pytest.skip(f"no reference data: {e}")

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from npusim.analysis.reference import ReferenceDataError, load_reference
+from npusim.analysis.reference import load_reference
+
+from helpers import reference_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 20_000
@@ -39,10 +41,7 @@ def harness():
 
 @pytest.fixture(scope="module")
 def ref():
-    try:
-        return load_reference("spmv_csr")
-    except ReferenceDataError as e:
-        pytest.skip(f"no reference data: {e}")
+    return reference_or_skip("spmv_csr")
 
 
 def lru_misses(addrs, size, assoc, line):

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 import npusim
-from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.objects import Cache, CacheTestMemory, Root, SimpleMemory, SrcClockDomain, System, TraceReplayer
 from npusim.objects.requestors import replay_records
 from npusim.testing import stats_dict
 from npusim.traces import make_packets
 
-from helpers import npusim_cli
+from helpers import npusim_cli, reference_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,10 +205,7 @@ def test_the_setup_warms_the_cache_and_is_not_counted(tmp_path):
 
 @pytest.fixture(scope="module")
 def stream_ref():
-    try:
-        return load_reference("stream_sum")
-    except ReferenceDataError as e:
-        pytest.skip(f"no reference data: {e}")
+    return reference_or_skip("stream_sum")
 
 
 def test_stream_sum_init_loop_writes_what_the_roi_reads(stream_ref):
