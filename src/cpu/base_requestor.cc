@@ -49,7 +49,7 @@ BaseRequestor::BaseRequestor(const Params &p, unsigned windowSize)
     unsigned buckets = p.get<unsigned>("latency_buckets", kDefaultLatencyBuckets);
     if (bucket == 0) p.error("latency_bucket", "must be positive");
     if (buckets == 0) p.error("latency_buckets", "must be at least 1");
-    latencyDist.init(0, double(bucket) * buckets - 1, double(bucket));
+    latencyDist.init(0, bucket * buckets - 1, bucket);
     outstandingDist.init(1, window, 1);
     requestTracePath = p.get<std::string>("request_trace_file", "");
     responseTracePath = p.get<std::string>("response_trace_file", "");
@@ -122,13 +122,13 @@ void BaseRequestor::scheduleIssue() {
 void BaseRequestor::issue() {
     while (!blockedPkt && outstanding < window && hasMoreRequests() && nextIssueTick() <= curTick()) {
         PacketPtr pkt = makeNextRequest();
-        Record rec = snapshot(pkt);  // the peer may turn pkt into its response at once
-        if (!port.sendTimingReq(pkt)) {
+        ++issuedCount;
+        if (!trySend(pkt)) {
             blockedPkt = pkt;
             blockedSince = curTick();
             return;
         }
-        sent(rec);
+        sent();
     }
     scheduleIssue();
 }
@@ -136,25 +136,31 @@ void BaseRequestor::issue() {
 void BaseRequestor::recvReqRetry(int) {
     if (!blockedPkt) return;  // nothing waits; a stale retry
     ++numRetries;
-    Record rec = snapshot(blockedPkt);
-    if (!port.sendTimingReq(blockedPkt)) return;  // refused again: wait for the next retry
+    if (!trySend(blockedPkt)) return;  // refused again: wait for the next retry
     blockedPkt = nullptr;
-    retryTicks += double(curTick() - blockedSince);
-    sent(rec);
+    retryTicks += curTick() - blockedSince;
+    sent();
     scheduleIssue();
+}
+
+bool BaseRequestor::trySend(PacketPtr pkt) {
+    if (requestTracePath.empty()) [[likely]] return port.sendTimingReq(pkt);
+    const Record rec = snapshot(pkt);  // the peer may turn pkt into its response at once
+    if (!port.sendTimingReq(pkt)) return false;
+    sentRecords.push_back(rec);
+    return true;
 }
 
 BaseRequestor::Record BaseRequestor::snapshot(const Packet *pkt) {
     return Record{curTick(), pkt->addr, pkt->hasPC ? pkt->pc : 0, pkt->size, std::uint8_t(pkt->cmd)};
 }
 
-void BaseRequestor::sent(const Record &rec) {
+void BaseRequestor::sent() {
     ++outstanding;
     ++numPackets;
     lastSendTick = curTick();
     countDemandRequest();
     outstandingDist.sample(outstanding);
-    if (!requestTracePath.empty()) sentRecords.push_back(rec);
     requestSent();
 }
 
@@ -171,14 +177,14 @@ void BaseRequestor::completeResponse(PacketPtr pkt) {
     Tick latency = now - pkt->createTick;
     if (pkt->isRead()) {
         ++totalReads;
-        totalReadLatency += double(latency);
+        totalReadLatency += latency;
         bytesRead += pkt->size;
     } else {
         ++totalWrites;
-        totalWriteLatency += double(latency);
+        totalWriteLatency += latency;
         bytesWritten += pkt->size;
     }
-    latencyDist.sample(double(latency));
+    latencyDist.sample(latency);
     lastResponseTick = now;
     if (!responseTracePath.empty()) respRecords.push_back(snapshot(pkt));
     responseReceived(pkt);

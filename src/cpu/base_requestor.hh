@@ -40,12 +40,11 @@ class BaseRequestor : public SimObject {
 
   protected:
     // --- what a subclass provides -------------------------------------
-    // Whether any request remains to be issued.
-    virtual bool hasMoreRequests() const = 0;
+    // (how many requests there are in all: setTotalRequests)
     // The earliest tick at which the next request may be issued (called only
     // when hasMoreRequests() and a window slot is free).
     virtual Tick nextIssueTick() const = 0;
-    // Creates the next request and advances past it.
+    // Creates the next request (number issuedRequests()) and advances past it.
     virtual PacketPtr makeNextRequest() = 0;
     // Called once a request has been accepted by the peer (which now owns it).
     virtual void requestSent() {}
@@ -61,25 +60,35 @@ class BaseRequestor : public SimObject {
     // Tick of startup(): the time origin of the object's schedule.
     Tick startTick = 0;
 
+    // The number of requests to issue in all (set by the subclass's
+    // constructor), and how many have been made so far.
+    void setTotalRequests(std::uint64_t n) { totalRequests = n; }
+    std::uint64_t issuedRequests() const { return issuedCount; }
+    // Whether any request remains to be issued (not virtual: tested several
+    // times per request).
+    bool hasMoreRequests() const { return issuedCount < totalRequests; }
+
     // Re-evaluates when the next issue can happen (after a subclass changes
     // its schedule).
     void scheduleIssue();
 
-    stats::Scalar numPackets;
-    stats::Scalar numRetries;
-    stats::Scalar retryTicks;
-    stats::Scalar bytesRead;
-    stats::Scalar bytesWritten;
-    stats::Scalar totalReadLatency;
-    stats::Scalar totalWriteLatency;
-    stats::Scalar totalReads;
-    stats::Scalar totalWrites;
+    // (whole numbers of packets, bytes and ticks: integer tallies, printed as
+    // the doubles gem5 sums)
+    stats::Counter numPackets;
+    stats::Counter numRetries;
+    stats::Counter retryTicks;
+    stats::Counter bytesRead;
+    stats::Counter bytesWritten;
+    stats::Counter totalReadLatency;
+    stats::Counter totalWriteLatency;
+    stats::Counter totalReads;
+    stats::Counter totalWrites;
     stats::Formula avgReadLatency;
     stats::Formula avgWriteLatency;
     stats::Formula readBW;
     stats::Formula writeBW;
-    stats::Distribution latencyDist;
-    stats::Distribution outstandingDist;
+    stats::IntDistribution latencyDist;
+    stats::IntDistribution outstandingDist;
 
   private:
     // Optional record of what was sent and received, written as gem5-style
@@ -100,7 +109,9 @@ class BaseRequestor : public SimObject {
     bool recordsWritten = false;
 
     void issue();
-    void sent(const Record &rec);
+    // Sends `pkt` (recording it if a request trace is kept); false if refused.
+    bool trySend(PacketPtr pkt);
+    void sent();
     void finish();
     void finished();
     double secondsSinceReset() const;
@@ -109,6 +120,8 @@ class BaseRequestor : public SimObject {
     RequestorID reqId;
     unsigned window;
     unsigned outstanding = 0;
+    std::uint64_t totalRequests = 0;
+    std::uint64_t issuedCount = 0;
     PacketPtr blockedPkt = nullptr;
     Tick blockedSince = 0;
     bool running = false;

@@ -41,6 +41,7 @@ class TraceReplayer final : public BaseRequestor {
         if (lineSize == 0 || (lineSize & (lineSize - 1))) p.error("line_size", "must be a power of two");
         tailTicks = p.get<Tick>("tail", 0);
         loadTrace(p);
+        setTotalRequests(records.size());
         loadThinkTimes(p);
         traceStart = p.has("trace_start") ? p.get<Tick>("trace_start") : (records.empty() ? 0 : records[0].tick);
         if (!records.empty() && traceStart > records[0].tick)
@@ -49,9 +50,9 @@ class TraceReplayer final : public BaseRequestor {
     }
 
   protected:
-    bool hasMoreRequests() const override { return next < records.size(); }
 
     Tick nextIssueTick() const override {
+        const std::size_t next = issuedRequests();
         if (blocking) {
             if (next == 0) return startTick + (records[0].tick - traceStart);
             return lastResponseTick + think(next - 1);
@@ -61,7 +62,8 @@ class TraceReplayer final : public BaseRequestor {
     }
 
     PacketPtr makeNextRequest() override {
-        const TraceRecord &r = records[next++];
+        const std::size_t index = issuedRequests();
+        const TraceRecord &r = records[index];
         PacketPtr pkt = Packet::create(static_cast<MemCmd>(r.cmd), r.addr, r.size, requestorId());
         if (r.hasPC) {
             pkt->pc = r.pc;
@@ -72,7 +74,7 @@ class TraceReplayer final : public BaseRequestor {
             std::memset(pkt->data(), 0, r.size);
             pkt->markDataValid();
         }
-        if (blocking && next > 1) thinkTicks += double(curTick() - lastResponseTick);
+        if (blocking && index > 0) thinkTicks += curTick() - lastResponseTick;
         return pkt;
     }
 
@@ -139,12 +141,11 @@ class TraceReplayer final : public BaseRequestor {
 
     std::vector<TraceRecord> records;
     std::vector<std::int64_t> thinkTimes;
-    std::size_t next = 0;
     bool blocking = true;
     bool asap = false;
     unsigned lineSize = 64;
     Tick traceStart = 0;
-    stats::Scalar thinkTicks;
+    stats::Counter thinkTicks;  // (whole ticks: an integer tally)
 };
 
 NPUSIM_REGISTER_SIMOBJECT(TraceReplayer, TraceReplayer);

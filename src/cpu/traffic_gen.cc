@@ -74,12 +74,11 @@ class TrafficGen final : public BaseRequestor {
         periodRng.reseed(seed ^ 0x2545f4914f6cdd1dULL);
         nextAddr = startAddr;
         nextGap = 0;
+        setTotalRequests(numRequests);
     }
 
   protected:
-    bool hasMoreRequests() const override { return issued < numRequests; }
-
-    Tick nextIssueTick() const override { return issued == 0 ? startTick : lastSendTick + nextGap; }
+    Tick nextIssueTick() const override { return issuedRequests() == 0 ? startTick : lastSendTick + nextGap; }
 
     PacketPtr makeNextRequest() override {
         Addr addr = pattern == Pattern::Random ? startAddr + addrRng.below(numBlocks) * blockSize : nextAddr;
@@ -96,7 +95,6 @@ class TrafficGen final : public BaseRequestor {
             fillPattern(pkt->data(), addr, blockSize);
             pkt->markDataValid();
         }
-        ++issued;
         if (pattern != Pattern::Random) advance();
         return pkt;
     }
@@ -136,7 +134,6 @@ class TrafficGen final : public BaseRequestor {
     Addr nextAddr;
     Addr column = 0;
     Tick nextGap;
-    std::uint64_t issued = 0;
     stats::Scalar dataMismatches;
 };
 

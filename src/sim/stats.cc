@@ -93,31 +93,67 @@ void Distribution::reset() {
     count = 0;
 }
 
-void Distribution::collect(const std::string &prefix, std::vector<Row> &out) const {
-    std::string base = join(prefix, statName);
+namespace detail {
+void collectDistribution(const std::string &base, const DistributionValues &d, unsigned flags,
+                         const std::function<void(const std::string &, double, double, double)> &emitRow) {
+    const std::uint64_t count = d.count;
     double n = double(count);
-    emit(out, base + "::samples", n);
-    emit(out, base + "::mean", count ? sum / n : NAN);
-    double var = count > 1 ? (squares * n - sum * sum) / (n * (n - 1)) : 0;
-    emit(out, base + "::stdev", count ? std::sqrt(std::max(0.0, var)) : NAN);
+    emitRow(base + "::samples", n, NAN, NAN);
+    emitRow(base + "::mean", count ? d.sum / n : NAN, NAN, NAN);
+    double var = count > 1 ? (d.squares * n - d.sum * d.sum) / (n * (n - 1)) : 0;
+    emitRow(base + "::stdev", count ? std::sqrt(std::max(0.0, var)) : NAN, NAN, NAN);
     double cum = 0;
     auto row = [&](const std::string &name, double v) {
         cum += v;
-        emit(out, name, v, n ? v / n : NAN, n ? cum / n : NAN);
+        emitRow(name, v, n ? v / n : NAN, n ? cum / n : NAN);
     };
-    row(base + "::underflows", underflow);
-    for (std::size_t i = 0; i < buckets.size(); ++i) {
-        if ((displayFlags & kNoZero) && buckets[i] == 0) { cum += 0; continue; }
-        double low = lo + double(i) * bucket;
-        double high = low + bucket - 1;
-        std::string label = bucket == 1 ? std::to_string(std::int64_t(low))
-                                        : std::to_string(std::int64_t(low)) + "-" + std::to_string(std::int64_t(high));
-        row(base + "::" + label, buckets[i]);
+    row(base + "::underflows", d.underflow);
+    for (std::size_t i = 0; i < d.buckets.size(); ++i) {
+        if ((flags & kNoZero) && d.buckets[i] == 0) { cum += 0; continue; }
+        double low = d.lo + double(i) * d.bucket;
+        double high = low + d.bucket - 1;
+        std::string label = d.bucket == 1 ? std::to_string(std::int64_t(low))
+                                          : std::to_string(std::int64_t(low)) + "-" + std::to_string(std::int64_t(high));
+        row(base + "::" + label, d.buckets[i]);
     }
-    row(base + "::overflows", overflow);
-    emit(out, base + "::min_value", minSeen);
-    emit(out, base + "::max_value", maxSeen);
-    emit(out, base + "::total", n);
+    row(base + "::overflows", d.overflow);
+    emitRow(base + "::min_value", d.minSeen, NAN, NAN);
+    emitRow(base + "::max_value", d.maxSeen, NAN, NAN);
+    emitRow(base + "::total", n, NAN, NAN);
+}
+}  // namespace detail
+
+void Distribution::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const detail::DistributionValues d{lo, bucket, buckets, underflow, overflow, sum, squares, minSeen, maxSeen,
+                                       count};
+    detail::collectDistribution(join(prefix, statName), d, displayFlags,
+                                [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
+IntDistribution &IntDistribution::init(std::uint64_t min, std::uint64_t max, std::uint64_t bucketSize) {
+    if (bucketSize == 0 || max < min) panic("bad distribution bounds for stat ", statName);
+    lo = min;
+    hi = max;
+    bucket = bucketSize;
+    buckets.assign(std::size_t((max - min) / bucketSize) + 1, 0);
+    return *this;
+}
+
+void IntDistribution::reset() {
+    std::fill(buckets.begin(), buckets.end(), 0);
+    underflow = overflow = count = 0;
+    sum = squares = 0;
+    minSeen = ~std::uint64_t(0);
+    maxSeen = 0;
+}
+
+void IntDistribution::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const std::vector<double> bucketValues(buckets.begin(), buckets.end());
+    const detail::DistributionValues d{double(lo), double(bucket), bucketValues, double(underflow), double(overflow),
+                                       sum, squares, count ? double(minSeen) : NAN, count ? double(maxSeen) : NAN,
+                                       count};
+    detail::collectDistribution(join(prefix, statName), d, displayFlags,
+                                [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }
 
 void Formula::collect(const std::string &prefix, std::vector<Row> &out) const {

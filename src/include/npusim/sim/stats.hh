@@ -133,6 +133,16 @@ class Average : public StatBase {
 };
 
 namespace detail {
+// gem5's lines of a distribution (samples, mean, stdev, the buckets with
+// pdf/cdf, min/max, total), shared by Distribution and IntDistribution.
+struct DistributionValues {
+    double lo, bucket;
+    const std::vector<double> &buckets;
+    double underflow, overflow, sum, squares, minSeen, maxSeen;
+    std::uint64_t count;
+};
+void collectDistribution(const std::string &base, const DistributionValues &d, unsigned flags,
+                         const std::function<void(const std::string &, double, double, double)> &emitRow);
 // gem5's element lines of a vector stat: name::subname (or name::index) with
 // pdf/cdf columns when asked, then name::total (the sum, or `total`).
 void collectElements(const std::string &prefix, const std::string &name, const std::vector<double> &vals,
@@ -225,6 +235,37 @@ class Distribution : public StatBase {
     double underflow = 0, overflow = 0, sum = 0, squares = 0;
     double minSeen = NAN, maxSeen = NAN;
     std::uint64_t count = 0;
+};
+
+// Distribution's counterpart for whole-number samples (latencies in ticks,
+// queue occupancies) on the per-request path: integer bucket index and
+// tallies, converted when dumped. Prints exactly what a Distribution with
+// the same bounds and samples prints (sum and squares stay doubles, added
+// in the same order; counts are exact while below 2^53).
+class IntDistribution : public StatBase {
+  public:
+    using StatBase::StatBase;
+    IntDistribution &init(std::uint64_t min, std::uint64_t max, std::uint64_t bucketSize);
+    void sample(std::uint64_t v) {
+        if (v < lo) ++underflow;
+        else if (v > hi) ++overflow;
+        else ++buckets[(v - lo) / bucket];
+        const double d = double(std::int64_t(v));  // (samples are far below 2^63: one instruction)
+        sum += d;
+        squares += d * d;
+        ++count;
+        minSeen = std::min(minSeen, v);
+        maxSeen = std::max(maxSeen, v);
+    }
+    std::uint64_t samples() const { return count; }
+    void reset() override;
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::uint64_t lo = 0, hi = 0, bucket = 1;
+    std::vector<std::uint64_t> buckets;
+    std::uint64_t underflow = 0, overflow = 0, count = 0;
+    double sum = 0, squares = 0;
+    std::uint64_t minSeen = ~std::uint64_t(0), maxSeen = 0;
 };
 
 // A value computed at dump time from other stats.
