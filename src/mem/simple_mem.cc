@@ -7,12 +7,13 @@
 // plus whatever header/payload delay the request carried in from the
 // interconnect. Responses never overtake an earlier response to the same
 // address.
-#include <deque>
 #include <random>
+#include <utility>
 
 #include "dram/abstract_mem.hh"
 #include "npusim/mem/port.hh"
 #include "npusim/sim/eventq.hh"
+#include "npusim/sim/ring.hh"
 
 namespace npusim::memory {
 
@@ -66,13 +67,14 @@ class SimpleMemory final : public AbstractMemory {
         Tick when = curTick() + receiveDelay + getLatency();
         // Usually appended at the end; never reorder ahead of a packet to
         // the same address.
-        auto it = respQueue.end();
-        while (it != respQueue.begin()) {
-            auto prev = std::prev(it);
-            if (when >= prev->first || prev->second->addr == pkt->addr) break;
-            it = prev;
+        std::size_t pos = respQueue.size();
+        while (pos > 0) {
+            const auto &prev = respQueue.at(pos - 1);
+            if (when >= prev.first || prev.second->addr == pkt->addr) break;
+            --pos;
         }
-        respQueue.insert(it, {when, pkt});
+        if (pos == respQueue.size()) respQueue.push_back({when, pkt});
+        else respQueue.insert(pos, {when, pkt});
         if (!retryResp && !dequeueEvent.scheduled()) schedule(dequeueEvent, respQueue.front().first);
         else if (!retryResp && dequeueEvent.when() > respQueue.front().first)
             reschedule(dequeueEvent, respQueue.front().first);
@@ -111,7 +113,11 @@ class SimpleMemory final : public AbstractMemory {
             }
             respQueue.pop_front();
         }
-        if (!respQueue.empty()) reschedule(dequeueEvent, respQueue.front().first, true);
+        if (respQueue.empty()) return;
+        // (the event is running, so it is rarely scheduled here: the inline
+        // schedule, unless the response's receiver sent a request that did)
+        if (dequeueEvent.scheduled()) reschedule(dequeueEvent, respQueue.front().first);
+        else schedule(dequeueEvent, respQueue.front().first);
     }
 
     ForwardingResponsePort<SimpleMemory> port;
@@ -121,7 +127,7 @@ class SimpleMemory final : public AbstractMemory {
     bool isBusy = false;
     bool retryReq = false;
     bool retryResp = false;
-    std::deque<std::pair<Tick, PacketPtr>> respQueue;
+    Ring<std::pair<Tick, PacketPtr>> respQueue;
     MemberEvent<SimpleMemory, &SimpleMemory::release> releaseEvent;
     MemberEvent<SimpleMemory, &SimpleMemory::dequeue> dequeueEvent;
     std::mt19937_64 rng;
