@@ -50,10 +50,10 @@ std::uint64_t Packet::totalCreated() { return pool().created; }
 
 void Packet::resetPool() {
     detail::PacketPool &p = pool();
-    p.freeList.clear();
+    p.freeHead = nullptr;
     for (auto &pkt : p.all) {
         pkt->cmd = MemCmd::InvalidCmd;
-        p.freeList.push_back(pkt.get());
+        p.push(pkt.get());
     }
     p.live = 0;
     p.created = 0;

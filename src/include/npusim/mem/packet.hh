@@ -62,6 +62,10 @@ inline constexpr CmdAttrTable kCmdAttrs{};
 constexpr bool cmdHas(MemCmd cmd, unsigned attr) { return kCmdAttrs.attr[unsigned(cmd)] & attr; }
 }  // namespace detail
 
+namespace detail {
+struct PacketPool;
+}  // namespace detail
+
 class Packet {
   public:
     static constexpr int kMaxRouteDepth = 8;
@@ -125,8 +129,8 @@ class Packet {
     // Data buffer of `size` bytes (allocated on first use, then reused).
     std::uint8_t *data() { ensureBuffer(); return buffer.data(); }
     const std::uint8_t *data() const { return buffer.data(); }
-    void setData(const std::uint8_t *src) { ensureBuffer(); std::memcpy(buffer.data(), src, size); dataValid = true; }
-    void writeDataTo(std::uint8_t *dst) const { std::memcpy(dst, buffer.data(), size); }
+    void setData(const std::uint8_t *src) { ensureBuffer(); copyBytes(buffer.data(), src, size); dataValid = true; }
+    void writeDataTo(std::uint8_t *dst) const { copyBytes(dst, buffer.data(), size); }
     void markDataValid() { ensureBuffer(); dataValid = true; }
     template <typename T>
     T get(unsigned offset = 0) const { T v; std::memcpy(&v, buffer.data() + offset, sizeof(T)); return v; }
@@ -153,12 +157,20 @@ class Packet {
         panic("response packet with an empty route stack");
     }
     [[noreturn]] static void doubleDestroy();
+    // A cache line (the usual size) is copied inline, without a call.
+    static void copyBytes(std::uint8_t *dst, const std::uint8_t *src, unsigned n) {
+        if (n == 64) std::memcpy(dst, src, 64);
+        else std::memcpy(dst, src, n);
+    }
     [[noreturn]] void needsNoResponse() const;
     void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }
     std::vector<std::uint8_t> buffer;
     bool dataValid = false;
     std::uint16_t routes[kMaxRouteDepth] = {};
     std::uint8_t routeDepth = 0;
+    // The pool's free list runs through the free packets themselves.
+    friend struct detail::PacketPool;
+    Packet *nextFree = nullptr;
 };
 
 using PacketPtr = Packet *;
@@ -166,14 +178,25 @@ using PacketPtr = Packet *;
 // The packet pool: like the event queue, constant-initialized (reaching it
 // costs no check) and never destroyed (packets held by objects that outlive
 // static destruction can still go back). create() and destroy() are inline:
-// a few per request per hop.
+// a few per request per hop. Free packets form an intrusive list (last
+// freed first, as a stack), so neither ever grows a container.
 namespace detail {
 struct PacketPool {
-    std::vector<Packet *> freeList;
+    Packet *freeHead = nullptr;
     std::uint64_t live = 0;
     std::uint64_t created = 0;
     std::vector<std::unique_ptr<Packet>> all;
     Packet *grow();
+    Packet *pop() {
+        Packet *pkt = freeHead;
+        if (!pkt) [[unlikely]] return grow();
+        freeHead = pkt->nextFree;
+        return pkt;
+    }
+    void push(Packet *pkt) {
+        pkt->nextFree = freeHead;
+        freeHead = pkt;
+    }
 };
 union PacketPoolStorage {
     PacketPool pool;
@@ -186,13 +209,7 @@ inline PacketPool &packetPoolRef() { return packetPoolStorage.pool; }
 
 inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor) {
     detail::PacketPool &p = detail::packetPoolRef();
-    Packet *pkt;
-    if (p.freeList.empty()) {
-        pkt = p.grow();
-    } else {
-        pkt = p.freeList.back();
-        p.freeList.pop_back();
-    }
+    Packet *pkt = p.pop();
     pkt->cmd = cmd;
     pkt->addr = addr;
     pkt->reqAddr = addr;
@@ -217,7 +234,7 @@ inline void Packet::destroy(Packet *pkt) {
     if (pkt->cmd == MemCmd::InvalidCmd) doubleDestroy();
     pkt->cmd = MemCmd::InvalidCmd;
     --p.live;
-    p.freeList.push_back(pkt);
+    p.push(pkt);
 }
 
 }  // namespace npusim
