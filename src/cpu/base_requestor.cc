@@ -165,11 +165,17 @@ void BaseRequestor::sent() {
 }
 
 bool BaseRequestor::recvTimingResp(PacketPtr pkt, int) {
-    if (!pkt->isResponse()) panic(name(), ": received a non-response packet ", pkt->print());
-    if (outstanding == 0) panic(name(), ": response with no request in flight: ", pkt->print());
+    if (!pkt->isResponse() || outstanding == 0) [[unlikely]] badResponse(pkt);
     responseDelay.receive(pkt);
     return true;
 }
+
+void BaseRequestor::badResponse(const Packet *pkt) const {
+    if (!pkt->isResponse()) panic(name(), ": received a non-response packet ", pkt->print());
+    panic(name(), ": response with no request in flight: ", pkt->print());
+}
+
+void BaseRequestor::recordResponse(const Packet *pkt) { respRecords.push_back(snapshot(pkt)); }
 
 void BaseRequestor::completeResponse(PacketPtr pkt) {
     --outstanding;
@@ -186,7 +192,7 @@ void BaseRequestor::completeResponse(PacketPtr pkt) {
     }
     latencyDist.sample(latency);
     lastResponseTick = now;
-    if (!responseTracePath.empty()) respRecords.push_back(snapshot(pkt));
+    if (!responseTracePath.empty()) [[unlikely]] recordResponse(pkt);
     responseReceived(pkt);
     Packet::destroy(pkt);
     if (outstanding == 0 && !blockedPkt && !hasMoreRequests()) finish();

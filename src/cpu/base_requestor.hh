@@ -109,6 +109,10 @@ class BaseRequestor : public SimObject {
     bool recordsWritten = false;
 
     void issue();
+    // (out of line and cold: they would otherwise cost the per-response
+    // handlers a stack frame)
+    [[noreturn, gnu::cold, gnu::noinline]] void badResponse(const Packet *pkt) const;
+    [[gnu::cold, gnu::noinline]] void recordResponse(const Packet *pkt);
     // Sends `pkt` (recording it if a request trace is kept); false if refused.
     bool trySend(PacketPtr pkt);
     void sent();
