@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "cache_stats.hh"
 #include "npusim/mem/requestors.hh"
@@ -15,18 +16,32 @@ namespace npusim {
 
 namespace {
 
-bool needsWritable(MemCmd cmd) { return cmd == MemCmd::WriteReq || cmd == MemCmd::ReadExReq; }
-
-// Requests that come from a cache above (gem5's FromCache attribute).
-bool fromCache(MemCmd cmd) {
-    switch (cmd) {
-      case MemCmd::ReadSharedReq: case MemCmd::ReadCleanReq: case MemCmd::ReadExReq:
-      case MemCmd::WritebackDirty: case MemCmd::WritebackClean: case MemCmd::CleanEvict:
-        return true;
-      default:
-        return false;
+// What the cache asks about a request's command, answered by one table
+// lookup per request rather than a chain of compares per question.
+enum CmdTrait : std::uint8_t {
+    kEviction = 1,        // WritebackDirty, WritebackClean, CleanEvict (gem5's isEviction)
+    kNeedsWritable = 2,   // WriteReq, ReadExReq
+    kFromCache = 4,       // from a cache above (gem5's FromCache attribute)
+    kAllocatesAlways = 8, // allocates on fill even in a mostly exclusive cache
+};
+struct CmdTraitTable {
+    std::uint8_t traits[256] = {};
+    constexpr CmdTraitTable() {
+        auto set = [this](MemCmd c, unsigned t) { traits[unsigned(c)] = std::uint8_t(t); };
+        set(MemCmd::ReadReq, kAllocatesAlways);
+        set(MemCmd::WriteReq, kNeedsWritable | kAllocatesAlways);
+        set(MemCmd::HardPFReq, kAllocatesAlways);
+        set(MemCmd::ReadExReq, kNeedsWritable | kFromCache);
+        set(MemCmd::ReadCleanReq, kFromCache);
+        set(MemCmd::ReadSharedReq, kFromCache);
+        set(MemCmd::WritebackDirty, kEviction | kFromCache);
+        set(MemCmd::WritebackClean, kEviction | kFromCache);
+        set(MemCmd::CleanEvict, kEviction | kFromCache);
     }
-}
+};
+constexpr CmdTraitTable kCmdTraitTable{};
+unsigned cmdTraits(MemCmd cmd) { return kCmdTraitTable.traits[unsigned(cmd)]; }
+bool fromCache(MemCmd cmd) { return cmdTraits(cmd) & kFromCache; }
 
 unsigned log2Of(std::uint64_t v) {
     unsigned n = 0;
@@ -39,7 +54,7 @@ bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
 }  // namespace
 
 template <typename Entries>
-inline void Cache::ReadyList::insert(const Entries &entries, int idx) {
+void Cache::ReadyList::insertSorted(const Entries &entries, int idx) {
     if (tail == buf.size()) {
         if (head > 0) {
             std::copy(buf.begin() + std::ptrdiff_t(head), buf.begin() + std::ptrdiff_t(tail), buf.begin());
@@ -59,7 +74,7 @@ inline void Cache::ReadyList::insert(const Entries &entries, int idx) {
     ++tail;
 }
 
-inline void Cache::ReadyList::erase(int idx) {
+void Cache::ReadyList::eraseAnywhere(int idx) {
     if (head == tail) return;
     if (buf[head] == idx) {
         ++head;
@@ -145,7 +160,9 @@ Cache::Cache(const Params &p)
     lruRepl = dynamic_cast<LruState *>(repl.get());
 
     mshrs.resize((numMshrs + 31) / 32 * 32);  // see findMshr
-    for (std::size_t i = 0; i < numMshrs; ++i) mshrs[i].targets.reserve(numTargets + 1);
+    targetSlots = numTargets + 1;
+    targetStore.resize(numMshrs * targetSlots);
+    for (std::size_t i = 0; i < numMshrs; ++i) mshrs[i].targets = &targetStore[i * targetSlots];
     for (std::size_t i = numMshrs; i-- > 0;) mshrFree.push_back(int(i));
     mshrReady.init(numMshrs);
     mshrHint.assign(mshrs.size(), tagHintOf(kNoLine));
@@ -175,8 +192,8 @@ Cache::~Cache() {
     };
     for (const Mshr &m : mshrs)
         if (m.allocated)
-            for (const Target &t : m.targets)
-                if (t.fromPrefetcher) release(t.pkt);
+            for (std::uint32_t j = 0; j < m.targetCount; ++j)
+                if (m.targets[j].fromPrefetcher) release(m.targets[j].pkt);
     for (int i : writeAllocated) release(writes[std::size_t(i)].pkt);
 }
 
@@ -315,7 +332,7 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     return lat;
 }
 
-inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
+[[gnu::always_inline]] inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     const Addr line = lineOf(pkt->addr);
     blk = findBlock(line);
     // All ways' tags are read; data too unless accesses are sequential.
@@ -323,56 +340,16 @@ inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
     if (blk >= 0) withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
 
-    const MemCmd cmd = pkt->cmd;
+    if (cmdTraits(pkt->cmd) & kEviction) return accessEviction(pkt, cmdIdx, line, blk, lat);
+
+    // (The critical part of a write is the tag access.)
     auto &k = stats->of(cmdIdx);
     const RequestorID rid = pkt->requestorId;
-
-    if (pkt->isEviction()) {
-        const int w = findWrite(line);
-        if (w >= 0) {
-            if (cmd == MemCmd::CleanEvict || cmd == MemCmd::WritebackClean) {
-                // Our own pending writeback already carries the line.
-                lat = tagOnlyLatency(pkt->headerDelay);
-                return true;
-            }
-            // A dirty writeback from above supersedes ours.
-            Packet::destroy(writes[std::size_t(w)].pkt);
-            const bool wasFull = writeBufferFull();
-            deallocateWrite(w);
-            if (wasFull && !writeBufferFull()) clearBlocked(kNoWbBuffers);
-        }
-    }
-
-    // The critical part of a write is the tag access.
-    if (pkt->isWrite()) lat = tagOnlyLatency(pkt->headerDelay);
-
-    if (cmd == MemCmd::WritebackDirty || cmd == MemCmd::WritebackClean) {
-        if (pkt->size != blkSize)
-            fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
-        if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
-        if (blk < 0) {
-            blk = allocateBlock(line, rid);
-            // The only way a line with a miss in flight becomes present (see
-            // recvTimingResp).
-            const int mi = findMshr(line);
-            if (mi >= 0) mshrs[std::size_t(mi)].writtenBack = true;
-        }
-        if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
-        std::memcpy(blockData(blk), pkt->data(), blkSize);
-        k.hits[rid] += 1;
-        blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay +
-                                     std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
-        return true;
-    }
-    if (cmd == MemCmd::CleanEvict) {
-        lat = tagOnlyLatency(pkt->headerDelay);
-        return blk >= 0;
-    }
     if (blk >= 0) {
         k.hits[rid] += 1;
         lat = pkt->isRead() ? accessLatency(blk, pkt->headerDelay) : tagOnlyLatency(pkt->headerDelay);
         satisfyRequest(pkt, blk);
-        maintainClusivity(fromCache(cmd), blk);
+        maintainClusivity(fromCache(pkt->cmd), blk);
         return true;
     }
     k.misses[rid] += 1;
@@ -380,7 +357,48 @@ inline bool Cache::access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat) {
     return false;
 }
 
-inline void Cache::satisfyRequest(PacketPtr pkt, int blk) {
+// access() for writebacks and clean evictions from above.
+bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat) {
+    const MemCmd cmd = pkt->cmd;
+    auto &k = stats->of(cmdIdx);
+    const RequestorID rid = pkt->requestorId;
+    const int w = findWrite(line);
+    if (w >= 0) {
+        if (cmd == MemCmd::CleanEvict || cmd == MemCmd::WritebackClean) {
+            // Our own pending writeback already carries the line.
+            lat = tagOnlyLatency(pkt->headerDelay);
+            return true;
+        }
+        // A dirty writeback from above supersedes ours.
+        Packet::destroy(writes[std::size_t(w)].pkt);
+        const bool wasFull = writeBufferFull();
+        deallocateWrite(w);
+        if (wasFull && !writeBufferFull()) clearBlocked(kNoWbBuffers);
+    }
+    // The critical part of a write is the tag access; a clean eviction's
+    // only part is the tag access.
+    lat = tagOnlyLatency(pkt->headerDelay);
+    if (cmd == MemCmd::CleanEvict) return blk >= 0;
+
+    if (pkt->size != blkSize)
+        fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
+    if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
+    if (blk < 0) {
+        blk = allocateBlock(line, rid);
+        // The only way a line with a miss in flight becomes present (see
+        // recvTimingResp).
+        const int mi = findMshr(line);
+        if (mi >= 0) mshrs[std::size_t(mi)].writtenBack = true;
+    }
+    if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
+    std::memcpy(blockData(blk), pkt->data(), blkSize);
+    k.hits[rid] += 1;
+    blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay +
+                                 std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
+    return true;
+}
+
+[[gnu::always_inline]] inline void Cache::satisfyRequest(PacketPtr pkt, int blk) {
     std::uint8_t *line = blockData(blk);
     const unsigned off = pkt->offsetIn(blkSize);
     if (pkt->cmd == MemCmd::WriteReq) {
@@ -391,9 +409,7 @@ inline void Cache::satisfyRequest(PacketPtr pkt, int blk) {
     }
 }
 
-void Cache::maintainClusivity(bool fromAbove, int blk) {
-    // A mostly exclusive cache drops a clean line once a cache above has it.
-    if (!mostlyExclusive || !fromAbove || blk == -1) return;
+void Cache::dropIfClean(int blk) {
     if (blk == kTemp ? tempBlock.addr == kNoLine : tagAddr[std::size_t(blk)] == kNoLine) return;
     if (blockFlags(blk) & kDirty) return;
     invalidateBlock(blk);
@@ -408,7 +424,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     }
 }
 
-inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
+[[gnu::always_inline]] inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     const Addr line = lineOf(pkt->addr);
     auto &k = stats->of(cmdIdx);
     const int mi = findMshr(line);
@@ -421,7 +437,7 @@ inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
         k.mshrHits[pkt->requestorId] += 1;
         Mshr &m = mshrs[std::size_t(mi)];
         allocateTarget(m, pkt, false);
-        if (m.targets.size() == numTargets) {
+        if (m.targetCount == numTargets) {
             noTargetMshr = mi;
             setBlocked(kNoTargets);
         }
@@ -429,14 +445,14 @@ inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     }
     k.mshrMisses[pkt->requestorId] += 1;
     if (prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
-    if (pkt->isEviction()) allocateWriteBuffer(pkt, forwardTime);
+    if (cmdTraits(pkt->cmd) & kEviction) allocateWriteBuffer(pkt, forwardTime);
     else allocateMissBuffer(pkt, forwardTime, false);
 }
 
 // ---------------------------------------------------------------------------
 // Blocks.
 
-inline int Cache::allocateBlock(Addr line, RequestorID src) {
+[[gnu::always_inline]] inline int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
     const unsigned way = withReplacement([set](auto &r) { return r.getVictim(set); });
     const std::size_t b = set * assoc + way;
@@ -551,7 +567,7 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
 // ---------------------------------------------------------------------------
 // MSHRs and the write buffer.
 
-inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
+[[gnu::always_inline]] inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
     if (mshrFree.empty()) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
     const int i = mshrFree.back();
     mshrFree.pop_back();
@@ -563,7 +579,7 @@ inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch)
     m.isPrefetch = ownPrefetch;
     m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
     m.needsWritable = m.allocOnFill = m.hasFromCache = m.writtenBack = false;
-    // (m.targets is empty: serviceMshrTargets emptied it before the MSHR was freed.)
+    // (m has no targets: serviceMshrTargets emptied it before the MSHR was freed.)
     allocateTarget(m, pkt, ownPrefetch);
     m.allocated = true;
     ++mshrsInUse;
@@ -575,18 +591,18 @@ inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch)
     return i;
 }
 
-inline void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
-    const MemCmd cmd = pkt->cmd;
-    m.targets.push_back(Target{pkt, curTick(), ownPrefetch});
+[[gnu::always_inline]] inline void Cache::allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch) {
+    const unsigned traits = cmdTraits(pkt->cmd);
+    if (m.targetCount == targetSlots) [[unlikely]] growTargetSlots();
+    m.targets[m.targetCount++] = Target{pkt, curTick(), ownPrefetch};
     // Once the request is sent its command is fixed; a later write is
     // still served by the fill, which is always writable here.
-    if (!m.inService && needsWritable(cmd)) m.needsWritable = true;
-    if (!mostlyExclusive || cmd == MemCmd::ReadReq || cmd == MemCmd::WriteReq || cmd == MemCmd::HardPFReq)
-        m.allocOnFill = true;
-    if (fromCache(cmd)) m.hasFromCache = true;
+    if (!m.inService && (traits & kNeedsWritable)) m.needsWritable = true;
+    if (!mostlyExclusive || (traits & kAllocatesAlways)) m.allocOnFill = true;
+    if (traits & kFromCache) m.hasFromCache = true;
 }
 
-inline void Cache::deallocateMshr(int i) {
+[[gnu::always_inline]] inline void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     m.blkAddr = kNoLine;
     mshrHint[std::size_t(i)] = tagHintOf(kNoLine);
@@ -616,6 +632,18 @@ void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
     writeReady.insert(writes, i);
     if (writeBufferFull()) setBlocked(kNoWbBuffers);
     schedMemSideSend(time);
+}
+
+void Cache::growTargetSlots() {
+    const std::size_t slots = 2 * targetSlots;
+    std::vector<Target> store(numMshrs * slots);
+    for (std::size_t i = 0; i < numMshrs; ++i) {
+        Mshr &m = mshrs[i];
+        std::copy(m.targets, m.targets + m.targetCount, &store[i * slots]);
+        m.targets = &store[i * slots];
+    }
+    targetStore = std::move(store);
+    targetSlots = slots;
 }
 
 void Cache::deallocateWrite(int i) {
@@ -648,7 +676,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     }
 
     // The first target's wait is the MSHR miss latency.
-    const Target &initial = m.targets.front();
+    const Target &initial = m.firstTarget();
     const MemCmd initialCmd = initial.pkt->cmd;
     const RequestorID initialReq = initial.pkt->requestorId;
     stats->of(CacheStats::cmdIndex(initialCmd)).mshrMissLatency[initialReq] += double(curTick() - initial.recvTime);
@@ -665,7 +693,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
             tempBlock.flags = 0;
             blk = kTemp;
         }
-        std::memcpy(blockData(blk), pkt->data(), blkSize);
+        copyLine(blockData(blk), pkt->data());
     }
     // (A line already present was written back from above while the miss
     // was in flight: its data is newer than the fill's.)
@@ -703,11 +731,11 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     return true;
 }
 
-inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
-    const unsigned initialOffset = m.targets.front().pkt->offsetIn(blkSize);
+[[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
+    const unsigned initialOffset = m.firstTarget().pkt->offsetIn(blkSize);
     const Tick respondAt = pkt->headerDelay + clockEdge(responseLatency);
     bool fromCore = false, fromPref = false;
-    for (Target &t : m.targets) {
+    for (const Target &t : std::span(m.targets, m.targetCount)) {
         PacketPtr tp = t.pkt;
         if (t.fromPrefetcher) {
             fromPref = true;
@@ -726,7 +754,7 @@ inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
         tp->headerDelay = tp->payloadDelay = 0;
         cpuRespQueue.schedSend(tp, completion);
     }
-    m.targets.clear();
+    m.targetCount = 0;
     if (m.isPrefetch && fromCore && prefetcher) prefetcher->prefetchLate(m.pfEpoch);
     // Only a line that no demand has touched counts as prefetched.
     if (blk >= 0 && !fromCore && fromPref) {
@@ -767,7 +795,7 @@ inline Tick Cache::nextQueueReadyTime() const {
     return next;
 }
 
-inline bool Cache::sendNextEntry() {
+[[gnu::always_inline]] inline bool Cache::sendNextEntry() {
     const Tick now = curTick();
     const int miss = !mshrReady.empty() && mshrs[std::size_t(mshrReady.front())].readyTime <= now ? mshrReady.front() : -1;
     const int wb = !writeReady.empty() && writes[std::size_t(writeReady.front())].readyTime <= now ? writeReady.front() : -1;
@@ -815,9 +843,9 @@ inline MemCmd Cache::missCommand(const Mshr &m) const {
     return isReadOnly || mostlyExclusive ? MemCmd::ReadCleanReq : MemCmd::ReadSharedReq;
 }
 
-inline bool Cache::sendMshr(int i) {
+[[gnu::always_inline]] inline bool Cache::sendMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
-    const PacketPtr first = m.targets.front().pkt;
+    const PacketPtr first = m.firstTarget().pkt;
     PacketPtr pkt = Packet::create(missCommand(m), m.blkAddr, blkSize, first->requestorId);
     pkt->pc = first->pc;
     pkt->hasPC = first->hasPC;
@@ -896,7 +924,8 @@ void Cache::recvFunctional(PacketPtr pkt, int) {
         if (b >= 0) apply(blockData(b));
         const int mi = findMshr(line);
         if (mi >= 0 && !write) {
-            for (const Target &t : mshrs[std::size_t(mi)].targets) {
+            const Mshr &m = mshrs[std::size_t(mi)];
+            for (const Target &t : std::span(m.targets, m.targetCount)) {
                 if (t.pkt->cmd != MemCmd::WriteReq) continue;
                 const Addr ws = std::max(lo, t.pkt->addr), we = std::min(hi, t.pkt->addr + t.pkt->size);
                 if (ws < we) std::memcpy(data + (ws - start), t.pkt->data() + (ws - t.pkt->addr), we - ws);

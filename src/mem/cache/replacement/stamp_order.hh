@@ -31,7 +31,7 @@ class StampOrder {
 
     // Sets w's stamp to t. The usual moves are handled inline: a stamp that
     // sorts last (a hit or a fill at the current tick) moves w to the tail.
-    void set(std::size_t s, unsigned w, Tick t) {
+    [[gnu::always_inline]] void set(std::size_t s, unsigned w, Tick t) {
         const std::size_t base = s * ways;
         Tick *st = &stamp[base];
         Ends &e = ends[s];

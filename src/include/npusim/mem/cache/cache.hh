@@ -18,6 +18,7 @@
 // compression, and passing a dirty line up on a read.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,7 +90,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         Tick recvTime;
         bool fromPrefetcher;
     };
-    struct Mshr {
+    struct alignas(64) Mshr {
         Addr blkAddr = kNoLine;
         Tick readyTime = 0;
         std::uint64_t order = 0;
@@ -101,7 +102,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
         bool allocOnFill = false;
         bool hasFromCache = false;
         bool writtenBack = false;      // a writeback from above allocated the line meanwhile
-        std::vector<Target> targets;   // capacity tgts_per_mshr, reused
+        Target *targets = nullptr;     // targetSlots entries of targetStore
+        std::uint32_t targetCount = 0;
+        Target &firstTarget() const { return targets[0]; }
     };
     struct WriteEntry {
         Addr blkAddr = 0;
@@ -126,7 +129,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // matches: one SIMD compare filters 16 ways, so a lookup reads a full
     // tag only for the line itself and about one way in 256 besides.
     static std::uint8_t tagHintOf(Addr line) { return std::uint8_t((line * 0x9e3779b97f4a7c15ULL) >> 56); }
-    int findBlock(Addr line) const {
+    [[gnu::always_inline]] int findBlock(Addr line) const {
         const std::size_t base = setOf(line) * assoc;
         const Addr *row = &tagAddr[base];
         const std::uint8_t *hints = &tagHint[base];
@@ -161,7 +164,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // per MSHR, two SIMD compares per 32 MSHRs. A free MSHR holds kNoLine,
     // which no lookup asks for, and the MSHR array is padded to a multiple
     // of 32 with MSHRs never allocated, so no match needs a bound check.
-    int findMshr(Addr line) const {
+    [[gnu::always_inline]] int findMshr(Addr line) const {
         const std::uint8_t hint = tagHintOf(line);
         for (std::size_t i0 = 0; i0 < numMshrs; i0 += 32) {
             std::uint32_t match = hintMatches(&mshrHint[i0], hint) | hintMatches(&mshrHint[i0 + 16], hint) << 16;
@@ -178,16 +181,26 @@ class Cache final : public ClockedObject, public CacheAccessor {
         return -1;
     }
     std::uint8_t *blockData(int blk) { return blk == kTemp ? tempBlock.data.data() : &blkData[std::size_t(blk) * blkSize]; }
+    // A whole line's copy: inline moves for the usual 64 bytes.
+    void copyLine(std::uint8_t *dst, const std::uint8_t *src) const {
+        if (blkSize == 64) std::memcpy(dst, src, 64);
+        else std::memcpy(dst, src, blkSize);
+    }
     std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blkFlags[std::size_t(blk)]; }
 
     // --- access path ------------------------------------------------------
     bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
+    bool accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat);
     Cycles accessLatency(int blk, Tick headerDelay) const;
     Cycles tagOnlyLatency(Tick headerDelay) const {
         return headerDelay ? ticksToCycles(headerDelay) + tagLatency : tagLatency;
     }
     void satisfyRequest(PacketPtr pkt, int blk);
-    void maintainClusivity(bool fromCache, int blk);
+    // A mostly exclusive cache drops a clean line once a cache above has it.
+    void maintainClusivity(bool fromAbove, int blk) {
+        if (mostlyExclusive && fromAbove && blk != -1) dropIfClean(blk);
+    }
+    void dropIfClean(int blk);
     void handleHit(PacketPtr pkt, Tick requestTime);
     void handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime);
     void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
@@ -270,10 +283,27 @@ class Cache final : public ClockedObject, public CacheAccessor {
         int front() const { return buf[head]; }
         const int *begin() const { return buf.data() + head; }
         const int *end() const { return buf.data() + tail; }
+        // The usual cases inline: joining at the back, leaving from the front.
         template <typename Entries>
-        void insert(const Entries &entries, int idx);
-        void erase(int idx);
+        [[gnu::always_inline]] void insert(const Entries &entries, int idx) {
+            if (tail != buf.size() &&
+                (head == tail || entries[std::size_t(buf[tail - 1])].readyTime <= entries[std::size_t(idx)].readyTime)) {
+                buf[tail++] = idx;
+                return;
+            }
+            insertSorted(entries, idx);
+        }
+        [[gnu::always_inline]] void erase(int idx) {
+            if (head != tail && buf[head] == idx) {
+                if (++head == tail) head = tail = 0;
+                return;
+            }
+            eraseAnywhere(idx);
+        }
       private:
+        template <typename Entries>
+        [[gnu::noinline]] void insertSorted(const Entries &entries, int idx);
+        [[gnu::noinline]] void eraseAnywhere(int idx);
         std::vector<int> buf;
         std::size_t head = 0, tail = 0;
     };
@@ -288,6 +318,11 @@ class Cache final : public ClockedObject, public CacheAccessor {
     }
 
     std::vector<Mshr> mshrs;
+    // The targets of every MSHR in one array, targetSlots per MSHR (more
+    // than tgts_per_mshr only if an MSHR ever needed more).
+    std::vector<Target> targetStore;
+    std::size_t targetSlots = 0;
+    [[gnu::noinline]] void growTargetSlots();
     std::vector<int> mshrFree;
     std::size_t mshrsInUse = 0;
     ReadyList mshrReady;                                   // not in service, by ready time
