@@ -132,6 +132,9 @@ Cache::Cache(const Params &p)
     if (!isPow2(numSets))
         p.error("size", "gives " + std::to_string(numSets) + " sets, which is not a power of 2");
     setMask = numSets - 1;
+    forwardTicks = cyclesToTicks(forwardLatency);
+    fillTicks = cyclesToTicks(fillLatency);
+    responseTicks = cyclesToTicks(responseLatency);
     if (numMshrs == 0) p.error("mshrs", "must be at least 1");
     if (numTargets == 0) p.error("tgts_per_mshr", "must be at least 1");
     if (numWriteBuffers == 0) p.error("write_buffers", "must be at least 1");
@@ -253,7 +256,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
     const Tick edge = clockEdge();
-    const Tick forwardTime = edge + cyclesToTicks(forwardLatency) + pkt->headerDelay;
+    const Tick forwardTime = edge + forwardTicks + pkt->headerDelay;
     Cycles lat;
     int blk = -1;
     const bool satisfied = access(pkt, ci, blk, lat);
@@ -348,7 +351,7 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     if (blk >= 0) {
         k.hits[rid] += 1;
         lat = pkt->isRead() ? accessLatency(blk, pkt->headerDelay) : tagOnlyLatency(pkt->headerDelay);
-        satisfyRequest(pkt, blk);
+        satisfyRequest(pkt, blk, blockData(blk));
         maintainClusivity(fromCache(pkt->cmd), blk);
         return true;
     }
@@ -398,8 +401,7 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
     return true;
 }
 
-[[gnu::always_inline]] inline void Cache::satisfyRequest(PacketPtr pkt, int blk) {
-    std::uint8_t *line = blockData(blk);
+[[gnu::always_inline]] inline void Cache::satisfyRequest(PacketPtr pkt, int blk, std::uint8_t *line) {
     const unsigned off = pkt->offsetIn(blkSize);
     if (pkt->cmd == MemCmd::WriteReq) {
         std::memcpy(line + off, pkt->data(), pkt->size);
@@ -568,9 +570,8 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
 // MSHRs and the write buffer.
 
 [[gnu::always_inline]] inline int Cache::allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch) {
-    if (mshrFree.empty()) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
-    const int i = mshrFree.back();
-    mshrFree.pop_back();
+    if (mshrsInUse == numMshrs) panic(name(), ": no free MSHR (the cpu side should have been blocked)");
+    const int i = mshrFree[numMshrs - mshrsInUse - 1];
     Mshr &m = mshrs[std::size_t(i)];
     m.blkAddr = lineOf(pkt->addr);
     m.readyTime = time;
@@ -609,7 +610,7 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     --mshrsInUse;
     if (!m.inService) mshrReady.erase(i);
     m.allocated = m.inService = false;
-    mshrFree.push_back(i);
+    mshrFree[numMshrs - mshrsInUse - 1] = i;
 }
 
 void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
@@ -662,11 +663,13 @@ void Cache::doWritebacks(Tick forwardTime) {
 // Responses from the mem side.
 
 bool Cache::recvTimingResp(PacketPtr pkt, int) {
-    Mshr *mp = static_cast<Mshr *>(pkt->senderState);
-    if (!mp || mp < mshrs.data() || mp >= mshrs.data() + mshrs.size())
-        panic(name(), ": response ", pkt->print(), " matches no MSHR");
-    Mshr &m = *mp;
-    const int mi = int(mp - mshrs.data());
+    // (One unsigned compare checks both bounds; a null senderState fails it.)
+    const std::uintptr_t offset =
+        reinterpret_cast<std::uintptr_t>(pkt->senderState) - reinterpret_cast<std::uintptr_t>(mshrs.data());
+    if (offset >= mshrs.size() * sizeof(Mshr)) panic(name(), ": response ", pkt->print(), " matches no MSHR");
+    const int mi = int(offset / sizeof(Mshr));
+    Mshr &m = mshrs[std::size_t(mi)];
+    const Tick edge = clockEdge();
     if (pkt->size != blkSize) panic(name(), ": fill ", pkt->print(), " is not a whole line");
 
     if (mi == noTargetMshr) {
@@ -685,6 +688,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     // The line was absent when the MSHR was allocated; only a writeback
     // from above can have brought it in since, so look only then.
     int blk = m.writtenBack ? findBlock(line) : -1;
+    std::uint8_t *lineData;
     if (blk < 0) {
         blk = m.allocOnFill ? allocateBlock(line, initialReq) : -1;
         if (blk < 0) {
@@ -693,11 +697,14 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
             tempBlock.flags = 0;
             blk = kTemp;
         }
-        copyLine(blockData(blk), pkt->data());
+        lineData = blockData(blk);
+        copyLine(lineData, pkt->data());
+    } else {
+        lineData = blockData(blk);
     }
     // (A line already present was written back from above while the miss
     // was in flight: its data is newer than the fill's.)
-    if (blk != kTemp) blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay + pkt->payloadDelay;
+    if (blk != kTemp) blkReady[std::size_t(blk)] = edge + fillTicks + pkt->headerDelay + pkt->payloadDelay;
 
     if (prefetcher) {
         PrefetchInfo info;
@@ -711,11 +718,11 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         info.cmd = initialCmd;
         info.lineAddr = line;
         info.lineSize = blkSize;
-        info.lineData = blockData(blk);
+        info.lineData = lineData;
         prefetcher->notifyFill(info);
     }
 
-    serviceMshrTargets(m, pkt, blk);
+    serviceMshrTargets(m, pkt, blk, lineData, edge);
 
     const bool wasFull = mshrFull();
     deallocateMshr(mi);
@@ -726,14 +733,14 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         if (next != kMaxTick) schedMemSideSend(next);
     }
     if (blk == kTemp && tempBlock.addr != kNoLine) evictBlock(kTemp);
-    if (!pendingWritebacks.empty()) doWritebacks(clockEdge(forwardLatency) + pkt->headerDelay);
+    if (!pendingWritebacks.empty()) doWritebacks(edge + forwardTicks + pkt->headerDelay);
     Packet::destroy(pkt);
     return true;
 }
 
-[[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk) {
+[[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
     const unsigned initialOffset = m.firstTarget().pkt->offsetIn(blkSize);
-    const Tick respondAt = pkt->headerDelay + clockEdge(responseLatency);
+    const Tick respondAt = pkt->headerDelay + edge + responseTicks;
     bool fromCore = false, fromPref = false;
     for (const Target &t : std::span(m.targets, m.targetCount)) {
         PacketPtr tp = t.pkt;
@@ -744,7 +751,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         }
         fromCore = true;
         const int ci = CacheStats::cmdIndex(tp->cmd);
-        satisfyRequest(tp, blk);
+        satisfyRequest(tp, blk, lineData);
         // Words after the critical one wait for the rest of the payload.
         int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
         if (transfer < 0) transfer += int(blkSize);

@@ -18,9 +18,12 @@ class LruState final : public ReplacementState {
   public:
     LruState(std::size_t sets, unsigned ways, double btp, SplitMixRng *rng)
         : ReplacementState(sets, ways), order(sets, ways), bipThreshold(btp), rng(rng) {}
-    void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
-    void touch(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
-    void reset(std::size_t s, unsigned w) override { order.set(s, w, rng ? bipStamp() : curTick()); }
+    // (Forced inline where the Cache calls them directly: one of each per miss.)
+    [[gnu::always_inline]] void invalidate(std::size_t s, unsigned w) override { order.set(s, w, 0); }
+    [[gnu::always_inline]] void touch(std::size_t s, unsigned w) override { order.set(s, w, curTick()); }
+    [[gnu::always_inline]] void reset(std::size_t s, unsigned w) override {
+        order.set(s, w, rng ? bipStamp() : curTick());
+    }
     unsigned getVictim(std::size_t s) override { return order.oldest(s); }
 
   private:

@@ -195,7 +195,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     Cycles tagOnlyLatency(Tick headerDelay) const {
         return headerDelay ? ticksToCycles(headerDelay) + tagLatency : tagLatency;
     }
-    void satisfyRequest(PacketPtr pkt, int blk);
+    void satisfyRequest(PacketPtr pkt, int blk, std::uint8_t *lineData);
     // A mostly exclusive cache drops a clean line once a cache above has it.
     void maintainClusivity(bool fromAbove, int blk) {
         if (mostlyExclusive && fromAbove && blk != -1) dropIfClean(blk);
@@ -227,7 +227,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void deallocateWrite(int i);
     bool writeBufferFull() const { return writeAllocated.size() >= numWriteBuffers; }
     void doWritebacks(Tick forwardTime);
-    void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk);
+    void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge);
 
     // --- mem side sending -----------------------------------------------------
     void schedMemSideSend(Tick when);
@@ -252,6 +252,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::size_t setMask;
     Cycles tagLatency, dataLatency, responseLatency;
     Cycles forwardLatency, fillLatency;
+    Tick forwardTicks, fillTicks, responseTicks;  // the latencies above in ticks
     std::size_t numMshrs, numTargets, numWriteBuffers, demandMshrReserve;
     bool sequentialAccess, isReadOnly, writebackClean, mostlyExclusive;
     AddrRangeList addrRanges;
@@ -323,6 +324,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::vector<Target> targetStore;
     std::size_t targetSlots = 0;
     [[gnu::noinline]] void growTargetSlots();
+    // Free MSHRs, a stack whose top is at numMshrs - mshrsInUse.
     std::vector<int> mshrFree;
     std::size_t mshrsInUse = 0;
     ReadyList mshrReady;                                   // not in service, by ready time
