@@ -110,6 +110,27 @@ def test_counters_print_like_scalar_and_vector_and_reset():
     assert rows(dumps[1], "runOrderCounted")["::total"].startswith("0")
 
 
+def test_int_distribution_prints_like_distribution():
+    # whole, non-negative samples: one underflow-free set with an overflow
+    build(event_ticks=[5], samples=[0, 1, 2, 3, 3, 8, 20])
+    npusim.simulate()
+    npusim.stats.dump()
+    npusim.stats.reset()
+    npusim.stats.dump()
+    text = open(os.path.join(npusim.simulation.outdir(), "stats.txt")).read()
+    dumps = text.split("---------- End Simulation Statistics")[:2]
+
+    def rows(dump, stat):
+        prefix = f"system.probe.{stat}::"
+        return {l.split()[0][len(prefix):]: l.split(None, 1)[1] for l in dump.splitlines() if l.startswith(prefix)}
+
+    full, empty = (rows(d, "intDist") for d in dumps)
+    assert full == rows(dumps[0], "dist") and empty == rows(dumps[1], "dist")
+    assert full["samples"].split()[0] == "7" and full["overflows"].split()[0] == "1"
+    assert full["2-3"].split()[0] == "3" and full["max_value"].split()[0] == "20"
+    assert empty["samples"].split()[0] == "0"
+
+
 def _stats_without_host(path):
     return [l for l in open(path).read().splitlines() if not l.startswith(("host", "simRequests"))]
 

@@ -28,6 +28,7 @@ class KernelProbe : public ClockedObject {
           level(this, "level", stats::units::Count, "Time-weighted average of the event count"),
           neverTouched(this, "neverTouched", stats::units::Count, "A nozero vector that stays zero"),
           dist(this, "dist", stats::units::Count, "Distribution of the given samples"),
+          intDist(this, "intDist", stats::units::Count, "Distribution of the given samples"),
           ratio(this, "ratio", stats::units::Ratio, "eventsRun per scheduled event",
                 [this] { return ticks.empty() ? NAN : eventsRun.value() / double(ticks.size()); }) {
         if (!priorities.empty() && priorities.size() != ticks.size())
@@ -38,6 +39,7 @@ class KernelProbe : public ClockedObject {
         zeroCounted.flags(stats::kNoZero);
         neverTouched.init(3).flags(stats::kTotal | stats::kNoZero);
         dist.init(0, 9, 2);
+        intDist.init(0, 9, 2);
     }
 
     void startup() override {
@@ -47,7 +49,11 @@ class KernelProbe : public ClockedObject {
             schedule(*events.back(), Tick(ticks[i]));
         }
         if (exitTick) exitSimLoop(exitCause, 7, exitTick);
-        for (double s : samples) dist.sample(s);
+        for (double s : samples) {
+            dist.sample(s);
+            // the integer twin takes the whole, non-negative samples
+            if (s >= 0 && s == double(std::uint64_t(s))) intDist.sample(std::uint64_t(s));
+        }
     }
 
   private:
@@ -75,6 +81,7 @@ class KernelProbe : public ClockedObject {
     stats::Average level;
     stats::Vector neverTouched;
     stats::Distribution dist;
+    stats::IntDistribution intDist;  // must print as dist for whole samples
     stats::Formula ratio;
 };
 
