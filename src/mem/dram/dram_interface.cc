@@ -385,42 +385,56 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 
 // -------------------------------------------------------------- scheduling
 
-template <bool ReadState>
-MemPacketQueue::iterator DRAMInterface::earliestBankBurst(MemPacketQueue &queue, MemPacketQueue::iterator first,
-                                                          const QueuedBursts &q, Tick minColAt,
-                                                          bool &hiddenPrep) const {
+template <bool ReadState, bool SomeRankRefreshing>
+[[gnu::always_inline]] inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queue,
+                                                                                  Tick minColAt) const {
     const Tick now = curTick();
-    const bool someRankRefreshing = now < refreshQuietFrom;
-    // The candidates in queue order: the first with a seamless bank is the
-    // answer. Otherwise remember the first with the earliest ACT.
-    Tick candidateActAt = kMaxTick;
-    auto earliestCandidate = queue.end();
-    std::uint64_t candidateBanks = 0;  // by bankId (used if there are at most 64 banks)
-    for (auto it = first; it != queue.end(); ++it) {
+    const auto end = queue.end();
+    // !burstReady(p); checkRefresh() ran just before, so no rank refreshes
+    // unless now < refreshQuietFrom
+    auto refreshing = [&](const MemPacket *p) { return SomeRankRefreshing && now < ranks[p->rank].refreshUntil; };
+    auto seamlessHit = [&](const MemPacket *p, const Bank &b) {
+        const Rank &r = ranks[p->rank];
+        return (ReadState ? rdAllowed(r, b) : wrAllowed(r, b)) <= minColAt;
+    };
+    auto firstHit = end;      // the first ready row hit (none of them seamless so far)
+    auto earliestMiss = end;  // the first ready row miss with the earliest ACT so far
+    Tick earliestActAt = kMaxTick;
+    std::uint64_t missBanks = 0;  // by bankId (used if there are at most 64 banks)
+    for (auto it = queue.begin(); it != end; ++it) {
         const MemPacket *p = *it;
         const Bank &b = *p->bankState;
-        if (b.openRow == p->row) continue;  // a row hit is not a candidate
-        const Rank &r = ranks[p->rank];
-        if (someRankRefreshing && now < r.refreshUntil) continue;  // !burstReady(p)
+        if (refreshing(p)) continue;
+        if (b.openRow == p->row) {
+            if (seamlessHit(p, b)) return it;
+            if (firstHit == end) firstHit = it;
+            continue;
+        }
         Tick actAt;
-        if (bankPrep<ReadState>(r, b, now, minColAt, actAt)) {
-            hiddenPrep = true;  // seamless: actAt + tRCD <= minColAt, so actAt <= hiddenActMax
+        if (bankPrep<ReadState>(ranks[p->rank], b, now, minColAt, actAt)) {
+            // E, and hidden: only a seamless row hit further on comes first
+            for (auto later = it + 1; later != end; ++later) {
+                const MemPacket *q = *later;
+                const Bank &qb = *q->bankState;
+                if (qb.openRow == q->row && !refreshing(q) && seamlessHit(q, qb)) return later;
+            }
             return it;
         }
-        if (actAt < candidateActAt) {
-            candidateActAt = actAt;
-            earliestCandidate = it;
+        if (actAt < earliestActAt) {
+            earliestActAt = actAt;
+            earliestMiss = it;
         }
-        candidateBanks |= std::uint64_t(1) << (p->bankId & 63);
+        missBanks |= std::uint64_t(1) << (p->bankId & 63);
     }
-    // No candidate's bank is seamless. gem5's set is then every seamless
-    // bank (if there is one, it holds no candidate) or the banks with the
-    // earliest ACT over all banks with work in ranks not refreshing; the
-    // candidates' banks need no second look.
+    if (earliestMiss == end) return firstHit;
+    // No row miss's bank is seamless. E is the earliest one unless a bank
+    // with queued work but no ready row miss (in a rank not refreshing) is
+    // seamless or has an earlier ACT; the candidates' banks need no second look.
+    const QueuedBursts &q = queued[ReadState ? 0 : 1];
     Tick minActAt = kMaxTick;
     for (unsigned i = 0; i < ranksPerChannel; ++i) {
         std::uint32_t waiting = q.banksWithWork[i];
-        if (atMost64Banks) waiting &= ~std::uint32_t(candidateBanks >> (i * banksPerRank));
+        if (atMost64Banks) waiting &= ~std::uint32_t(missBanks >> (i * banksPerRank));
         if (!waiting) continue;
         const Rank &r = ranks[i];
         if (now < r.refreshUntil) continue;
@@ -428,63 +442,23 @@ MemPacketQueue::iterator DRAMInterface::earliestBankBurst(MemPacketQueue &queue,
             const unsigned j = unsigned(std::countr_zero(waiting));
             waiting &= waiting - 1;
             Tick actAt;
-            if (bankPrep<ReadState>(r, r.banks[j], now, minColAt, actAt)) return queue.end();
+            if (bankPrep<ReadState>(r, r.banks[j], now, minColAt, actAt)) return firstHit;
             minActAt = std::min(minActAt, actAt);
         } while (waiting);
     }
-    if (minActAt < candidateActAt) return queue.end();  // only banks without candidates are earliest
+    if (minActAt < earliestActAt) return firstHit;  // E's bank is not among the earliest
     const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
     const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
-    hiddenPrep = candidateActAt <= hiddenActMax;
-    return earliestCandidate;
+    if (earliestActAt <= hiddenActMax) return earliestMiss;
+    return firstHit != end ? firstHit : earliestMiss;
 }
 
 MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
-    bool resolvedEarliest = false;
-    auto earliest = queue.end();
-    bool hiddenBankPrep = false;
-    bool foundHiddenBank = false;
-    bool foundPreppedPkt = false;
-    bool foundEarliestPkt = false;
-    auto selected = queue.end();
-    const Tick now = curTick();
-    // a queue holds only reads or only writes
-    const bool reads = !queue.empty() && queue.front()->isRead();
-    // checkRefresh() ran just before: no rank refreshes if now >= refreshQuietFrom
-    const bool someRankRefreshing = now < refreshQuietFrom;
-
-    for (auto it = queue.begin(); it != queue.end(); ++it) {
-        MemPacket *p = *it;
-        const Bank &bank = *p->bankState;
-        if (bank.openRow == p->row) {
-            const Rank &rank = ranks[p->rank];
-            if (someRankRefreshing && now < rank.refreshUntil) continue;  // !burstReady(p)
-            Tick colAllowedAt = colAllowed(rank, bank, reads);
-            if (colAllowedAt <= minColAt) {
-                // a row hit that issues seamlessly: take it, oldest first
-                selected = it;
-                break;
-            } else if (!foundHiddenBank && !foundPreppedPkt) {
-                selected = it;
-                foundPreppedPkt = true;
-            }
-        } else if (!foundEarliestPkt) {
-            if (someRankRefreshing && now < ranks[p->rank].refreshUntil) continue;  // !burstReady(p)
-            if (!resolvedEarliest) {
-                // gem5 asks for the bus state here, which is the queue's
-                const QueuedBursts &q = queued[reads ? 0 : 1];
-                earliest = busState == READ ? earliestBankBurst<true>(queue, it, q, minColAt, hiddenBankPrep)
-                                            : earliestBankBurst<false>(queue, it, q, minColAt, hiddenBankPrep);
-                resolvedEarliest = true;
-            }
-            if (it == earliest) {
-                foundEarliestPkt = true;
-                foundHiddenBank = hiddenBankPrep;
-                if (hiddenBankPrep || !foundPreppedPkt) selected = it;
-            }
-        }
-    }
-    return selected;
+    // the queue of the current bus state (MemCtrl::processNextReqEvent())
+    const bool refreshing = curTick() < refreshQuietFrom;
+    if (busState == READ)
+        return refreshing ? chooseFRFCFS<true, true>(queue, minColAt) : chooseFRFCFS<true, false>(queue, minColAt);
+    return refreshing ? chooseFRFCFS<false, true>(queue, minColAt) : chooseFRFCFS<false, false>(queue, minColAt);
 }
 
 void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {

@@ -270,7 +270,7 @@ class DRAMInterface final : public AbstractMemory {
     Tick nextRefreshDue = 0;
     Tick refreshQuietFrom = kMaxTick;
     unsigned numGroups = 1;  // bank groups per rank as kept in Rank::groups
-    bool atMost64Banks = true;  // ranks * banks per rank <= 64 (earliestBankBurst)
+    bool atMost64Banks = true;  // ranks * banks per rank <= 64 (chooseFRFCFS)
     Tick cmdOffset = 0;  // commandOffset(): tRP + max(tRCD_RD, tRCD_WR)
     // A burst's delays on its own bank group are at least those on the
     // other groups of its rank (true of every shipped device), so the
@@ -295,19 +295,17 @@ class DRAMInterface final : public AbstractMemory {
         }
     };
     QueuedBursts queued[2];
-    // gem5's minBankPrep and its use in FR-FCFS, without building the set
-    // of earliest banks. gem5 collects the banks whose column command can
-    // issue seamlessly (at minColAt) or, if there is none, those with the
-    // earliest ACT; the burst it picks is the first candidate (a ready row
-    // miss) in queue order whose bank is in that set. A seamless bank's ACT
-    // always hides behind the current burst, so the first candidate with a
-    // seamless bank settles it, and usually that is `first` itself; only
-    // without one are all banks with work in `q` needed. Returns the burst
-    // (queue.end() if none qualifies) and sets `hiddenPrep` to whether its
-    // bank's preparation hides behind the current burst.
-    template <bool ReadState>
-    MemPacketQueue::iterator earliestBankBurst(MemPacketQueue &queue, MemPacketQueue::iterator first,
-                                               const QueuedBursts &q, Tick minColAt, bool &hiddenPrep) const;
+    // gem5's FR-FCFS choice (with its minBankPrep) in one pass over the
+    // queue, without building the set of earliest banks. What gem5's scan
+    // picks comes down to, in order: the first ready row hit whose column
+    // command issues seamlessly (by minColAt); else the earliest row miss E
+    // if its bank's preparation hides behind the current burst; else the
+    // first ready row hit; else E (if any). E, a ready row miss, is the
+    // first whose bank is seamless, or, without one, the first with the
+    // earliest ACT, provided no bank with queued work but no candidate is
+    // seamless or earlier. A queue holds only reads or only writes.
+    template <bool ReadState, bool SomeRankRefreshing>
+    MemPacketQueue::iterator chooseFRFCFS(MemPacketQueue &queue, Tick minColAt) const;
     // When bank `b` could take an ACT (ignoring rank switching), and whether
     // its column command could then issue by minColAt.
     template <bool ReadState>
