@@ -27,9 +27,9 @@ class CommandWindows {
     }
 
     // Books one command at or after cmdTick; returns when it issues.
-    Tick verifySingle(Tick cmdTick) {
+    // `now` is curTick() (the caller has it at hand).
+    Tick verifySingle(Tick cmdTick, Tick now) {
         Tick cmdAt = cmdTick;
-        const Tick now = curTick();
         Tick index = cmdTick / commandWindow;
         Tick burstTick = index * commandWindow;
         for (;;) {

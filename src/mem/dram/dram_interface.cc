@@ -215,6 +215,7 @@ DRAMInterface::DRAMInterface(const Params &p)
     bytesPerActivate.init(0, double(bucket * 16 - 1), double(bucket));
     burstShift = unsigned(std::countr_zero(burstSize));
     activationsByBursts.assign(maxBytes / burstSize + 1, 0);
+    trackedActivationBursts = std::uint32_t(std::min<std::size_t>(activationsByBursts.size(), UINT32_MAX));
     bytesPerActivate.flags(stats::kNoZero);
     for (stats::Formula *f : {&avgQLat, &avgBusLat, &avgMemAccLat, &readRowHitRate, &writeRowHitRate, &peakBW,
                               &busUtil, &busUtilRead, &busUtilWrite, &pageHitRate})
@@ -288,7 +289,7 @@ void DRAMInterface::refreshRank(Rank &rank, Tick due) {
         for (auto &b : rank.banks) preAt = std::max(preAt, preAllowed(rank, b));
         for (auto &b : rank.banks) {
             if (b.openRow != kNoRow) {
-                prechargeBank(rank, b, preAt, true);
+                prechargeBank(rank, b, preAt, true, curTick());
             } else {
                 b.actAllowedAt = std::max(b.actAllowedAt, preAt + tRP);
                 b.preAllowedAt = std::max(b.preAllowedAt, preAt);
@@ -337,8 +338,9 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 
 // ------------------------------------------------------- bank operations
 
-[[gnu::always_inline]] inline void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row) {
-    Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick);
+[[gnu::always_inline]] inline void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row,
+                                                               Tick now) {
+    Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick, now);
     bank.openRow = row;
     bank.rowAccesses = 0;
     ++rank.numBanksActive;
@@ -366,7 +368,8 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
     }
 }
 
-[[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall) {
+[[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall,
+                                                                Tick now) {
     // bytes accessed, wrapping at 2^32 as a 32-bit byte counter would
     sampleBytesPerActivate(std::uint32_t(bank.rowAccesses * burstSize));
     bank.openRow = kNoRow;
@@ -374,7 +377,7 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
     if (autoOrPreall) {
         setPre(rank, bank, preAt);
     } else {
-        preAt = commands.verifySingle(preTick);
+        preAt = commands.verifySingle(preTick, now);
         rank.prePending = std::max(rank.prePending, preAt + tPPD);  // every bank, tPPD
     }
     Tick preDone = preAt + tRP;
@@ -461,6 +464,7 @@ MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, 
     return refreshing ? chooseFRFCFS<false, true>(queue, minColAt) : chooseFRFCFS<false, false>(queue, minColAt);
 }
 
+template <bool IsRead>
 void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     Rank &rank = ranks[mp->rank];
     Bank &bank = *mp->bankState;
@@ -469,19 +473,19 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     bool rowHit = true;
     if (bank.openRow != mp->row) {
         rowHit = false;
-        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(preAllowed(rank, bank), now), false);
+        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(preAllowed(rank, bank), now), false, now);
         Tick actTick = std::max(actAllowed(rank, bank), now);
-        activateBank(rank, bank, actTick, mp->row);
+        activateBank(rank, bank, actTick, mp->row, now);
     }
 
-    Tick colAllowedAt = colAllowed(rank, bank, mp->isRead());
+    Tick colAllowedAt = colAllowed(rank, bank, IsRead);
     Tick cmdAt = std::max(std::max(colAllowedAt, nextBurstAt), now);
 
-    Tick maxSync = clkResyncDelay + (mp->isRead() ? tRL : tWL);
+    Tick maxSync = clkResyncDelay + (IsRead ? tRL : tWL);
     if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)
         cmdAt = commands.verifyMulti(cmdAt, tCK);
     else
-        cmdAt = commands.verifySingle(cmdAt);
+        cmdAt = commands.verifySingle(cmdAt, now);
 
     // Interleaved bursts (LPDDR5 BL32): never double-interleave, and stay on
     // a tBURST boundary.
@@ -491,7 +495,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
         else if (cmdAt < rank.lastBurstTick + tBURST) cmdAt = rank.lastBurstTick + tBURST;
     }
 
-    mp->readyTime = cmdAt + (mp->isRead() ? tRL : tWL) + tBURST;
+    mp->readyTime = cmdAt + (IsRead ? tRL : tWL) + tBURST;
     rank.lastBurstTick = cmdAt;
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
@@ -499,7 +503,6 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     // (kept per bank group: see Bank). The delays are the same for all
     // groups but the burst's own, so the loops carry no branch: the own
     // group is redone from its saved value afterwards.
-    const bool isRead = mp->isRead();
     if (ranksPerChannel > 1) {
         const Tick r2r = cmdAt + rankToRankDelay();
         if (ranksPerChannel == 2) {
@@ -516,10 +519,10 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
     {
         GroupTiming &own = rank.groups[bank.group];
-        const Tick rdAt = cmdAt + (isRead ? burstGap : writeToReadDelay());
-        const Tick wrAt = cmdAt + (isRead ? readToWriteDelay() : burstGap);
-        const Tick dlyRd = isRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
-        const Tick dlyWr = isRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+        const Tick rdAt = cmdAt + (IsRead ? burstGap : writeToReadDelay());
+        const Tick wrAt = cmdAt + (IsRead ? readToWriteDelay() : burstGap);
+        const Tick dlyRd = IsRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
+        const Tick dlyWr = IsRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
         if (ownGroupDominates) {
             // the own group's bound is at least rdAt/wrAt: the floor may cover it too
             rank.rdFloor = std::max(rdAt, rank.rdFloor);
@@ -540,7 +543,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
 
     // Write recovery / read to precharge before this bank may close.
-    bank.preAllowedAt = std::max(bank.preAllowedAt, mp->isRead() ? cmdAt + tRTP : mp->readyTime + tWR);
+    bank.preAllowedAt = std::max(bank.preAllowedAt, IsRead ? cmdAt + tRTP : mp->readyTime + tWR);
     ++bank.rowAccesses;
 
     bool autoPrecharge = pageMgmt == PageMgmt::Close || bank.rowAccesses == maxAccessesPerRow;
@@ -550,7 +553,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
         // something queued hits it.
         bool moreHits = false, conflict = false;
         // Only other queued bursts to this bank matter; often there are none.
-        if (queued[mp->isRead() ? 0 : 1].perBank[mp->bankId] > 1) {
+        if (queued[IsRead ? 0 : 1].perBank[mp->bankId] > 1) {
             for (const MemPacket *q : queue) {
                 if (q == mp) continue;
                 bool sameBank = q->rank == mp->rank && q->bank == mp->bank;
@@ -564,10 +567,10 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
         }
         autoPrecharge = !moreHits && (conflict || pageMgmt == PageMgmt::CloseAdaptive);
     }
-    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true);
+    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true, now);
 
     // (bytes and bus time follow from the burst counts: see the stats' formulas)
-    if (mp->isRead()) {
+    if constexpr (IsRead) {
         ++readBursts;
         readRowHits += rowHit;
         ++perBankRdBursts[mp->bankId];
@@ -582,5 +585,8 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     // Wake up early enough to book the next burst without a bubble.
     nextReqTime = nextBurstAt > cmdOffset ? nextBurstAt - cmdOffset : 0;
 }
+
+template void DRAMInterface::doBurstAccess<true>(MemPacket *, const MemPacketQueue &);
+template void DRAMInterface::doBurstAccess<false>(MemPacket *, const MemPacketQueue &);
 
 }  // namespace npusim::memory

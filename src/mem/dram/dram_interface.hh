@@ -126,6 +126,7 @@ class DRAMInterface final : public AbstractMemory {
 
     // --- geometry and timing the controller needs -------------------------
     unsigned bytesPerBurst() const { return burstSize; }
+    unsigned burstBits() const { return burstShift; }  // log2(bytesPerBurst())
     unsigned readBufferSize() const { return readBufSize; }
     unsigned writeBufferSize() const { return writeBufSize; }
     Tick commandOffset() const { return cmdOffset; }
@@ -163,6 +164,7 @@ class DRAMInterface final : public AbstractMemory {
     // Books the burst's commands, sets its readyTime and moves nextBurstAt
     // and nextReqTime on; `queue` is the burst's own queue (for the
     // adaptive page policies).
+    template <bool IsRead>
     void doBurstAccess(MemPacket *mp, const MemPacketQueue &queue);
 
     // Bus state shared with the controller (gem5 keeps it in MemInterface).
@@ -199,16 +201,18 @@ class DRAMInterface final : public AbstractMemory {
     std::vector<std::uint64_t> activationsByBursts;
     void sampleBytesPerActivate(std::uint32_t bytes) {
         const std::uint32_t bursts = bytes >> burstShift;
-        if (bursts < activationsByBursts.size() && (bytes & (burstSize - 1)) == 0) [[likely]]
+        if (bursts < trackedActivationBursts && (bytes & (burstSize - 1)) == 0) [[likely]]
             ++activationsByBursts[bursts];
         else
             bytesPerActivate.sample(bytes);
     }
     void flushBytesPerActivate();
+    std::uint32_t trackedActivationBursts = 0;  // activationsByBursts.size()
     unsigned burstShift = 0;  // log2(burstSize)
 
-    void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row);
-    void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall);
+    // (`now` is curTick())
+    void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row, Tick now);
+    void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall, Tick now);
     void refreshRank(Rank &rank, Tick due);
     [[gnu::noinline]] bool checkRefreshScan(Tick &wake);
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).

@@ -243,7 +243,7 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
 
     unsigned burstSize = dram->bytesPerBurst();
     unsigned offset = unsigned(pkt->addr & (burstSize - 1));
-    unsigned pktCount = (offset + pkt->size + burstSize - 1) / burstSize;
+    unsigned pktCount = (offset + pkt->size + burstSize - 1) >> dram->burstBits();
 
     if (pkt->isWrite()) {
         if (writeQueueFull(pktCount)) {
@@ -272,8 +272,52 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
     return true;
 }
 
+inline bool MemCtrl::readFromWriteQueue(Addr addr, unsigned size) {
+    const Addr burstAddr = burstAlign(addr);
+    for (const MemPacket *w : writeQueue) {
+        if (burstAlign(w->addr) != burstAddr) continue;
+        if (w->addr <= addr && addr + size <= w->addr + w->size) {
+            ++servicedByWrQ;
+            bytesReadWrQ += dram->bytesPerBurst();
+            return true;
+        }
+    }
+    return false;
+}
+
+inline void MemCtrl::enqueueReadBurst(PacketPtr pkt, Addr addr, unsigned size, BurstHelper *helper) {
+    MemPacket *mp = allocMemPacket();
+    mp->pkt = pkt;
+    mp->read = true;
+    mp->addr = addr;
+    mp->size = size;
+    mp->requestorId = pkt->requestorId;
+    mp->entryTime = curTick();
+    mp->readyTime = kMaxTick;
+    mp->burstHelper = helper;
+    dram->decode(*mp, addr);
+    ++rdQLenPdf[dram->readQueueSize + respSize()];
+    readQueue.push_back(mp);
+    dram->enqueued(mp);
+    ++dram->readQueueSize;
+    avgRdQLen = double(dram->readQueueSize + respSize());
+}
+
 inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
     const Addr base = pkt->addr;
+    if (pktCount == 1) [[likely]] {
+        // the whole request in one burst: no helper, no splitting
+        const unsigned size = pkt->size;
+        ++readPktSize[ceilLog2(size)];
+        ++readBursts;
+        reqReadAccesses.add(pkt->requestorId, 1);
+        if (!writeQueue.empty() && readFromWriteQueue(base, size)) {
+            accessAndRespond(pkt, frontendLatency);
+            return true;
+        }
+        enqueueReadBurst(pkt, base, size, nullptr);
+        return false;
+    }
     Addr addr = base;
     unsigned servicedByWq = 0;
     BurstHelper *helper = nullptr;
@@ -283,37 +327,12 @@ inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
         ++readPktSize[ceilLog2(size)];
         ++readBursts;
         reqReadAccesses.add(pkt->requestorId, 1);
-
         // Is the data already waiting in the write queue?
-        bool foundInWrQ = false;
-        Addr burstAddr = burstAlign(addr);
-        for (const MemPacket *w : writeQueue) {
-            if (burstAlign(w->addr) != burstAddr) continue;
-            if (w->addr <= addr && addr + size <= w->addr + w->size) {
-                foundInWrQ = true;
-                ++servicedByWrQ;
-                ++servicedByWq;
-                bytesReadWrQ += burstSize;
-                break;
-            }
-        }
-        if (!foundInWrQ) {
-            if (pktCount > 1 && !helper) helper = allocHelper(pktCount);
-            MemPacket *mp = allocMemPacket();
-            mp->pkt = pkt;
-            mp->read = true;
-            mp->addr = addr;
-            mp->size = size;
-            mp->requestorId = pkt->requestorId;
-            mp->entryTime = curTick();
-            mp->readyTime = kMaxTick;
-            mp->burstHelper = helper;
-            dram->decode(*mp, addr);
-            ++rdQLenPdf[dram->readQueueSize + respSize()];
-            readQueue.push_back(mp);
-            dram->enqueued(mp);
-            ++dram->readQueueSize;
-            avgRdQLen = double(dram->readQueueSize + respSize());
+        if (readFromWriteQueue(addr, size)) {
+            ++servicedByWq;
+        } else {
+            if (!helper) helper = allocHelper(pktCount);
+            enqueueReadBurst(pkt, addr, size, helper);
         }
         addr = (addr | (burstSize - 1)) + 1;
     }
@@ -424,13 +443,15 @@ inline MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick 
     return dram->chooseNextFRFCFS(queue, minColAt);
 }
 
-void MemCtrl::doBurstAccess(MemPacket *mp) {
-    dram->doBurstAccess(mp, mp->isRead() ? readQueue : writeQueue);
-    if (mp->isRead()) {
+template <bool IsRead>
+inline void MemCtrl::doBurstAccess(MemPacket *mp) {
+    if constexpr (IsRead) {
+        dram->doBurstAccess<true>(mp, readQueue);
         ++dram->readsThisTime;
         reqReadTotalLat.add(mp->requestorId, mp->readyTime - mp->entryTime);
         reqReadBytes.add(mp->requestorId, mp->size);
     } else {
+        dram->doBurstAccess<false>(mp, writeQueue);
         ++dram->writesThisTime;
         reqWriteBytes.add(mp->requestorId, mp->size);
         reqWriteTotalLat.add(mp->requestorId, mp->readyTime - mp->entryTime);
@@ -484,7 +505,7 @@ void MemCtrl::processNextReqEvent() {
                 return;
             }
             MemPacket *mp = *it;
-            doBurstAccess(mp);
+            doBurstAccess<true>(mp);
             --dram->readQueueSize;
             respPush(mp);
             Tick first = respFront()->readyTime;
@@ -504,7 +525,7 @@ void MemCtrl::processNextReqEvent() {
             return;
         }
         MemPacket *mp = *it;
-        doBurstAccess(mp);
+        doBurstAccess<false>(mp);
         --dram->writeQueueSize;
         dram->dequeued(mp);
         removeFromQueue(writeQueue, it);

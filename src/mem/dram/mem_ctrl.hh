@@ -42,13 +42,17 @@ class MemCtrl final : public SimObject {
     bool writeQueueFull(unsigned needed) const { return dram->writeQueueSize + needed > writeBufferSize; }
     [[gnu::always_inline]] bool addToReadQueue(PacketPtr pkt, unsigned pktCount);
     void addToWriteQueue(PacketPtr pkt, unsigned pktCount);
+    // Forwards a read burst from the write queue if it holds all its bytes.
+    [[gnu::always_inline]] bool readFromWriteQueue(Addr addr, unsigned size);
+    [[gnu::always_inline]] void enqueueReadBurst(PacketPtr pkt, Addr addr, unsigned size, BurstHelper *helper);
     void accessAndRespond(PacketPtr pkt, Tick staticLatency);
     // A read burst's system packet, once all its bursts are ready.
     void respondToRead(PacketPtr pkt);
     void processNextReqEvent();
     void processRespondEvent();
     [[gnu::always_inline]] MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
-    void doBurstAccess(MemPacket *mp);
+    template <bool IsRead>
+    [[gnu::always_inline]] void doBurstAccess(MemPacket *mp);
     Addr burstAlign(Addr a) const { return a & ~Addr(dram->bytesPerBurst() - 1); }
     bool inWriteQueue(Addr burstAddr) const;
     void recordTurnaround();
