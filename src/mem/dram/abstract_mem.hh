@@ -23,8 +23,9 @@ namespace npusim::memory {
 class PerRequestor {
   public:
     void add(RequestorID id, std::uint64_t v) {
-        // inline fast path; growing is rare and kept out of line
-        if (id < vals.size()) [[likely]] vals[id] += v;
+        // inline fast path (the size is kept beside the vector: one compare);
+        // growing is rare and kept out of line
+        if (id < count) [[likely]] vals[id] += v;
         else grow(id, v);
     }
     double operator[](std::size_t id) const { return id < vals.size() ? double(vals[id]) : 0.0; }
@@ -40,9 +41,11 @@ class PerRequestor {
   private:
     [[gnu::noinline]] void grow(RequestorID id, std::uint64_t v) {
         vals.resize(std::size_t(id) + 1, 0);
+        count = vals.size();
         vals[id] += v;
     }
     std::vector<std::uint64_t> vals;
+    std::size_t count = 0;  // vals.size()
 };
 
 // Helper: a VectorFormula over requestor names, printed as name::<requestor>

@@ -388,81 +388,12 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
 
 // -------------------------------------------------------------- scheduling
 
-template <bool ReadState, bool SomeRankRefreshing>
-[[gnu::always_inline]] inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queue,
-                                                                                  Tick minColAt) const {
-    const Tick now = curTick();
-    const auto end = queue.end();
-    // !burstReady(p); checkRefresh() ran just before, so no rank refreshes
-    // unless now < refreshQuietFrom
-    auto refreshing = [&](const MemPacket *p) { return SomeRankRefreshing && now < ranks[p->rank].refreshUntil; };
-    auto seamlessHit = [&](const MemPacket *p, const Bank &b) {
-        const Rank &r = ranks[p->rank];
-        return (ReadState ? rdAllowed(r, b) : wrAllowed(r, b)) <= minColAt;
-    };
-    auto firstHit = end;      // the first ready row hit (none of them seamless so far)
-    auto earliestMiss = end;  // the first ready row miss with the earliest ACT so far
-    Tick earliestActAt = kMaxTick;
-    std::uint64_t missBanks = 0;  // by bankId (used if there are at most 64 banks)
-    for (auto it = queue.begin(); it != end; ++it) {
-        const MemPacket *p = *it;
-        const Bank &b = *p->bankState;
-        if (refreshing(p)) continue;
-        if (b.openRow == p->row) {
-            if (seamlessHit(p, b)) return it;
-            if (firstHit == end) firstHit = it;
-            continue;
-        }
-        Tick actAt;
-        if (bankPrep<ReadState>(ranks[p->rank], b, now, minColAt, actAt)) {
-            // E, and hidden: only a seamless row hit further on comes first
-            for (auto later = it + 1; later != end; ++later) {
-                const MemPacket *q = *later;
-                const Bank &qb = *q->bankState;
-                if (qb.openRow == q->row && !refreshing(q) && seamlessHit(q, qb)) return later;
-            }
-            return it;
-        }
-        if (actAt < earliestActAt) {
-            earliestActAt = actAt;
-            earliestMiss = it;
-        }
-        missBanks |= std::uint64_t(1) << (p->bankId & 63);
-    }
-    if (earliestMiss == end) return firstHit;
-    // No row miss's bank is seamless. E is the earliest one unless a bank
-    // with queued work but no ready row miss (in a rank not refreshing) is
-    // seamless or has an earlier ACT; the candidates' banks need no second look.
-    const QueuedBursts &q = queued[ReadState ? 0 : 1];
-    Tick minActAt = kMaxTick;
-    for (unsigned i = 0; i < ranksPerChannel; ++i) {
-        std::uint32_t waiting = q.banksWithWork[i];
-        if (atMost64Banks) waiting &= ~std::uint32_t(missBanks >> (i * banksPerRank));
-        if (!waiting) continue;
-        const Rank &r = ranks[i];
-        if (now < r.refreshUntil) continue;
-        do {
-            const unsigned j = unsigned(std::countr_zero(waiting));
-            waiting &= waiting - 1;
-            Tick actAt;
-            if (bankPrep<ReadState>(r, r.banks[j], now, minColAt, actAt)) return firstHit;
-            minActAt = std::min(minActAt, actAt);
-        } while (waiting);
-    }
-    if (minActAt < earliestActAt) return firstHit;  // E's bank is not among the earliest
-    const Tick tRCD = ReadState ? tRCD_RD : tRCD_WR;
-    const Tick hiddenActMax = std::max(minColAt > tRCD ? minColAt - tRCD : 0, now);
-    if (earliestActAt <= hiddenActMax) return earliestMiss;
-    return firstHit != end ? firstHit : earliestMiss;
+template <bool ReadState>
+MemPacketQueue::iterator DRAMInterface::chooseFRFCFSRefreshing(MemPacketQueue &queue, Tick minColAt) const {
+    return chooseFRFCFS<ReadState, true>(queue, minColAt);
 }
-
-MemPacketQueue::iterator DRAMInterface::chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
-    // the queue of the current bus state (MemCtrl::processNextReqEvent())
-    const bool refreshing = curTick() < refreshQuietFrom;
-    if (busState == READ)
-        return refreshing ? chooseFRFCFS<true, true>(queue, minColAt) : chooseFRFCFS<true, false>(queue, minColAt);
-    return refreshing ? chooseFRFCFS<false, true>(queue, minColAt) : chooseFRFCFS<false, false>(queue, minColAt);
-}
+template MemPacketQueue::iterator DRAMInterface::chooseFRFCFSRefreshing<true>(MemPacketQueue &, Tick) const;
+template MemPacketQueue::iterator DRAMInterface::chooseFRFCFSRefreshing<false>(MemPacketQueue &, Tick) const;
 
 template <bool IsRead>
 void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {

@@ -431,6 +431,7 @@ void MemCtrl::processRespondEvent() {
 
 // --------------------------------------------------------------- scheduler
 
+template <bool IsRead>
 inline MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick extraColDelay) {
     if (queue.empty()) return queue.end();
     if (queue.size() == 1) return dram->burstReady(queue.front()) ? queue.begin() : queue.end();
@@ -440,7 +441,7 @@ inline MemPacketQueue::iterator MemCtrl::chooseNext(MemPacketQueue &queue, Tick 
         return queue.end();
     }
     Tick minColAt = std::max(dram->nextBurstAt + extraColDelay, curTick());
-    return dram->chooseNextFRFCFS(queue, minColAt);
+    return dram->chooseNextFRFCFS<IsRead>(queue, minColAt);
 }
 
 template <bool IsRead>
@@ -499,7 +500,7 @@ void MemCtrl::processNextReqEvent() {
                 return;  // idle: new requests will wake us
             }
         } else {
-            auto it = chooseNext(readQueue, switched ? dram->minWriteToReadDataGap() : 0);
+            auto it = chooseNext<true>(readQueue, switched ? dram->minWriteToReadDataGap() : 0);
             if (it == readQueue.end()) {
                 nothingReady();
                 return;
@@ -519,7 +520,7 @@ void MemCtrl::processNextReqEvent() {
         }
         if (switchToWrites) dram->busStateNext = DRAMInterface::WRITE;
     } else {
-        auto it = chooseNext(writeQueue, switched ? dram->minReadToWriteDataGap() : 0);
+        auto it = chooseNext<false>(writeQueue, switched ? dram->minReadToWriteDataGap() : 0);
         if (it == writeQueue.end()) {
             nothingReady();
             return;

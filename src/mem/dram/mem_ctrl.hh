@@ -50,6 +50,7 @@ class MemCtrl final : public SimObject {
     void respondToRead(PacketPtr pkt);
     void processNextReqEvent();
     void processRespondEvent();
+    template <bool IsRead>
     [[gnu::always_inline]] MemPacketQueue::iterator chooseNext(MemPacketQueue &queue, Tick extraColDelay);
     template <bool IsRead>
     [[gnu::always_inline]] void doBurstAccess(MemPacket *mp);
