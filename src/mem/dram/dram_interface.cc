@@ -188,6 +188,18 @@ DRAMInterface::DRAMInterface(const Params &p)
         }
     }
 
+    readDataDelay = tRL + tBURST;
+    writeDataDelay = tWL + tBURST;
+    readMaxSync = clkResyncDelay + tRL;
+    writeMaxSync = clkResyncDelay + tWL;
+    rdToWrDelay = readToWriteDelay();
+    wrToRdDelay = writeToReadDelay();
+    r2rDelay = rankToRankDelay();
+    ownGroupWrToRd = std::max(tCCD_L, wrToRdDlySameBG);
+    ownGroupRdToWr = std::max(tCCD_L, rdToWrDlySameBG);
+    closeAfterEveryBurst = pageMgmt == PageMgmt::Close;
+    adaptivePolicy = pageMgmt == PageMgmt::OpenAdaptive || pageMgmt == PageMgmt::CloseAdaptive;
+
     atMost64Banks = std::uint64_t(ranksPerChannel) * banksPerRank <= 64;
     cmdOffset = tRP + std::max(tRCD_RD, tRCD_WR);
     ranks.resize(ranksPerChannel);
@@ -412,7 +424,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     Tick colAllowedAt = colAllowed(rank, bank, IsRead);
     Tick cmdAt = std::max(std::max(colAllowedAt, nextBurstAt), now);
 
-    Tick maxSync = clkResyncDelay + (IsRead ? tRL : tWL);
+    const Tick maxSync = IsRead ? readMaxSync : writeMaxSync;
     if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)
         cmdAt = commands.verifyMulti(cmdAt, tCK);
     else
@@ -426,7 +438,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
         else if (cmdAt < rank.lastBurstTick + tBURST) cmdAt = rank.lastBurstTick + tBURST;
     }
 
-    mp->readyTime = cmdAt + (IsRead ? tRL : tWL) + tBURST;
+    mp->readyTime = cmdAt + (IsRead ? readDataDelay : writeDataDelay);
     rank.lastBurstTick = cmdAt;
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
@@ -435,7 +447,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     // groups but the burst's own, so the loops carry no branch: the own
     // group is redone from its saved value afterwards.
     if (ranksPerChannel > 1) {
-        const Tick r2r = cmdAt + rankToRankDelay();
+        const Tick r2r = cmdAt + r2rDelay;
         if (ranksPerChannel == 2) {
             Rank &other = ranks[mp->rank ^ 1u];
             other.rdFloor = std::max(r2r, other.rdFloor);
@@ -450,10 +462,10 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     }
     {
         GroupTiming &own = rank.groups[bank.group];
-        const Tick rdAt = cmdAt + (IsRead ? burstGap : writeToReadDelay());
-        const Tick wrAt = cmdAt + (IsRead ? readToWriteDelay() : burstGap);
-        const Tick dlyRd = IsRead ? tCCD_L : std::max(tCCD_L, wrToRdDlySameBG);
-        const Tick dlyWr = IsRead ? std::max(tCCD_L, rdToWrDlySameBG) : tCCD_L_WR;
+        const Tick rdAt = cmdAt + (IsRead ? burstGap : wrToRdDelay);
+        const Tick wrAt = cmdAt + (IsRead ? rdToWrDelay : burstGap);
+        const Tick dlyRd = IsRead ? tCCD_L : ownGroupWrToRd;
+        const Tick dlyWr = IsRead ? ownGroupRdToWr : tCCD_L_WR;
         if (ownGroupDominates) {
             // the own group's bound is at least rdAt/wrAt: the floor may cover it too
             rank.rdFloor = std::max(rdAt, rank.rdFloor);
@@ -477,8 +489,8 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
     bank.preAllowedAt = std::max(bank.preAllowedAt, IsRead ? cmdAt + tRTP : mp->readyTime + tWR);
     ++bank.rowAccesses;
 
-    bool autoPrecharge = pageMgmt == PageMgmt::Close || bank.rowAccesses == maxAccessesPerRow;
-    if (!autoPrecharge && (pageMgmt == PageMgmt::OpenAdaptive || pageMgmt == PageMgmt::CloseAdaptive)) {
+    bool autoPrecharge = closeAfterEveryBurst || bank.rowAccesses == maxAccessesPerRow;
+    if (!autoPrecharge && adaptivePolicy) {
         // open_adaptive closes the row if nothing queued hits it and some
         // queued request conflicts with it; close_adaptive closes it unless
         // something queued hits it.

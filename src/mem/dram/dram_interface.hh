@@ -135,7 +135,7 @@ class DRAMInterface final : public AbstractMemory {
     Tick burstDelay() const { return burstInterleave ? tBURST_MAX / 2 : tBURST; }
 
     // Decodes the burst at `addr` into mp's rank, bank and row.
-    void decode(MemPacket &mp, Addr addr) {
+    [[gnu::always_inline]] void decode(MemPacket &mp, Addr addr) {
         if (!decodeByShift) [[unlikely]] return decodeByDivision(mp, addr);
         // the divisions and remainders of decodeByDivision(), all by powers of two
         Addr a = (addr - range.start) >> shiftLow;
@@ -273,6 +273,14 @@ class DRAMInterface final : public AbstractMemory {
     bool dataClockSync, burstInterleave, twoCycleActivate;
     unsigned activationLimit;
     Tick wrToRdDlySameBG, rdToWrDlySameBG;
+    // Sums and maxima of the timings above that every burst needs, fixed
+    // at construction.
+    Tick readDataDelay = 0, writeDataDelay = 0;  // tRL / tWL + tBURST: command to data done
+    Tick readMaxSync = 0, writeMaxSync = 0;      // clkResyncDelay + tRL / tWL
+    Tick rdToWrDelay = 0, wrToRdDelay = 0, r2rDelay = 0;  // readToWriteDelay() ...
+    Tick ownGroupWrToRd = 0, ownGroupRdToWr = 0;  // max(tCCD_L, wrToRdDlySameBG / rdToWrDlySameBG)
+    bool closeAfterEveryBurst = false;  // page policy close
+    bool adaptivePolicy = false;        // open_adaptive or close_adaptive
 
     std::vector<Rank> ranks;
     // checkRefresh() has nothing to do while refreshQuietFrom <= now <
