@@ -7,6 +7,7 @@
 // few instructions, not a call.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ class CommandWindows {
         commandWindow = window;
         maxCmdsPerWindow = maxCmds;
         owner = ownerName;
-        slots.assign(kSlots, Slot{});
+        slots.fill(Slot{});
     }
 
     // Books one command at or after cmdTick; returns when it issues.
@@ -101,7 +102,7 @@ class CommandWindows {
     Tick commandWindow = 1;
     unsigned maxCmdsPerWindow = 1;
     const std::string *owner = nullptr;
-    std::vector<Slot> slots;
+    std::array<Slot, kSlots> slots{};  // in the object: no pointer to load per command
 };
 
 }  // namespace npusim::memory

@@ -189,8 +189,11 @@ class DRAMInterface final : public AbstractMemory {
 
     // The controller reports every burst it queues and removes, so that the
     // scheduler knows which banks have work without scanning the queues.
-    void enqueued(const MemPacket *mp) { queued[mp->isRead() ? 0 : 1].add(mp); }
-    void dequeued(const MemPacket *mp) { queued[mp->isRead() ? 0 : 1].remove(mp); }
+    // (IsRead: the burst's direction, which the controller knows)
+    template <bool IsRead>
+    void enqueued(const MemPacket *mp) { queued[IsRead ? 0 : 1].add(mp); }
+    template <bool IsRead>
+    void dequeued(const MemPacket *mp) { queued[IsRead ? 0 : 1].remove(mp); }
 
   private:
     [[gnu::noinline]] void decodeByDivision(MemPacket &mp, Addr addr);

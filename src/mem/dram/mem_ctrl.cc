@@ -97,6 +97,7 @@ MemCtrl::MemCtrl(const Params &p)
     else p.error("mem_sched_policy", "unknown policy '" + policy + "' (fcfs or frfcfs)");
     frontendLatency = p.get<Tick>("static_frontend_latency");
     backendLatency = p.get<Tick>("static_backend_latency");
+    readResponseLatency = frontendLatency + backendLatency;
     commandWindow = p.get<Tick>("command_window");
     if (commandWindow == 0) p.error("command_window", "must be positive");
     dram->setCtrl(this, commandWindow);
@@ -298,7 +299,7 @@ inline void MemCtrl::enqueueReadBurst(PacketPtr pkt, Addr addr, unsigned size, B
     dram->decode(*mp, addr);
     ++rdQLenPdf[dram->readQueueSize + respSize()];
     readQueue.push_back(mp);
-    dram->enqueued(mp);
+    dram->enqueued<true>(mp);
     ++dram->readQueueSize;
     avgRdQLen = double(dram->readQueueSize + respSize());
 }
@@ -367,7 +368,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
             dram->decode(*mp, addr);
             ++wrQLenPdf[dram->writeQueueSize];
             writeQueue.push_back(mp);
-            dram->enqueued(mp);
+            dram->enqueued<false>(mp);
             ++dram->writeQueueSize;
             avgWrQLen = double(dram->writeQueueSize);
         } else {
@@ -397,7 +398,7 @@ inline void MemCtrl::respondToRead(PacketPtr pkt) {
     bool needsResponse = pkt->needsResponse();
     dram->accessRead(pkt);
     if (needsResponse) {
-        Tick when = curTick() + frontendLatency + backendLatency + pkt->headerDelay + pkt->payloadDelay;
+        Tick when = curTick() + readResponseLatency + pkt->headerDelay + pkt->payloadDelay;
         pkt->headerDelay = pkt->payloadDelay = 0;
         respQueue.schedSend(pkt, when);
     } else {
@@ -515,7 +516,7 @@ void MemCtrl::processNextReqEvent() {
             if (dram->writeQueueSize > writeHighThreshold &&
                 (dram->readsThisTime >= minReadsPerSwitch || dram->readQueueSize == 0))
                 switchToWrites = true;
-            dram->dequeued(mp);
+            dram->dequeued<true>(mp);
             removeFromQueue(readQueue, it);
         }
         if (switchToWrites) dram->busStateNext = DRAMInterface::WRITE;
@@ -528,7 +529,7 @@ void MemCtrl::processNextReqEvent() {
         MemPacket *mp = *it;
         doBurstAccess<false>(mp);
         --dram->writeQueueSize;
-        dram->dequeued(mp);
+        dram->dequeued<false>(mp);
         removeFromQueue(writeQueue, it);
         freeMemPacket(mp);
         bool belowThreshold = dram->writeQueueSize + minWritesPerSwitch < writeLowThreshold;

@@ -81,6 +81,7 @@ class MemCtrl final : public SimObject {
     unsigned minWritesPerSwitch, minReadsPerSwitch;
     Sched memSchedPolicy;
     Tick frontendLatency, backendLatency, commandWindow;
+    Tick readResponseLatency;  // frontendLatency + backendLatency
     bool retryRdReq = false;
     bool retryWrReq = false;
     Tick prevArrival = 0;
