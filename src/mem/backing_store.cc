@@ -17,7 +17,10 @@ std::uint8_t *BackingStore::touchPage(Addr pageNum) {
     owned.push_back(std::make_unique<std::uint8_t[]>(kPageSize));  // zero-initialised
     std::uint8_t *raw = owned.back().get();
     if (pageNum < kDirectPages) {
-        if (pageNum >= directory.size()) directory.resize(pageNum + 1, nullptr);
+        if (pageNum >= directory.size()) {
+            directory.resize(pageNum + 1, nullptr);
+            directoryPages = directory.size();
+        }
         directory[pageNum] = raw;
     } else {
         farPages.emplace(pageNum, raw);
