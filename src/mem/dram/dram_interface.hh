@@ -378,8 +378,14 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
         const Bank &b = *p->bankState;
         if (refreshing(p)) continue;
         if (b.openRow == p->row) {
-            if (seamlessHit(p, b)) return it;
-            if (firstHit == end) firstHit = it;
+            if (firstHit == end) {
+                if (seamlessHit(p, b)) return it;
+                firstHit = it;
+            } else if (&b != (*firstHit)->bankState && seamlessHit(p, b)) {
+                // (whether a row hit is seamless depends only on its bank: the
+                // rest of a stream of hits to the first hit's bank is not)
+                return it;
+            }
             continue;
         }
         Tick actAt;
