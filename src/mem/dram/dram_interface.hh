@@ -161,7 +161,7 @@ class DRAMInterface final : public AbstractMemory {
     }
 
     // FR-FCFS over the queue of the current bus state (reads if ReadState);
-    // inline: once per scheduling decision.
+    // in the header so that the controller's scheduler can inline the scan.
     template <bool ReadState>
     MemPacketQueue::iterator chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
         // checkRefresh() ran just before: no rank refreshes if now >= refreshQuietFrom
