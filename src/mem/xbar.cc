@@ -12,22 +12,6 @@ std::string hexAddr(Addr a) {
     os << "0x" << std::hex << a;
     return os.str();
 }
-
-// Packets that move a payload across the crossbar: write requests and read
-// responses (a table by command, built from the packet predicates).
-struct PayloadTable {
-    bool carries[256] = {};
-    constexpr PayloadTable() {
-        for (unsigned c = 0; c < 256; ++c) {
-            const MemCmd cmd = static_cast<MemCmd>(c);
-            const bool response = npusim::detail::cmdHas(cmd, npusim::detail::kCmdResponse);
-            carries[c] = (npusim::detail::cmdHas(cmd, npusim::detail::kCmdWrite) && !response) ||
-                         (npusim::detail::cmdHas(cmd, npusim::detail::kCmdRead) && response);
-        }
-    }
-};
-constexpr PayloadTable kPayload{};
-bool carriesData(MemCmd cmd) { return kPayload.carries[unsigned(cmd)]; }
 }  // namespace
 
 // ------------------------------------------------------------------ Layer
@@ -117,6 +101,7 @@ NoncoherentXBar::NoncoherentXBar(const Params &p)
       requestLatencyTicks(cyclesToTicks(frontendLatency + forwardLatency)),
       responseLatencyTicks(cyclesToTicks(responseLatency)),
       headerLatencyTicks(cyclesToTicks(headerLatency)),
+      linePayloadTicks(Tick((kLineSize + width - 1) / std::max(width, 1u)) * period),
       transDist(this, "transDist", stats::units::Count, "Transaction distribution") {
     if (width == 0) p.error("width", "the datapath width must be at least one byte");
     transDist.init(kNumCmds);
@@ -190,6 +175,7 @@ void NoncoherentXBar::init() {
         reqLayers.push_back(std::make_unique<Layer>(*this, true, "reqLayer" + std::to_string(j)));
     for (std::size_t i = 0; i < cpuPorts.size(); ++i)
         respLayers.push_back(std::make_unique<Layer>(*this, false, "respLayer" + std::to_string(i)));
+    numRespLayers = respLayers.size();
 
     // Per (CPU-side peer, memory-side peer) packet counts and bytes, as
     // gem5's pktCount_<requestor>::<responder>.
@@ -266,55 +252,60 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     Layer &layer = *reqLayers[std::size_t(memIdx)];
     if (!layer.tryTiming(cpuIdx)) return false;
 
-    const MemCmd cmd = pkt->cmd;
-    const unsigned size = pkt->size;
-    const bool payload = carriesData(cmd);
     const Tick edge = clockEdge();
     if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) [[unlikely]] {
         sinkCleanEviction(pkt, cpuIdx, memIdx, layer, edge);
         return true;
     }
     const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    const bool payload = carriesData(pkt->cmd);
     const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + requestLatencyTicks, payload, edge);
-    const bool expectsResponse = pkt->needsResponse();
-    if (expectsResponse) pkt->pushRoute(std::uint16_t(cpuIdx));
-    if (!memPorts[std::size_t(memIdx)]->sendTimingReq(pkt)) {
-        if (expectsResponse) pkt->popRoute();
-        pkt->headerDelay = oldHeader;
-        pkt->payloadDelay = oldPayload;
-        layer.failed(cpuIdx, edge + period);
+    if (pkt->needsResponse()) pkt->pushRoute(std::uint16_t(cpuIdx));
+    countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
+    if (!memPorts[std::size_t(memIdx)]->sendTimingReq(pkt)) [[unlikely]] {
+        requestRefused(pkt, cpuIdx, memIdx, oldHeader, oldPayload);
         return false;
     }
-    // (the receiver may have consumed the packet: counted from the copies)
-    countPacket(cpuIdx, memIdx, cmd, size, payload);
     layer.succeeded(busyUntil);
     return true;
 }
 
+void NoncoherentXBar::requestRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload) {
+    // (a refused packet is the sender's again, unchanged)
+    uncountPacket(cpuIdx, memIdx, *pkt);
+    if (pkt->needsResponse()) pkt->popRoute();
+    pkt->headerDelay = oldHeader;
+    pkt->payloadDelay = oldPayload;
+    reqLayers[std::size_t(memIdx)]->failed(cpuIdx, clockEdge() + period);
+}
+
 inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
     const std::uint16_t cpuIdx = pkt->popRoute();
-    if (cpuIdx >= respLayers.size()) panic(name(), ": response routed to unknown port ", cpuIdx);
+    if (cpuIdx >= numRespLayers) [[unlikely]] panic(name(), ": response routed to unknown port ", cpuIdx);
     Layer &layer = *respLayers[cpuIdx];
     if (!layer.tryTiming(memIdx)) {
         pkt->pushRoute(cpuIdx);  // it will come back on retry
         return false;
     }
-    const MemCmd cmd = pkt->cmd;
-    const unsigned size = pkt->size;
-    const bool payload = carriesData(cmd);
     const Tick edge = clockEdge();
     const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    const bool payload = carriesData(pkt->cmd);
     const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + responseLatencyTicks, payload, edge);
-    if (!cpuPorts[cpuIdx]->sendTimingResp(pkt)) {
-        pkt->headerDelay = oldHeader;
-        pkt->payloadDelay = oldPayload;
-        pkt->pushRoute(cpuIdx);
-        layer.failed(int(memIdx), edge + period);
+    countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
+    if (!cpuPorts[cpuIdx]->sendTimingResp(pkt)) [[unlikely]] {
+        responseRefused(pkt, cpuIdx, memIdx, oldHeader, oldPayload);
         return false;
     }
-    countPacket(cpuIdx, memIdx, cmd, size, payload);
     layer.succeeded(busyUntil);
     return true;
+}
+
+void NoncoherentXBar::responseRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload) {
+    uncountPacket(cpuIdx, memIdx, *pkt);
+    pkt->headerDelay = oldHeader;
+    pkt->payloadDelay = oldPayload;
+    pkt->pushRoute(std::uint16_t(cpuIdx));
+    respLayers[std::size_t(cpuIdx)]->failed(memIdx, clockEdge() + period);
 }
 
 void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {

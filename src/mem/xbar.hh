@@ -42,6 +42,21 @@ namespace npusim::xbar {
 
 class NoncoherentXBar;
 
+// Packets that move a payload across the crossbar: write requests and
+// read responses (a table by command, built from the packet predicates).
+struct PayloadTable {
+    bool carries[256] = {};
+    constexpr PayloadTable() {
+        for (unsigned c = 0; c < 256; ++c) {
+            const MemCmd cmd = static_cast<MemCmd>(c);
+            const bool response = npusim::detail::cmdHas(cmd, npusim::detail::kCmdResponse);
+            carries[c] = (npusim::detail::cmdHas(cmd, npusim::detail::kCmdWrite) && !response) ||
+                         (npusim::detail::cmdHas(cmd, npusim::detail::kCmdRead) && response);
+        }
+    }
+};
+inline constexpr PayloadTable kPayload{};
+
 // One layer: the packets headed through one destination port.
 class Layer {
   public:
@@ -160,14 +175,31 @@ class NoncoherentXBar : public ClockedObject {
     // clockEdge(header_latency) + payloadDelay), `edge` being clockEdge().
     Tick addPacketTiming(PacketPtr pkt, Tick headerTicks, bool carriesData, Tick edge) const {
         pkt->headerDelay += headerTicks;
-        if (carriesData) pkt->payloadDelay = std::max(pkt->payloadDelay, Tick((pkt->size + width - 1) / width) * period);
+        if (carriesData) pkt->payloadDelay = std::max(pkt->payloadDelay, payloadTicks(pkt->size));
         return edge + headerLatencyTicks + pkt->payloadDelay;
     }
-    void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size, bool carriesData) {
-        ++transDist[std::size_t(cmd)];
-        ++(*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)];
-        if (carriesData) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size;
+    // ceil(size / width) cycles in ticks; a cache line's is computed once (no division per packet).
+    Tick payloadTicks(unsigned size) const {
+        if (size == kLineSize) [[likely]] return linePayloadTicks;
+        return Tick((size + width - 1) / width) * period;
     }
+    // Counted before the packet is sent (the receiver may consume it), and
+    // taken back if the receiver refuses it: the counts are integers, so the
+    // result is the same as counting after a successful send.
+    void countPacket(int cpuIdx, int memIdx, MemCmd cmd, unsigned size, bool carriesData, std::uint64_t one = 1) {
+        transDist[std::size_t(cmd)] += one;
+        (*pktCount[std::size_t(cpuIdx)])[std::size_t(memIdx)] += one;
+        if (carriesData) (*pktSize[std::size_t(cpuIdx)])[std::size_t(memIdx)] += size * one;
+    }
+    void uncountPacket(int cpuIdx, int memIdx, const Packet &pkt) {
+        // (adding 2^64 - 1 is subtracting one, modulo 2^64)
+        countPacket(cpuIdx, memIdx, pkt.cmd, pkt.size, carriesData(pkt.cmd), ~std::uint64_t(0));
+    }
+    static bool carriesData(MemCmd cmd) { return kPayload.carries[unsigned(cmd)]; }
+    // The slow halves of the timing handlers: the destination refused the
+    // packet (out of line, so the send keeps few values live across the call).
+    [[gnu::noinline]] void requestRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload);
+    [[gnu::noinline]] void responseRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload);
 
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
     unsigned width;
@@ -175,10 +207,13 @@ class NoncoherentXBar : public ClockedObject {
     // The latencies in ticks (the clock period never changes): gem5's
     // calcPacketTiming adds the wait for the next edge and then these.
     Tick period, requestLatencyTicks, responseLatencyTicks, headerLatencyTicks;
+    static constexpr unsigned kLineSize = 64;  // the usual packet size
+    Tick linePayloadTicks;
 
     std::vector<std::unique_ptr<ForwardingResponsePort<NoncoherentXBar>>> cpuPorts;
     std::vector<std::unique_ptr<ForwardingRequestPort<NoncoherentXBar>>> memPorts;
     std::vector<std::unique_ptr<Layer>> reqLayers, respLayers;
+    std::size_t numRespLayers = 0;  // respLayers.size(), checked per response
 
     std::vector<Route> routes;  // sorted by start
     bool routesBuilt = false;
