@@ -92,14 +92,15 @@ class Layer {
     [[gnu::always_inline]] void occupy(Tick until) {
         const Tick now = curTick();
         if (until < now) until = now;
-        occupancy += until - now;
+        // (the queue first: the stat's store would make it reload the tick)
         if (waiting.empty()) [[likely]] {
+            releaseRank = mainEventQueue().reserve(releaseEvent, until);
             releaseReserved = true;
             releaseWhen = until;
-            releaseRank = mainEventQueue().reserve(releaseEvent, until);
         } else {
             scheduleRelease(until);
         }
+        occupancy += until - now;
     }
     void scheduleRelease(Tick until);
     void refuse(int src);

@@ -55,11 +55,13 @@ void EventQueue::reschedule(Event *event, Tick when, bool always) {
     } else {
         siftDown(i, event);
     }
+    updateHeapTop();
 }
 
 void EventQueue::clear() {
     for (Event *e : heap) e->heapIndex_ = Event::kNotScheduled;
     heap.clear();
+    heapTop = nullptr;
     for (std::size_t b = 0; b < kWheelBuckets; ++b) {
         for (Event *e = bucketHead[b]; e; e = e->next_) e->heapIndex_ = Event::kNotScheduled;
         bucketHead[b] = bucketTail[b] = nullptr;
@@ -73,15 +75,18 @@ void EventQueue::clear() {
 void EventQueue::heapInsert(Event *e) {
     heap.push_back(e);
     siftUp(heap.size() - 1, e);
+    heapTop = heap.front();
 }
 
 void EventQueue::removeAt(std::size_t i) {
     heap[i]->heapIndex_ = Event::kNotScheduled;
     Event *last = heap.back();
     heap.pop_back();
-    if (i == heap.size()) return;
-    if (i > 0 && before(last, heap[(i - 1) / 2])) siftUp(i, last);
-    else siftDown(i, last);
+    if (i < heap.size()) {
+        if (i > 0 && before(last, heap[(i - 1) / 2])) siftUp(i, last);
+        else siftDown(i, last);
+    }
+    updateHeapTop();
 }
 
 // Both move `e` from the hole at slot i to its place.

@@ -60,6 +60,19 @@ struct CmdAttrTable {
 };
 inline constexpr CmdAttrTable kCmdAttrs{};
 constexpr bool cmdHas(MemCmd cmd, unsigned attr) { return kCmdAttrs.attr[unsigned(cmd)] & attr; }
+// Each request's response command (Packet::makeResponse); InvalidCmd for
+// commands that have none.
+struct ResponseCmdTable {
+    MemCmd of[256] = {};
+    constexpr ResponseCmdTable() {
+        of[unsigned(MemCmd::ReadReq)] = of[unsigned(MemCmd::ReadCleanReq)] = of[unsigned(MemCmd::ReadSharedReq)] =
+            MemCmd::ReadResp;
+        of[unsigned(MemCmd::WriteReq)] = MemCmd::WriteResp;
+        of[unsigned(MemCmd::HardPFReq)] = MemCmd::HardPFResp;
+        of[unsigned(MemCmd::ReadExReq)] = MemCmd::ReadExResp;
+    }
+};
+inline constexpr ResponseCmdTable kResponseCmds{};
 }  // namespace detail
 
 namespace detail {
@@ -71,7 +84,8 @@ class Packet {
     static constexpr int kMaxRouteDepth = 8;
 
     // Pool interface.
-    static Packet *create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor);
+    // (always inlined: a few stores, cheaper than the call)
+    [[gnu::always_inline]] static inline Packet *create(MemCmd cmd, Addr addr, unsigned size, RequestorID requestor);
     static void destroy(Packet *pkt);
     static std::uint64_t live();          // packets created and not destroyed
     static std::uint64_t totalCreated();
@@ -112,14 +126,8 @@ class Packet {
     // Turns a request into its response in place (ReadReq -> ReadResp, ...).
     // Inline: every served target of every cache level calls it.
     void makeResponse() {
-        MemCmd resp;
-        switch (cmd) {
-          case MemCmd::ReadReq: case MemCmd::ReadCleanReq: case MemCmd::ReadSharedReq: resp = MemCmd::ReadResp; break;
-          case MemCmd::WriteReq: resp = MemCmd::WriteResp; break;
-          case MemCmd::HardPFReq: resp = MemCmd::HardPFResp; break;
-          case MemCmd::ReadExReq: resp = MemCmd::ReadExResp; break;
-          default: needsNoResponse();
-        }
+        const MemCmd resp = detail::kResponseCmds.of[unsigned(cmd)];
+        if (resp == MemCmd::InvalidCmd) [[unlikely]] needsNoResponse();
         cmd = resp;
     }
 

@@ -104,7 +104,7 @@ class EventQueue {
     void deschedule(Event *event);
     void reschedule(Event *event, Tick when, bool always = false);
 
-    bool empty() const { return wheelCount == 0 && heap.empty(); }
+    bool empty() const { return wheelCount == 0 && !heapTop; }
     Tick nextTick() const {
         const Event *e = earliest();
         return e ? e->when_ : kMaxTick;
@@ -168,8 +168,8 @@ class EventQueue {
     // The pending event with the smallest key (null if none).
     Event *earliest() const {
         Event *w = wheelCount ? wheelFirst() : nullptr;
-        if (heap.empty()) return w;
-        Event *h = heap.front();
+        Event *h = heapTop;
+        if (!h) return w;
         return w && before(w, h) ? w : h;
     }
     void remove(Event *e) {
@@ -200,12 +200,14 @@ class EventQueue {
         e->heapIndex_ = static_cast<std::int64_t>(i);
     }
     void removeAt(std::size_t i);
+    void updateHeapTop() { heapTop = heap.empty() ? nullptr : heap.front(); }
 
     Event *bucketHead[kWheelBuckets] = {};
     Event *bucketTail[kWheelBuckets] = {};
     std::uint64_t occupied[kWheelWords] = {};
     std::size_t wheelCount = 0;
     std::vector<Event *> heap;
+    Event *heapTop = nullptr;  // heap.front(), null if the heap is empty (one load per event)
     std::uint64_t currentRank = 0;  // rank of the event being processed
     Tick lastReserved = 0;
     std::uint64_t nextOrder = 0;
@@ -243,7 +245,14 @@ inline void EventQueue::wheelInsert(Event *e) {
         occupied[b / 64] |= std::uint64_t(1) << (b % 64);
         return;
     }
-    // Walk back from the tail past later events (rarely more than none).
+    if (!before(e, t)) [[likely]] {  // the new tail
+        e->prev_ = t;
+        e->next_ = nullptr;
+        t->next_ = e;
+        bucketTail[b] = e;
+        return;
+    }
+    // Walk back from the tail past later events.
     while (t && before(e, t)) t = t->prev_;
     e->prev_ = t;
     if (t) {
@@ -290,8 +299,7 @@ inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
         bucket = wheelFirstBucket();
         e = bucketHead[bucket];
     }
-    if (!heap.empty() && (!e || before(heap.front(), e))) {
-        Event *h = heap.front();
+    if (Event *h = heapTop; h && (!e || before(h, e))) [[unlikely]] {
         if (h->when_ > limit) return Step::kBeyondLimit;
         removeAt(0);
         e = h;
