@@ -346,16 +346,15 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     if (cmdTraits(pkt->cmd) & kEviction) return accessEviction(pkt, cmdIdx, line, blk, lat);
 
     // (The critical part of a write is the tag access.)
-    auto &k = stats->of(cmdIdx);
-    const RequestorID rid = pkt->requestorId;
+    CacheStats::Row &counts = stats->row(pkt->requestorId);
     if (blk >= 0) {
-        k.hits[rid] += 1;
+        ++counts.hits[cmdIdx];
         lat = pkt->isRead() ? accessLatency(blk, pkt->headerDelay) : tagOnlyLatency(pkt->headerDelay);
         satisfyRequest(pkt, blk, blockData(blk));
         maintainClusivity(fromCache(pkt->cmd), blk);
         return true;
     }
-    k.misses[rid] += 1;
+    ++counts.misses[cmdIdx];
     lat = tagOnlyLatency(pkt->headerDelay);
     return false;
 }
@@ -363,7 +362,6 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
 // access() for writebacks and clean evictions from above.
 bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat) {
     const MemCmd cmd = pkt->cmd;
-    auto &k = stats->of(cmdIdx);
     const RequestorID rid = pkt->requestorId;
     const int w = findWrite(line);
     if (w >= 0) {
@@ -395,7 +393,7 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
     }
     if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
     std::memcpy(blockData(blk), pkt->data(), blkSize);
-    k.hits[rid] += 1;
+    ++stats->row(rid).hits[cmdIdx];
     blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay +
                                  std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
     return true;
@@ -428,7 +426,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
 
 [[gnu::always_inline]] inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     const Addr line = lineOf(pkt->addr);
-    auto &k = stats->of(cmdIdx);
+    CacheStats::Row &counts = stats->row(pkt->requestorId);
     const int mi = findMshr(line);
     if (mi >= 0) {
         if (pkt->cmd == MemCmd::CleanEvict) {
@@ -436,7 +434,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
             return;
         }
         // Coalesce with the miss already in flight.
-        k.mshrHits[pkt->requestorId] += 1;
+        ++counts.mshrHits[cmdIdx];
         Mshr &m = mshrs[std::size_t(mi)];
         allocateTarget(m, pkt, false);
         if (m.targetCount == numTargets) {
@@ -445,7 +443,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
         }
         return;
     }
-    k.mshrMisses[pkt->requestorId] += 1;
+    ++counts.mshrMisses[cmdIdx];
     if (prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
     if (cmdTraits(pkt->cmd) & kEviction) allocateWriteBuffer(pkt, forwardTime);
     else allocateMissBuffer(pkt, forwardTime, false);
@@ -473,7 +471,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     if (prefetcher) notifyEvict(int(b), tagAddr[b], flags);
     if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(int(b), tagAddr[b]));
     if (flags & kPrefetched) prefetcher->prefetchUnused(blkPfEpoch[b]);
-    *stats->tagsInUse += 0.0;
+    stats->tagsInUse += 0.0;
     if (oldSrc == src) {
         stats->occupancyHold(src);
     } else {
@@ -495,7 +493,7 @@ inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     blkFlags[b] = 0;
     blkSrc[b] = src;
     withReplacement([this, b](auto &r) { r.reset(b / assoc, unsigned(b % assoc)); });
-    *stats->tagsInUse += 1;
+    stats->tagsInUse += 1;
     stats->occupancyChange(src, +1);
     ++stats->tagAccesses;
     ++stats->dataAccesses;
@@ -507,7 +505,7 @@ PacketPtr Cache::writebackBlock(int blk, Addr line) {
                                    writebackRequestorId());
     pkt->setData(blockData(blk));
     stats->ensure(writebackRequestorId());
-    stats->writebacks[writebackRequestorId()] += 1;
+    ++stats->row(writebackRequestorId()).writebacks;
     blockFlags(blk) &= std::uint8_t(~kDirty);
     return pkt;
 }
@@ -540,7 +538,7 @@ void Cache::invalidateBlock(int blk) {
         return;
     }
     const std::size_t b = std::size_t(blk);
-    *stats->tagsInUse -= 1;
+    stats->tagsInUse -= 1;
     stats->occupancyChange(blkSrc[b], -1);
     withReplacement([this, b](auto &r) { r.invalidate(b / assoc, unsigned(b % assoc)); });
     setTag(b, kNoLine);
@@ -682,7 +680,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     const Target &initial = m.firstTarget();
     const MemCmd initialCmd = initial.pkt->cmd;
     const RequestorID initialReq = initial.pkt->requestorId;
-    stats->of(CacheStats::cmdIndex(initialCmd)).mshrMissLatency[initialReq] += double(curTick() - initial.recvTime);
+    stats->row(initialReq).mshrMissLatency[CacheStats::cmdIndex(initialCmd)] += double(curTick() - initial.recvTime);
 
     const Addr line = m.blkAddr;
     // The line was absent when the MSHR was allocated; only a writeback
@@ -756,7 +754,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
         if (transfer < 0) transfer += int(blkSize);
         const Tick completion = respondAt + (transfer ? pkt->payloadDelay : 0);
-        stats->of(ci).missLatency[tp->requestorId] += double(completion - t.recvTime);
+        stats->row(tp->requestorId).missLatency[ci] += double(completion - t.recvTime);
         tp->makeResponse();
         tp->headerDelay = tp->payloadDelay = 0;
         cpuRespQueue.schedSend(tp, completion);
@@ -838,7 +836,7 @@ inline Tick Cache::nextQueueReadyTime() const {
             Packet::destroy(pf);
         } else {
             stats->ensure(pf->requestorId);
-            stats->of(CacheStats::kHardPFReq).mshrMisses[pf->requestorId] += 1;
+            ++stats->row(pf->requestorId).mshrMisses[CacheStats::kHardPFReq];
             return sendMshr(allocateMissBuffer(pf, now, true));
         }
     }

@@ -19,7 +19,6 @@ const int kDemandCmds[] = {CacheStats::kReadReq, CacheStats::kWriteReq, CacheSta
                            CacheStats::kReadCleanReq, CacheStats::kReadSharedReq};
 const std::string kTickPerCount = units::rate(units::Tick, units::Count);
 
-double at(const std::vector<double> &v, std::size_t i) { return i < v.size() ? v[i] : 0.0; }
 std::string join(const std::string &prefix, const std::string &name) {
     return prefix.empty() ? name : prefix + "." + name;
 }
@@ -56,58 +55,52 @@ struct CacheStats::CmdGroup : public Group {
         const std::string n = kCmdNames[c];
         const unsigned fl = kTotal | kNoZero | kNoNan;
         auto field = [&s, c](Field f) {
-            return [&s, c, f](std::size_t i) { return at(s.counters[std::size_t(c)].*f, i); };
+            return [&s, c, f](std::size_t i) { return s.at(f, c, i); };
         };
         auto total = [&s, c](Field f) { return [&s, c, f] { return s.cmdTotal(c, f); }; };
-        auto acc = [&s, c](std::size_t i) {
-            const Counters &k = s.counters[std::size_t(c)];
-            return at(k.hits, i) + at(k.misses, i);
-        };
-        auto accTotal = [&s, c] { return s.cmdTotal(c, &Counters::hits) + s.cmdTotal(c, &Counters::misses); };
+        auto acc = [&s, c](std::size_t i) { return s.at(kHits, c, i) + s.at(kMisses, c, i); };
+        auto accTotal = [&s, c] { return s.cmdTotal(c, kHits) + s.cmdTotal(c, kMisses); };
         auto ratio = [&s, c, acc](Field num) {
-            return [&s, c, num, acc](std::size_t i) { return at(s.counters[std::size_t(c)].*num, i) / acc(i); };
+            return [&s, c, num, acc](std::size_t i) { return s.at(num, c, i) / acc(i); };
         };
         auto ratioTotal = [&s, c, accTotal](Field num) {
             return [&s, c, num, accTotal] { return s.cmdTotal(c, num) / accTotal(); };
         };
         auto per = [&s, c](Field num, Field den) {
-            return [&s, c, num, den](std::size_t i) {
-                const Counters &k = s.counters[std::size_t(c)];
-                return at(k.*num, i) / at(k.*den, i);
-            };
+            return [&s, c, num, den](std::size_t i) { return s.at(num, c, i) / s.at(den, c, i); };
         };
         auto perTotal = [&s, c](Field num, Field den) {
             return [&s, c, num, den] { return s.cmdTotal(c, num) / s.cmdTotal(c, den); };
         };
         add(std::make_unique<RequestorVector>(this, "hits", units::Count, "number of " + n + " hits",
-                                              field(&Counters::hits), total(&Counters::hits), fl));
+                                              field(kHits), total(kHits), fl));
         add(std::make_unique<RequestorVector>(this, "misses", units::Count, "number of " + n + " misses",
-                                              field(&Counters::misses), total(&Counters::misses), fl));
+                                              field(kMisses), total(kMisses), fl));
         add(std::make_unique<RequestorVector>(this, "missLatency", units::Tick, "number of " + n + " miss ticks",
-                                              field(&Counters::missLatency), total(&Counters::missLatency), fl));
+                                              field(kMissLatency), total(kMissLatency), fl));
         add(std::make_unique<RequestorVector>(this, "accesses", units::Count,
                                               "number of " + n + " accesses(hits+misses)", acc, accTotal, fl));
         add(std::make_unique<RequestorVector>(this, "missRate", units::Ratio, "miss rate for " + n + " accesses",
-                                              ratio(&Counters::misses), ratioTotal(&Counters::misses), fl));
+                                              ratio(kMisses), ratioTotal(kMisses), fl));
         add(std::make_unique<RequestorVector>(this, "avgMissLatency", kTickPerCount,
                                               "average " + n + " miss latency",
-                                              per(&Counters::missLatency, &Counters::misses),
-                                              perTotal(&Counters::missLatency, &Counters::misses), fl));
+                                              per(kMissLatency, kMisses),
+                                              perTotal(kMissLatency, kMisses), fl));
         add(std::make_unique<RequestorVector>(this, "mshrHits", units::Count, "number of " + n + " MSHR hits",
-                                              field(&Counters::mshrHits), total(&Counters::mshrHits), fl));
+                                              field(kMshrHits), total(kMshrHits), fl));
         add(std::make_unique<RequestorVector>(this, "mshrMisses", units::Count, "number of " + n + " MSHR misses",
-                                              field(&Counters::mshrMisses), total(&Counters::mshrMisses), fl));
+                                              field(kMshrMisses), total(kMshrMisses), fl));
         add(std::make_unique<RequestorVector>(this, "mshrMissLatency", units::Tick,
                                               "number of " + n + " MSHR miss ticks",
-                                              field(&Counters::mshrMissLatency), total(&Counters::mshrMissLatency),
+                                              field(kMshrMissLatency), total(kMshrMissLatency),
                                               fl));
         add(std::make_unique<RequestorVector>(this, "mshrMissRate", units::Ratio,
                                               "mshr miss rate for " + n + " accesses",
-                                              ratio(&Counters::mshrMisses), ratioTotal(&Counters::mshrMisses), fl));
+                                              ratio(kMshrMisses), ratioTotal(kMshrMisses), fl));
         add(std::make_unique<RequestorVector>(this, "avgMshrMissLatency", kTickPerCount,
                                               "average " + n + " mshr miss latency",
-                                              per(&Counters::mshrMissLatency, &Counters::mshrMisses),
-                                              perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses), fl));
+                                              per(kMshrMissLatency, kMshrMisses),
+                                              perTotal(kMshrMissLatency, kMshrMisses), fl));
     }
     void add(std::unique_ptr<StatBase> s) { owned.push_back(std::move(s)); }
     std::vector<std::unique_ptr<StatBase>> owned;
@@ -124,10 +117,10 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
     };
     auto totalOf = [this](Field f, bool overall) { return [this, f, overall] { return sumTotal(f, overall); }; };
     auto accesses = [this](bool overall) {
-        return [this, overall](std::size_t i) { return sum(&Counters::hits, i, overall) + sum(&Counters::misses, i, overall); };
+        return [this, overall](std::size_t i) { return sum(kHits, i, overall) + sum(kMisses, i, overall); };
     };
     auto accessesTotal = [this](bool overall) {
-        return [this, overall] { return sumTotal(&Counters::hits, overall) + sumTotal(&Counters::misses, overall); };
+        return [this, overall] { return sumTotal(kHits, overall) + sumTotal(kMisses, overall); };
     };
     auto ratio = [this, accesses](Field num, bool overall) {
         auto acc = accesses(overall);
@@ -144,32 +137,32 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
         return [this, num, den, overall] { return sumTotal(num, overall) / sumTotal(den, overall); };
     };
 
-    vec("demandHits", units::Count, "number of demand (read+write) hits", sumOf(&Counters::hits, false),
-        totalOf(&Counters::hits, false), fl);
-    vec("overallHits", units::Count, "number of overall hits", sumOf(&Counters::hits, true),
-        totalOf(&Counters::hits, true), fl);
-    vec("demandMisses", units::Count, "number of demand (read+write) misses", sumOf(&Counters::misses, false),
-        totalOf(&Counters::misses, false), fl);
-    vec("overallMisses", units::Count, "number of overall misses", sumOf(&Counters::misses, true),
-        totalOf(&Counters::misses, true), fl);
+    vec("demandHits", units::Count, "number of demand (read+write) hits", sumOf(kHits, false),
+        totalOf(kHits, false), fl);
+    vec("overallHits", units::Count, "number of overall hits", sumOf(kHits, true),
+        totalOf(kHits, true), fl);
+    vec("demandMisses", units::Count, "number of demand (read+write) misses", sumOf(kMisses, false),
+        totalOf(kMisses, false), fl);
+    vec("overallMisses", units::Count, "number of overall misses", sumOf(kMisses, true),
+        totalOf(kMisses, true), fl);
     vec("demandMissLatency", units::Tick, "number of demand (read+write) miss ticks",
-        sumOf(&Counters::missLatency, false), totalOf(&Counters::missLatency, false), fl);
-    vec("overallMissLatency", units::Tick, "number of overall miss ticks", sumOf(&Counters::missLatency, true),
-        totalOf(&Counters::missLatency, true), fl);
+        sumOf(kMissLatency, false), totalOf(kMissLatency, false), fl);
+    vec("overallMissLatency", units::Tick, "number of overall miss ticks", sumOf(kMissLatency, true),
+        totalOf(kMissLatency, true), fl);
     vec("demandAccesses", units::Count, "number of demand (read+write) accesses", accesses(false),
         accessesTotal(false), fl);
     vec("overallAccesses", units::Count, "number of overall (read+write) accesses", accesses(true),
         accessesTotal(true), fl);
-    vec("demandMissRate", units::Ratio, "miss rate for demand accesses", ratio(&Counters::misses, false),
-        ratioTotal(&Counters::misses, false), fl);
-    vec("overallMissRate", units::Ratio, "miss rate for overall accesses", ratio(&Counters::misses, true),
-        ratioTotal(&Counters::misses, true), fl);
+    vec("demandMissRate", units::Ratio, "miss rate for demand accesses", ratio(kMisses, false),
+        ratioTotal(kMisses, false), fl);
+    vec("overallMissRate", units::Ratio, "miss rate for overall accesses", ratio(kMisses, true),
+        ratioTotal(kMisses, true), fl);
     vec("demandAvgMissLatency", kTickPerCount, "average overall miss latency in ticks",
-        per(&Counters::missLatency, &Counters::misses, false),
-        perTotal(&Counters::missLatency, &Counters::misses, false), fl);
+        per(kMissLatency, kMisses, false),
+        perTotal(kMissLatency, kMisses, false), fl);
     vec("overallAvgMissLatency", kTickPerCount, "average overall miss latency",
-        per(&Counters::missLatency, &Counters::misses, true),
-        perTotal(&Counters::missLatency, &Counters::misses, true), fl);
+        per(kMissLatency, kMisses, true),
+        perTotal(kMissLatency, kMisses, true), fl);
 
     cache.addStat(&blockedCycles);
     blockedCycles.init(2).subname(0, "no_mshrs").subname(1, "no_targets");
@@ -186,42 +179,42 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
         },
         nullptr);
 
-    vec("writebacks", units::Count, "number of writebacks", [this](std::size_t i) { return at(writebacks, i); },
+    vec("writebacks", units::Count, "number of writebacks",
+        [this](std::size_t i) { return i < rows.size() ? double(rows[i].writebacks) : 0.0; },
         [this] {
             double t = 0;
-            for (double v : writebacks) t += v;
+            for (const Row &r : rows) t += double(r.writebacks);
             return t;
         },
         fl);
-    vec("demandMshrHits", units::Count, "number of demand (read+write) MSHR hits", sumOf(&Counters::mshrHits, false),
-        totalOf(&Counters::mshrHits, false), fl);
-    vec("overallMshrHits", units::Count, "number of overall MSHR hits", sumOf(&Counters::mshrHits, true),
-        totalOf(&Counters::mshrHits, true), fl);
+    vec("demandMshrHits", units::Count, "number of demand (read+write) MSHR hits", sumOf(kMshrHits, false),
+        totalOf(kMshrHits, false), fl);
+    vec("overallMshrHits", units::Count, "number of overall MSHR hits", sumOf(kMshrHits, true),
+        totalOf(kMshrHits, true), fl);
     vec("demandMshrMisses", units::Count, "number of demand (read+write) MSHR misses",
-        sumOf(&Counters::mshrMisses, false), totalOf(&Counters::mshrMisses, false), fl);
-    vec("overallMshrMisses", units::Count, "number of overall MSHR misses", sumOf(&Counters::mshrMisses, true),
-        totalOf(&Counters::mshrMisses, true), fl);
+        sumOf(kMshrMisses, false), totalOf(kMshrMisses, false), fl);
+    vec("overallMshrMisses", units::Count, "number of overall MSHR misses", sumOf(kMshrMisses, true),
+        totalOf(kMshrMisses, true), fl);
     vec("demandMshrMissLatency", units::Tick, "number of demand (read+write) MSHR miss ticks",
-        sumOf(&Counters::mshrMissLatency, false), totalOf(&Counters::mshrMissLatency, false), fl);
+        sumOf(kMshrMissLatency, false), totalOf(kMshrMissLatency, false), fl);
     vec("overallMshrMissLatency", units::Tick, "number of overall MSHR miss ticks",
-        sumOf(&Counters::mshrMissLatency, true), totalOf(&Counters::mshrMissLatency, true), fl);
-    vec("demandMshrMissRate", units::Ratio, "mshr miss ratio for demand accesses", ratio(&Counters::mshrMisses, false),
-        ratioTotal(&Counters::mshrMisses, false), fl);
-    vec("overallMshrMissRate", units::Ratio, "mshr miss ratio for overall accesses", ratio(&Counters::mshrMisses, true),
-        ratioTotal(&Counters::mshrMisses, true), fl);
+        sumOf(kMshrMissLatency, true), totalOf(kMshrMissLatency, true), fl);
+    vec("demandMshrMissRate", units::Ratio, "mshr miss ratio for demand accesses", ratio(kMshrMisses, false),
+        ratioTotal(kMshrMisses, false), fl);
+    vec("overallMshrMissRate", units::Ratio, "mshr miss ratio for overall accesses", ratio(kMshrMisses, true),
+        ratioTotal(kMshrMisses, true), fl);
     vec("demandAvgMshrMissLatency", kTickPerCount, "average overall mshr miss latency",
-        per(&Counters::mshrMissLatency, &Counters::mshrMisses, false),
-        perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses, false), fl);
+        per(kMshrMissLatency, kMshrMisses, false),
+        perTotal(kMshrMissLatency, kMshrMisses, false), fl);
     vec("overallAvgMshrMissLatency", kTickPerCount, "average overall mshr miss latency",
-        per(&Counters::mshrMissLatency, &Counters::mshrMisses, true),
-        perTotal(&Counters::mshrMissLatency, &Counters::mshrMisses, true), fl);
+        per(kMshrMissLatency, kMshrMisses, true),
+        perTotal(kMshrMissLatency, kMshrMisses, true), fl);
     cache.addStat(&replacements);
 
     for (int cmd = 0; cmd < kNumCmds; ++cmd) cmdGroups.push_back(std::make_unique<CmdGroup>(*this, &cache, cmd));
 
     tagsGroup = std::make_unique<Group>(&cache, "tags");
-    tagsInUse = new Average(tagsGroup.get(), "tagsInUse", kTickPerCount, "Average ticks per tags in use");
-    top.emplace_back(tagsInUse);
+    tagsGroup->addStat(&tagsInUse);
     top.push_back(std::make_unique<RequestorVector>(
         tagsGroup.get(), "occupancies", units::rate(units::Count, units::Tick),
         "Average occupied blocks per tick, per requestor", [this](std::size_t i) { return occupancy(i); },
@@ -231,7 +224,7 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
         [this](std::size_t i) { return occupancy(i) / double(cache.numBlocks()); },
         [this] {
             double t = 0;
-            for (std::size_t i = 0; i < occCurrent.size(); ++i) t += occupancy(i);
+            for (std::size_t i = 0; i < rows.size(); ++i) t += occupancy(i);
             return t / double(cache.numBlocks());
         },
         kNoZero | kTotal));
@@ -241,29 +234,34 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
 
 CacheStats::~CacheStats() = default;
 
-void CacheStats::grow(std::size_t n) {
-    for (auto &k : counters) {
-        for (Field f : {&Counters::hits, &Counters::misses, &Counters::missLatency, &Counters::mshrHits,
-                        &Counters::mshrMisses, &Counters::mshrMissLatency})
-            (k.*f).resize(n, 0.0);
+double CacheStats::value(const Row &r, Field f, int cmd) {
+    switch (f) {
+    case kHits: return double(r.hits[cmd]);
+    case kMisses: return double(r.misses[cmd]);
+    case kMissLatency: return r.missLatency[cmd];
+    case kMshrHits: return double(r.mshrHits[cmd]);
+    case kMshrMisses: return double(r.mshrMisses[cmd]);
+    case kMshrMissLatency: return r.mshrMissLatency[cmd];
     }
-    writebacks.resize(n, 0.0);
-    occCurrent.resize(n, 0.0);
-    occIntegral.resize(n, 0.0);
-    occLastChange.resize(n, occResetTick);
-    width = n;
+    return 0.0;
+}
+
+void CacheStats::grow(std::size_t n) {
+    Row fresh;
+    fresh.occLastChange = occResetTick;
+    rows.resize(n, fresh);
 }
 
 double CacheStats::sum(Field f, std::size_t i, bool overall) const {
     double s = 0;
-    for (int c : kDemandCmds) s += at(counters[std::size_t(c)].*f, i);
-    if (overall) s += at(counters[kHardPFReq].*f, i);
+    for (int c : kDemandCmds) s += at(f, c, i);
+    if (overall) s += at(f, kHardPFReq, i);
     return s;
 }
 
 double CacheStats::cmdTotal(int c, Field f) const {
     double s = 0;
-    for (double v : counters[std::size_t(c)].*f) s += v;
+    for (const Row &r : rows) s += value(r, f, c);
     return s;
 }
 
@@ -275,23 +273,22 @@ double CacheStats::sumTotal(Field f, bool overall) const {
 }
 
 double CacheStats::occupancy(std::size_t id) const {
-    if (id >= occCurrent.size()) return 0.0;
+    if (id >= rows.size()) return 0.0;
+    const Row &r = rows[id];
     const Tick now = curTick();
     const Tick span = now - occResetTick;
-    const double integral = occIntegral[id] + occCurrent[id] * double(now - occLastChange[id]);
-    return span ? integral / double(span) : occCurrent[id];
+    const double integral = r.occIntegral + r.occCurrent * double(now - r.occLastChange);
+    return span ? integral / double(span) : r.occCurrent;
 }
 
 void CacheStats::reset() {
-    for (auto &k : counters) {
-        for (Field f : {&Counters::hits, &Counters::misses, &Counters::missLatency, &Counters::mshrHits,
-                        &Counters::mshrMisses, &Counters::mshrMissLatency})
-            std::fill((k.*f).begin(), (k.*f).end(), 0.0);
-    }
-    std::fill(writebacks.begin(), writebacks.end(), 0.0);
     occResetTick = curTick();
-    std::fill(occIntegral.begin(), occIntegral.end(), 0.0);
-    std::fill(occLastChange.begin(), occLastChange.end(), occResetTick);
+    for (Row &r : rows) {
+        const double held = r.occCurrent;  // blocks stay where they are
+        r = Row{};
+        r.occCurrent = held;
+        r.occLastChange = occResetTick;
+    }
 }
 
 }  // namespace npusim

@@ -3,7 +3,7 @@
 // (a few adds per access); the printed vectors and ratios are computed at
 // dump time.
 #pragma once
-#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,25 +47,37 @@ class CacheStats {
 
     static int cmdIndex(MemCmd cmd);
 
-    struct Counters {
-        std::vector<double> hits, misses, missLatency, mshrHits, mshrMisses, mshrMissLatency;
+    // One requestor's counts for every command, in one row, so an access
+    // finds its counter with one index. Counts are integers (exact far
+    // beyond any run, and printed as the doubles they convert to);
+    // latencies are double sums, as gem5's.
+    struct Row {
+        std::uint64_t hits[kNumCmds] = {}, misses[kNumCmds] = {};
+        std::uint64_t mshrHits[kNumCmds] = {}, mshrMisses[kNumCmds] = {};
+        double missLatency[kNumCmds] = {}, mshrMissLatency[kNumCmds] = {};
+        std::uint64_t writebacks = 0;
+        // Time-weighted occupancy (gem5's tags.occupancies): blocks held
+        // now, and their integral over time up to occLastChange.
+        double occCurrent = 0, occIntegral = 0;
+        Tick occLastChange = 0;
     };
-    using Field = std::vector<double> Counters::*;
+    // The per-command counters printed per requestor.
+    enum Field { kHits, kMisses, kMissLatency, kMshrHits, kMshrMisses, kMshrMissLatency };
+    static double value(const Row &r, Field f, int cmd);
 
     explicit CacheStats(Cache &cache);
     ~CacheStats();
 
     // Makes room for requestor `id` (requestors may register late).
     void ensure(std::size_t id) {
-        if (id >= width) grow(id + 1);
+        if (id >= rows.size()) grow(id + 1);
     }
-    bool covers(std::size_t id) const { return id < width; }
-    Counters &of(int cmdIdx) { return counters[std::size_t(cmdIdx)]; }
+    bool covers(std::size_t id) const { return id < rows.size(); }
+    // Requestor `id`'s row; covers(id) must hold (the Cache ensures every
+    // requestor whose packet it takes, so every line's owner has a row).
+    Row &row(std::size_t id) { return rows[id]; }
     void reset();
 
-    // Raw counters.
-    std::array<Counters, kNumCmds> counters;
-    std::vector<double> writebacks;
     // Printed stats counted on the access path: members (an add each, no
     // pointer chase), added to their groups in gem5's order by the
     // constructor. Elements of the blocked vectors: no_mshrs, no_targets.
@@ -76,44 +88,41 @@ class CacheStats {
     stats::Counter replacements{nullptr, "replacements", stats::units::Count, "number of replacements"};
     stats::Counter tagAccesses{nullptr, "tagAccesses", stats::units::Count, "Number of tag accesses"};
     stats::Counter dataAccesses{nullptr, "dataAccesses", stats::units::Count, "Number of data accesses"};
-    // Time-weighted occupancy per requestor (gem5's tags.occupancies).
-    std::vector<double> occCurrent, occIntegral;
-    std::vector<Tick> occLastChange;
+    stats::Average tagsInUse{nullptr, "tagsInUse", stats::units::rate(stats::units::Tick, stats::units::Count),
+                             "Average ticks per tags in use"};
     Tick occResetTick = 0;
     void occupancyChange(RequestorID id, double delta) {
-        ensure(id);
+        Row &r = rows[id];
         const Tick now = curTick();
-        occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
-        occLastChange[id] = now;
-        occCurrent[id] += delta;
+        r.occIntegral += r.occCurrent * double(now - r.occLastChange);
+        r.occLastChange = now;
+        r.occCurrent += delta;
     }
     // occupancyChange(id, -1) then (id, +1) in the same tick: the second
     // adds exactly 0 to the integral and the count comes back unchanged.
     void occupancyHold(RequestorID id) {
-        ensure(id);
+        Row &r = rows[id];
         const Tick now = curTick();
-        occIntegral[id] += occCurrent[id] * double(now - occLastChange[id]);
-        occLastChange[id] = now;
+        r.occIntegral += r.occCurrent * double(now - r.occLastChange);
+        r.occLastChange = now;
     }
     double occupancy(std::size_t id) const;
 
   private:
-    void grow(std::size_t n);
+    [[gnu::noinline]] void grow(std::size_t n);
+    double at(Field f, int cmd, std::size_t i) const { return i < rows.size() ? value(rows[i], f, cmd) : 0.0; }
     double sum(Field f, std::size_t i, bool overall) const;
     double sumTotal(Field f, bool overall) const;
     double cmdTotal(int c, Field f) const;
 
     Cache &cache;
-    std::size_t width = 0;
+    std::vector<Row> rows;  // one per requestor id
 
     // Printed stats, in gem5's order.
     std::vector<std::unique_ptr<stats::StatBase>> top;
     struct CmdGroup;
     std::vector<std::unique_ptr<CmdGroup>> cmdGroups;
     std::unique_ptr<stats::Group> tagsGroup;
-
-  public:
-    stats::Average *tagsInUse = nullptr;
 };
 
 // MemCmd number -> CacheStats::Cmd (-1 for commands a cache does not take).
