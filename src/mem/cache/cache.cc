@@ -278,21 +278,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         }
         handleHit(pkt, requestTime);
     } else if (prefetcher) {
-        // gem5 notifies the miss after the MSHR exists; the packet may be
-        // consumed by then, so its description is taken first.
-        PrefetchInfo info;
-        info.addr = pkt->reqAddr;
-        info.pc = pkt->pc;
-        info.pcValid = pkt->hasPC;
-        info.requestorId = pkt->requestorId;
-        info.write = pkt->isWrite();
-        info.miss = true;
-        info.size = pkt->size;
-        info.cmd = pkt->cmd;
-        info.lineAddr = lineOf(pkt->addr);
-        info.lineSize = blkSize;
-        handleMiss(pkt, ci, forwardTime);
-        prefetcher->probeNotify(info);
+        handleMissWithPrefetcher(pkt, ci, forwardTime);
     } else {
         handleMiss(pkt, ci, forwardTime);
     }
@@ -302,6 +288,24 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         if (next != kMaxTick) schedMemSideSend(next);
     }
     return true;
+}
+
+void Cache::handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
+    // gem5 notifies the miss after the MSHR exists; the packet may be
+    // consumed by then, so its description is taken first.
+    PrefetchInfo info;
+    info.addr = pkt->reqAddr;
+    info.pc = pkt->pc;
+    info.pcValid = pkt->hasPC;
+    info.requestorId = pkt->requestorId;
+    info.write = pkt->isWrite();
+    info.miss = true;
+    info.size = pkt->size;
+    info.cmd = pkt->cmd;
+    info.lineAddr = lineOf(pkt->addr);
+    info.lineSize = blkSize;
+    handleMiss(pkt, cmdIdx, forwardTime);
+    prefetcher->probeNotify(info);
 }
 
 void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine) {
@@ -680,7 +684,8 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     const Target &initial = m.firstTarget();
     const MemCmd initialCmd = initial.pkt->cmd;
     const RequestorID initialReq = initial.pkt->requestorId;
-    stats->row(initialReq).mshrMissLatency[CacheStats::cmdIndex(initialCmd)] += double(curTick() - initial.recvTime);
+    stats->row(initialReq).mshrMissLatency[CacheStats::cmdIndex(initialCmd)] +=
+        CacheStats::spanAsDouble(curTick() - initial.recvTime);
 
     const Addr line = m.blkAddr;
     // The line was absent when the MSHR was allocated; only a writeback
@@ -704,21 +709,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     // was in flight: its data is newer than the fill's.)
     if (blk != kTemp) blkReady[std::size_t(blk)] = edge + fillTicks + pkt->headerDelay + pkt->payloadDelay;
 
-    if (prefetcher) {
-        PrefetchInfo info;
-        info.addr = line;
-        info.pc = initial.pkt->pc;
-        info.pcValid = initial.pkt->hasPC;
-        info.requestorId = initialReq;
-        info.write = m.needsWritable;
-        info.miss = true;
-        info.size = blkSize;
-        info.cmd = initialCmd;
-        info.lineAddr = line;
-        info.lineSize = blkSize;
-        info.lineData = lineData;
-        prefetcher->notifyFill(info);
-    }
+    if (prefetcher) notifyPrefetcherOfFill(m, lineData);
 
     serviceMshrTargets(m, pkt, blk, lineData, edge);
 
@@ -734,6 +725,23 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     if (!pendingWritebacks.empty()) doWritebacks(edge + forwardTicks + pkt->headerDelay);
     Packet::destroy(pkt);
     return true;
+}
+
+void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
+    const PacketPtr initial = m.firstTarget().pkt;
+    PrefetchInfo info;
+    info.addr = m.blkAddr;
+    info.pc = initial->pc;
+    info.pcValid = initial->hasPC;
+    info.requestorId = initial->requestorId;
+    info.write = m.needsWritable;
+    info.miss = true;
+    info.size = blkSize;
+    info.cmd = initial->cmd;
+    info.lineAddr = m.blkAddr;
+    info.lineSize = blkSize;
+    info.lineData = lineData;
+    prefetcher->notifyFill(info);
 }
 
 [[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
@@ -754,7 +762,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
         if (transfer < 0) transfer += int(blkSize);
         const Tick completion = respondAt + (transfer ? pkt->payloadDelay : 0);
-        stats->row(tp->requestorId).missLatency[ci] += double(completion - t.recvTime);
+        stats->row(tp->requestorId).missLatency[ci] += CacheStats::spanAsDouble(completion - t.recvTime);
         tp->makeResponse();
         tp->headerDelay = tp->payloadDelay = 0;
         cpuRespQueue.schedSend(tp, completion);
@@ -772,7 +780,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
 // ---------------------------------------------------------------------------
 // Sending on the mem side.
 
-inline void Cache::schedMemSideSend(Tick when) {
+[[gnu::always_inline]] inline void Cache::schedMemSideSend(Tick when) {
     if (waitingOnRetry || when == kMaxTick) return;
     // As gem5's packet queues: never now, at the earliest one tick later.
     when = std::max(when, curTick() + 1);
@@ -878,7 +886,7 @@ bool Cache::sendWrite(int i) {
 // ---------------------------------------------------------------------------
 // Blocking the cpu side.
 
-inline void Cache::setBlocked(BlockedCause cause) {
+[[gnu::always_inline]] inline void Cache::setBlocked(BlockedCause cause) {
     const std::uint8_t flag = std::uint8_t(1u << cause);
     if (blocked == 0) {
         if (const int row = kBlockedStatRow[cause]; row >= 0) ++stats->blockedCauses[std::size_t(row)];
@@ -892,7 +900,7 @@ inline void Cache::setBlocked(BlockedCause cause) {
     blocked |= flag;
 }
 
-inline void Cache::clearBlocked(BlockedCause cause) {
+[[gnu::always_inline]] inline void Cache::clearBlocked(BlockedCause cause) {
     const std::uint8_t flag = std::uint8_t(1u << cause);
     if (!(blocked & flag)) return;
     blocked &= std::uint8_t(~flag);

@@ -64,6 +64,10 @@ class CacheStats {
     // The per-command counters printed per requestor.
     enum Field { kHits, kMisses, kMissLatency, kMshrHits, kMshrMisses, kMshrMissLatency };
     static double value(const Row &r, Field f, int cmd);
+    // A span of ticks (a latency, a time since a change) as a double. Spans
+    // are far below 2^63, where the signed conversion (one instruction)
+    // gives the same double as the unsigned one (a test and a branch more).
+    static double spanAsDouble(Tick span) { return double(std::int64_t(span)); }
 
     explicit CacheStats(Cache &cache);
     ~CacheStats();
@@ -94,7 +98,7 @@ class CacheStats {
     void occupancyChange(RequestorID id, double delta) {
         Row &r = rows[id];
         const Tick now = curTick();
-        r.occIntegral += r.occCurrent * double(now - r.occLastChange);
+        r.occIntegral += r.occCurrent * spanAsDouble(now - r.occLastChange);
         r.occLastChange = now;
         r.occCurrent += delta;
     }
@@ -103,7 +107,7 @@ class CacheStats {
     void occupancyHold(RequestorID id) {
         Row &r = rows[id];
         const Tick now = curTick();
-        r.occIntegral += r.occCurrent * double(now - r.occLastChange);
+        r.occIntegral += r.occCurrent * spanAsDouble(now - r.occLastChange);
         r.occLastChange = now;
     }
     double occupancy(std::size_t id) const;

@@ -203,7 +203,11 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void dropIfClean(int blk);
     void handleHit(PacketPtr pkt, Tick requestTime);
     void handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime);
-    void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
+    // The prefetcher's notifications, out of line: the hot paths without a
+    // prefetcher keep fewer values live across them.
+    [[gnu::noinline]] void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
+    [[gnu::noinline]] void handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime);
+    [[gnu::noinline]] void notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData);
 
     // --- blocks -------------------------------------------------------------
     template <typename Op>
