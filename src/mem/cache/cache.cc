@@ -114,6 +114,7 @@ Cache::Cache(const Params &p)
       isReadOnly(p.get<bool>("is_read_only", false)),
       writebackClean(p.get<bool>("writeback_clean", false)),
       mostlyExclusive(p.get<std::string>("clusivity", "mostly_incl") == "mostly_excl"),
+      readMissCmd(isReadOnly || mostlyExclusive ? MemCmd::ReadCleanReq : MemCmd::ReadSharedReq),
       replPolicy(p.get<BaseReplacementPolicy *>("replacement_policy")),
       cpuSide("cpu_side_port", this),
       memSide("mem_side_port", this),
@@ -851,10 +852,7 @@ inline Tick Cache::nextQueueReadyTime() const {
     return false;
 }
 
-inline MemCmd Cache::missCommand(const Mshr &m) const {
-    if (m.needsWritable) return MemCmd::ReadExReq;
-    return isReadOnly || mostlyExclusive ? MemCmd::ReadCleanReq : MemCmd::ReadSharedReq;
-}
+inline MemCmd Cache::missCommand(const Mshr &m) const { return m.needsWritable ? MemCmd::ReadExReq : readMissCmd; }
 
 [[gnu::always_inline]] inline bool Cache::sendMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];

@@ -19,38 +19,35 @@ namespace npusim {
 class StampOrder {
   public:
     // All entries start with stamp 0, their sets in way order.
-    StampOrder(std::size_t sets, unsigned ways) : ways(ways), stamp(sets * ways, 0), links(sets * ways), ends(sets) {
+    StampOrder(std::size_t sets, unsigned ways) : ways(ways), entries(sets * ways), ends(sets) {
         for (std::size_t s = 0; s < sets; ++s) {
             for (unsigned w = 0; w < ways; ++w)
-                links[s * ways + w] = Link{w == 0 ? kNone : w - 1, w + 1 == ways ? kNone : w + 1};
+                entries[s * ways + w] = Entry{0, w == 0 ? kNone : w - 1, w + 1 == ways ? kNone : w + 1};
             ends[s] = Ends{0, ways - 1};
         }
     }
 
-    Tick get(std::size_t s, unsigned w) const { return stamp[s * ways + w]; }
+    Tick get(std::size_t s, unsigned w) const { return entries[s * ways + w].stamp; }
 
     // Sets w's stamp to t. The usual moves are handled inline: a stamp that
     // sorts last (a hit or a fill at the current tick) moves w to the tail.
     [[gnu::always_inline]] void set(std::size_t s, unsigned w, Tick t) {
-        const std::size_t base = s * ways;
-        Tick *st = &stamp[base];
+        Entry *en = &entries[s * ways];
         Ends &e = ends[s];
         const std::uint32_t last = e.tail;
         if (last == w) {
-            if (t >= st[w]) {
-                st[w] = t;  // already last, and a later stamp keeps it last (repeated hits)
+            if (t >= en[w].stamp) {
+                en[w].stamp = t;  // already last, and a later stamp keeps it last (repeated hits)
                 return;
             }
-        } else if (st[last] < t || (st[last] == t && last < w)) {
-            Link *ln = &links[base];
-            const std::uint32_t p = ln[w].prev, n = ln[w].next;  // n exists: w is not last
+        } else if (en[last].stamp < t || (en[last].stamp == t && last < w)) {
+            const std::uint32_t p = en[w].prev, n = en[w].next;  // n exists: w is not last
             if (p == kNone) e.head = n;
-            else ln[p].next = n;
-            ln[n].prev = p;
-            ln[w] = Link{last, kNone};
-            ln[last].next = w;
+            else en[p].next = n;
+            en[n].prev = p;
+            en[w] = Entry{t, last, kNone};
+            en[last].next = w;
             e.tail = w;
-            st[w] = t;
             return;
         }
         reorder(s, w, t);
@@ -64,47 +61,50 @@ class StampOrder {
 
     // The general case of set(): w moves to wherever t sorts.
     [[gnu::noinline]] void reorder(std::size_t s, unsigned w, Tick t) {
-        const std::size_t base = s * ways;
-        Tick *st = &stamp[base];
-        Link *ln = &links[base];
+        Entry *en = &entries[s * ways];
         Ends &e = ends[s];
         // Unlink w.
-        const std::uint32_t p = ln[w].prev, n = ln[w].next;
+        const std::uint32_t p = en[w].prev, n = en[w].next;
         if (p == kNone) e.head = n;
-        else ln[p].next = n;
+        else en[p].next = n;
         if (n == kNone) e.tail = p;
-        else ln[n].prev = p;
-        st[w] = t;
-        auto before = [st, t, w](std::uint32_t x) { return st[x] < t || (st[x] == t && x < w); };
+        else en[n].prev = p;
+        en[w].stamp = t;
+        auto before = [en, t, w](std::uint32_t x) { return en[x].stamp < t || (en[x].stamp == t && x < w); };
         const std::uint32_t last = e.tail, first = e.head;
         if (last == kNone) {
-            ln[w] = Link{kNone, kNone};
+            en[w].prev = en[w].next = kNone;
             e.head = e.tail = w;
         } else if (before(last)) {
-            ln[w] = Link{last, kNone};
-            ln[last].next = w;
+            en[w].prev = last;
+            en[w].next = kNone;
+            en[last].next = w;
             e.tail = w;
         } else {
             // Find x, the first way sorting after w, walking from the nearer
             // end (stamps 0 and 1 of invalidations and BIP insertions are
             // near the head).
             std::uint32_t x;
-            if (t <= st[first] || t - st[first] <= st[last] - t) {
+            if (t <= en[first].stamp || t - en[first].stamp <= en[last].stamp - t) {
                 x = first;
-                while (before(x)) x = ln[x].next;
+                while (before(x)) x = en[x].next;
             } else {
                 x = last;
-                while (ln[x].prev != kNone && !before(ln[x].prev)) x = ln[x].prev;
+                while (en[x].prev != kNone && !before(en[x].prev)) x = en[x].prev;
             }
-            const std::uint32_t px = ln[x].prev;
-            ln[w] = Link{px, x};
-            ln[x].prev = w;
+            const std::uint32_t px = en[x].prev;
+            en[w].prev = px;
+            en[w].next = x;
+            en[x].prev = w;
             if (px == kNone) e.head = w;
-            else ln[px].next = w;
+            else en[px].next = w;
         }
     }
 
-    struct Link {
+    // A way's stamp and its neighbours in the set's order, together: one
+    // index reaches both.
+    struct Entry {
+        Tick stamp;
         std::uint32_t prev, next;  // way numbers within the set
     };
     struct Ends {
@@ -112,8 +112,7 @@ class StampOrder {
     };
 
     unsigned ways;
-    std::vector<Tick> stamp;
-    std::vector<Link> links;
+    std::vector<Entry> entries;
     std::vector<Ends> ends;  // per set
 };
 

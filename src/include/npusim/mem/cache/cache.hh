@@ -259,6 +259,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     Tick forwardTicks, fillTicks, responseTicks;  // the latencies above in ticks
     std::size_t numMshrs, numTargets, numWriteBuffers, demandMshrReserve;
     bool sequentialAccess, isReadOnly, writebackClean, mostlyExclusive;
+    MemCmd readMissCmd;  // what a miss not needing a writable line sends (see missCommand)
     AddrRangeList addrRanges;
     AddrRangeList belowRanges;  // what the memory side claims (from startup on)
 
