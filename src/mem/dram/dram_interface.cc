@@ -211,7 +211,8 @@ DRAMInterface::DRAMInterface(const Params &p)
             r.banks[b].bank = std::uint8_t(b);
             // Bank groups rotate with the low bank bits (gem5's assumption).
             r.banks[b].bankgr = std::uint8_t(bankGroupArch ? b % bankGroupsPerRank : b);
-            r.banks[b].group = std::uint8_t(bankGroupArch ? b % bankGroupsPerRank : 0);
+            r.banks[b].rankState = &r;
+            r.banks[b].groupState = &r.groups[bankGroupArch ? b % bankGroupsPerRank : 0];
         }
         r.actTicks.assign(activationLimit, 0);
     }
@@ -365,7 +366,7 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
     // (checked in the constructor), so tRRD goes into the rank's floor.
     rank.actFloor = std::max(actAt + tRRD, rank.actFloor);
     if (bankGroupArch) {
-        GroupTiming &own = rank.groups[bank.group];
+        GroupTiming &own = *bank.groupState;
         own.actAllowedAt = std::max(actAt + tRRD_L, own.actAllowedAt);
     }
 
@@ -409,8 +410,8 @@ template MemPacketQueue::iterator DRAMInterface::chooseFRFCFSRefreshing<false>(M
 
 template <bool IsRead>
 void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
-    Rank &rank = ranks[mp->rank];
     Bank &bank = *mp->bankState;
+    Rank &rank = *bank.rankState;
     Tick now = curTick();
 
     bool rowHit = true;
@@ -461,7 +462,7 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
         }
     }
     {
-        GroupTiming &own = rank.groups[bank.group];
+        GroupTiming &own = *bank.groupState;
         const Tick rdAt = cmdAt + (IsRead ? burstGap : wrToRdDelay);
         const Tick wrAt = cmdAt + (IsRead ? rdToWrDelay : burstGap);
         const Tick dlyRd = IsRead ? tCCD_L : ownGroupWrToRd;

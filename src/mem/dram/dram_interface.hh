@@ -36,8 +36,18 @@ struct BurstHelper {
     unsigned burstsServiced = 0;
 };
 
+struct DramRank;
+
+// Constraints shared by the banks of one bank group (of all banks of the
+// rank without bank groups).
+struct DramGroupTiming {
+    Tick rdAllowedAt = 0;
+    Tick wrAllowedAt = 0;
+    Tick actAllowedAt = 0;
+};
+
 // The earliest RD/WR/ACT tick of a bank is the larger of its own
-// constraint (below) and its bank group's (DRAMInterface::Rank::groups): every update
+// constraint (below) and its bank group's (DramRank::groups): every update
 // of these is a max(), and the constraints one burst or activation puts
 // on the other banks are the same for all banks of a group, so they are
 // kept once per group instead of being written into every bank.
@@ -45,12 +55,40 @@ struct DramBank {
     std::uint32_t openRow = ~std::uint32_t(0);  // DRAMInterface::kNoRow
     std::uint8_t bank = 0;
     std::uint8_t bankgr = 0;
-    std::uint8_t group = 0;  // index into Rank::groups (0 without bank groups)
     Tick rdAllowedAt = 0;
     Tick wrAllowedAt = 0;
     Tick preAllowedAt = 0;
     Tick actAllowedAt = 0;
     unsigned rowAccesses = 0;  // bursts to the open row (each burstSize bytes)
+    // The bank's rank and its group's timing (fixed at construction): the
+    // scheduler and the burst path reach them from the bank in one load.
+    DramRank *rankState = nullptr;
+    DramGroupTiming *groupState = nullptr;
+};
+
+struct DramRank {
+    std::vector<DramBank> banks;
+    std::vector<DramGroupTiming> groups;
+    // PRE to PRE (tPPD) applies to every bank of the rank: a bank's
+    // earliest PRE is max(DramBank::preAllowedAt, prePending); see setPre().
+    Tick prePending = 0;
+    // Lower bounds on all of this rank's groups' rd/wr/actAllowedAt
+    // (the constraints that reach every group alike: rank switching,
+    // the burst gap and turnarounds, tRRD, tXAW, refresh), kept once
+    // here instead of being written into each group.
+    Tick rdFloor = 0;
+    Tick wrFloor = 0;
+    Tick actFloor = 0;
+    unsigned numBanksActive = 0;
+    // The last activation_limit ACT ticks, a ring; `oldest` indexes the
+    // oldest entry (gem5 keeps them in a deque).
+    std::vector<Tick> actTicks;
+    std::size_t oldest = 0;
+    Tick lastBurstTick = 0;
+    Tick refreshDueAt = 0;
+    Tick refreshUntil = 0;   // no bursts to this rank before this tick
+    Tick lastPreDoneAt = 0;  // when the latest precharge completes
+    std::uint64_t refreshes = 0;
 };
 
 // One DRAM burst (gem5's MemPacket); pooled by the controller.
@@ -81,39 +119,8 @@ class DRAMInterface final : public AbstractMemory {
     static constexpr std::uint32_t kNoRow = ~std::uint32_t(0);
 
     using Bank = DramBank;
-
-    // Constraints shared by the banks of one bank group (of all banks of the
-    // rank without bank groups).
-    struct GroupTiming {
-        Tick rdAllowedAt = 0;
-        Tick wrAllowedAt = 0;
-        Tick actAllowedAt = 0;
-    };
-
-    struct Rank {
-        std::vector<Bank> banks;
-        std::vector<GroupTiming> groups;
-        // PRE to PRE (tPPD) applies to every bank of the rank: a bank's
-        // earliest PRE is max(Bank::preAllowedAt, prePending); see setPre().
-        Tick prePending = 0;
-        // Lower bounds on all of this rank's groups' rd/wr/actAllowedAt
-        // (the constraints that reach every group alike: rank switching,
-        // the burst gap and turnarounds, tRRD, tXAW, refresh), kept once
-        // here instead of being written into each group.
-        Tick rdFloor = 0;
-        Tick wrFloor = 0;
-        Tick actFloor = 0;
-        unsigned numBanksActive = 0;
-        // The last activation_limit ACT ticks, a ring; `oldest` indexes the
-        // oldest entry (gem5 keeps them in a deque).
-        std::vector<Tick> actTicks;
-        std::size_t oldest = 0;
-        Tick lastBurstTick = 0;
-        Tick refreshDueAt = 0;
-        Tick refreshUntil = 0;   // no bursts to this rank before this tick
-        Tick lastPreDoneAt = 0;  // when the latest precharge completes
-        std::uint64_t refreshes = 0;
-    };
+    using GroupTiming = DramGroupTiming;
+    using Rank = DramRank;
 
     explicit DRAMInterface(const Params &p);
 
@@ -228,14 +235,14 @@ class DRAMInterface final : public AbstractMemory {
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
     // (two-argument max: the initializer-list form costs a loop through memory)
     Tick rdAllowed(const Rank &r, const Bank &b) const {
-        return std::max(std::max(b.rdAllowedAt, r.groups[b.group].rdAllowedAt), r.rdFloor);
+        return std::max(std::max(b.rdAllowedAt, b.groupState->rdAllowedAt), r.rdFloor);
     }
     Tick wrAllowed(const Rank &r, const Bank &b) const {
-        return std::max(std::max(b.wrAllowedAt, r.groups[b.group].wrAllowedAt), r.wrFloor);
+        return std::max(std::max(b.wrAllowedAt, b.groupState->wrAllowedAt), r.wrFloor);
     }
     Tick colAllowed(const Rank &r, const Bank &b, bool read) const { return read ? rdAllowed(r, b) : wrAllowed(r, b); }
     Tick actAllowed(const Rank &r, const Bank &b) const {
-        return std::max(std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt), r.actFloor);
+        return std::max(std::max(b.actAllowedAt, b.groupState->actAllowedAt), r.actFloor);
     }
     Tick preAllowed(const Rank &r, const Bank &b) const { return std::max(b.preAllowedAt, r.prePending); }
     // Sets a bank's earliest PRE to exactly `t`.
@@ -336,7 +343,7 @@ class DRAMInterface final : public AbstractMemory {
     bool bankPrep(const Rank &r, const Bank &b, Tick now, Tick minColAt, Tick &actAt) const {
         // max(pre, prePending, now) + tRP, the rank's part folded separately
         actAt = b.openRow == kNoRow
-                    ? std::max(std::max(b.actAllowedAt, r.groups[b.group].actAllowedAt), std::max(r.actFloor, now))
+                    ? std::max(std::max(b.actAllowedAt, b.groupState->actAllowedAt), std::max(r.actFloor, now))
                     : std::max(b.preAllowedAt + tRP, std::max(r.prePending, now) + tRP);
         const Tick colAllowedAt = ReadState ? rdAllowed(r, b) : wrAllowed(r, b);
         return std::max(colAllowedAt, actAt + (ReadState ? tRCD_RD : tRCD_WR)) <= minColAt;
@@ -364,9 +371,9 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
     const auto end = queue.end();
     // !burstReady(p); checkRefresh() ran just before, so no rank refreshes
     // unless now < refreshQuietFrom
-    auto refreshing = [&](const MemPacket *p) { return SomeRankRefreshing && now < ranks[p->rank].refreshUntil; };
-    auto seamlessHit = [&](const MemPacket *p, const Bank &b) {
-        const Rank &r = ranks[p->rank];
+    auto refreshing = [&](const Bank &b) { return SomeRankRefreshing && now < b.rankState->refreshUntil; };
+    auto seamlessHit = [&](const Bank &b) {
+        const Rank &r = *b.rankState;
         return (ReadState ? rdAllowed(r, b) : wrAllowed(r, b)) <= minColAt;
     };
     auto firstHit = end;      // the first ready row hit (none of them seamless so far)
@@ -376,12 +383,12 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
     for (auto it = queue.begin(); it != end; ++it) {
         const MemPacket *p = *it;
         const Bank &b = *p->bankState;
-        if (refreshing(p)) continue;
+        if (refreshing(b)) continue;
         if (b.openRow == p->row) {
             if (firstHit == end) {
-                if (seamlessHit(p, b)) return it;
+                if (seamlessHit(b)) return it;
                 firstHit = it;
-            } else if (&b != (*firstHit)->bankState && seamlessHit(p, b)) {
+            } else if (&b != (*firstHit)->bankState && seamlessHit(b)) {
                 // (whether a row hit is seamless depends only on its bank: the
                 // rest of a stream of hits to the first hit's bank is not)
                 return it;
@@ -389,12 +396,12 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
             continue;
         }
         Tick actAt;
-        if (bankPrep<ReadState>(ranks[p->rank], b, now, minColAt, actAt)) {
+        if (bankPrep<ReadState>(*b.rankState, b, now, minColAt, actAt)) {
             // E, and hidden: only a seamless row hit further on comes first
             for (auto later = it + 1; later != end; ++later) {
                 const MemPacket *q = *later;
                 const Bank &qb = *q->bankState;
-                if (qb.openRow == q->row && !refreshing(q) && seamlessHit(q, qb)) return later;
+                if (qb.openRow == q->row && !refreshing(qb) && seamlessHit(qb)) return later;
             }
             return it;
         }
