@@ -29,23 +29,22 @@ class CommandWindows {
 
     // Books one command at or after cmdTick; returns when it issues.
     // `now` is curTick() (the caller has it at hand).
-    Tick verifySingle(Tick cmdTick, Tick now) {
-        Tick cmdAt = cmdTick;
-        Tick index = cmdTick / commandWindow;
-        Tick burstTick = index * commandWindow;
-        for (;;) {
-            Slot &s = slots[index % kSlots];
-            const bool same = s.window == burstTick;
-            // gem5 forgets a window as soon as time has moved past its start
-            if (!(burstTick >= now && same && s.count >= maxCmdsPerWindow)) {
-                if (!same) claim(s, burstTick, now);
-                ++s.count;
-                return cmdAt;
-            }
-            burstTick += commandWindow;
-            ++index;
-            cmdAt = burstTick;
+    [[gnu::always_inline]] Tick verifySingle(Tick cmdTick, Tick now) {
+        const Tick index = cmdTick / commandWindow;
+        const Tick windowTick = index * commandWindow;
+        Slot &s = slots[index % kSlots];
+        // The usual cases first: a window not booked yet, or one with room
+        // (gem5 forgets a window as soon as time has moved past its start).
+        if (s.window != windowTick) {
+            claim(s, windowTick, now);
+            s.count = 1;
+            return cmdTick;
         }
+        if (s.count < maxCmdsPerWindow || windowTick < now) {
+            ++s.count;
+            return cmdTick;
+        }
+        return bookLater(index + 1, windowTick + commandWindow, now);
     }
 
     // Two command phases (e.g. a two-cycle ACT) no more than maxSplit apart;
@@ -83,10 +82,25 @@ class CommandWindows {
     };
 
     void claim(Slot &s, Tick windowTick, Tick now) {
-        if (s.window != kMaxTick && s.window > windowTick && s.window >= now) [[unlikely]]
+        // (the test that usually fails first: the slot's window is older)
+        if (s.window > windowTick && s.window >= now && s.window != kMaxTick) [[unlikely]]
             panic(*owner, ": command booked more than ", kSlots, " command windows ahead");
         s.window = windowTick;
         s.count = 0;
+    }
+    // verifySingle() once the command's own window is full: the first
+    // later window with room, from window number `index` starting at
+    // windowTick (>= now, since the full window did not start before now).
+    [[gnu::noinline]] Tick bookLater(Tick index, Tick windowTick, Tick now) {
+        for (;; ++index, windowTick += commandWindow) {
+            Slot &s = slots[index % kSlots];
+            const bool same = s.window == windowTick;
+            if (!(same && s.count >= maxCmdsPerWindow)) {
+                if (!same) claim(s, windowTick, now);
+                ++s.count;
+                return windowTick;
+            }
+        }
     }
     unsigned count(Tick windowTick) const {
         if (windowTick < curTick()) return 0;
