@@ -173,7 +173,11 @@ DRAMInterface::DRAMInterface(const Params &p)
         if (decodeByShift) {
             shiftLow = unsigned(std::countr_zero(std::uint64_t(burstSize)) + std::countr_zero(low));
             shiftBank = unsigned(std::countr_zero(std::uint64_t(banksPerRank)));
-            shiftRankHigh = unsigned(std::countr_zero(std::uint64_t(ranksPerChannel)) + std::countr_zero(high));
+            shiftRow = shiftBank +
+                       unsigned(std::countr_zero(std::uint64_t(ranksPerChannel)) + std::countr_zero(high));
+            bankIdMask = std::uint64_t(ranksPerChannel) * banksPerRank - 1;
+            bankMask = banksPerRank - 1;
+            rowMask = rowsPerBank - 1;
         }
     }
 
@@ -216,6 +220,8 @@ DRAMInterface::DRAMInterface(const Params &p)
         }
         r.actTicks.assign(activationLimit, 0);
     }
+    for (auto &r : ranks)
+        for (auto &b : r.banks) banksById.push_back(&b);  // rank by rank: bankId order
     for (auto &q : queued) q.init(ranksPerChannel, banksPerRank);
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);

@@ -144,13 +144,16 @@ class DRAMInterface final : public AbstractMemory {
     // Decodes the burst at `addr` into mp's rank, bank and row.
     [[gnu::always_inline]] void decode(MemPacket &mp, Addr addr) {
         if (!decodeByShift) [[unlikely]] return decodeByDivision(mp, addr);
-        // the divisions and remainders of decodeByDivision(), all by powers of two
-        Addr a = (addr - range.start) >> shiftLow;
-        const unsigned bank = unsigned(a & (banksPerRank - 1));
-        a >>= shiftBank;
-        const unsigned rank = unsigned(a & (ranksPerChannel - 1));
-        a >>= shiftRankHigh;
-        setLocation(mp, rank, bank, a & (rowsPerBank - 1));
+        // the divisions and remainders of decodeByDivision(), all by powers
+        // of two; the bank bits sit just below the rank bits, so together
+        // they are the bank's id
+        const Addr a = (addr - range.start) >> shiftLow;
+        const unsigned bankId = unsigned(a & bankIdMask);
+        mp.rank = std::uint8_t(bankId >> shiftBank);
+        mp.bank = std::uint8_t(bankId & bankMask);
+        mp.row = std::uint32_t((a >> shiftRow) & rowMask);
+        mp.bankId = std::uint16_t(bankId);
+        mp.bankState = banksById[bankId];
     }
     bool burstReady(const MemPacket *mp) const { return curTick() >= ranks[mp->rank].refreshUntil; }
 
@@ -273,7 +276,9 @@ class DRAMInterface final : public AbstractMemory {
     unsigned maxAccessesPerRow;
     // decode() without divisions (see the constructor)
     bool decodeByShift = false;
-    unsigned shiftLow = 0, shiftBank = 0, shiftRankHigh = 0;
+    unsigned shiftLow = 0, shiftBank = 0, shiftRow = 0;
+    std::uint64_t bankIdMask = 0, bankMask = 0, rowMask = 0;
+    std::vector<Bank *> banksById;  // every bank, by MemPacket::bankId
 
     // timing
     Tick tCK, tCS, tBURST, tRTW, tWTR;

@@ -111,6 +111,8 @@ MemCtrl::MemCtrl(const Params &p)
     avgRdQLen.precision(2);
     avgWrQLen.precision(2);
     unsigned logBurst = ceilLog2(dram->bytesPerBurst());
+    fullBurstSize = dram->bytesPerBurst();
+    fullBurstLog2 = logBurst;
     readPktSize.init(logBurst + 1);
     writePktSize.init(logBurst + 1);
     rdQLenPdf.init(readBufferSize);
@@ -309,7 +311,7 @@ inline bool MemCtrl::addToReadQueue(PacketPtr pkt, unsigned pktCount) {
     if (pktCount == 1) [[likely]] {
         // the whole request in one burst: no helper, no splitting
         const unsigned size = pkt->size;
-        ++readPktSize[ceilLog2(size)];
+        ++readPktSize[size == fullBurstSize ? fullBurstLog2 : ceilLog2(size)];
         ++readBursts;
         reqReadAccesses.add(pkt->requestorId, 1);
         if (!writeQueue.empty() && readFromWriteQueue(base, size)) {

@@ -82,6 +82,7 @@ class MemCtrl final : public SimObject {
     Sched memSchedPolicy;
     Tick frontendLatency, backendLatency, commandWindow;
     Tick readResponseLatency;  // frontendLatency + backendLatency
+    unsigned fullBurstSize = 0, fullBurstLog2 = 0;  // the usual request size and its readPktSize bucket
     bool retryRdReq = false;
     bool retryWrReq = false;
     Tick prevArrival = 0;
