@@ -115,7 +115,8 @@ class Average : public StatBase {
     // Inline: set on the per-request path (queue lengths, occupancies).
     void set(double v) {
         const Tick now = curTick();
-        integral += current * double(now - lastChange);
+        // (through int64: one instruction, and the same double, as spans are far below 2^63)
+        integral += current * double(std::int64_t(now - lastChange));
         lastChange = now;
         current = v;
     }
