@@ -291,25 +291,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
     return true;
 }
 
-void Cache::handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
-    // gem5 notifies the miss after the MSHR exists; the packet may be
-    // consumed by then, so its description is taken first.
-    PrefetchInfo info;
-    info.addr = pkt->reqAddr;
-    info.pc = pkt->pc;
-    info.pcValid = pkt->hasPC;
-    info.requestorId = pkt->requestorId;
-    info.write = pkt->isWrite();
-    info.miss = true;
-    info.size = pkt->size;
-    info.cmd = pkt->cmd;
-    info.lineAddr = lineOf(pkt->addr);
-    info.lineSize = blkSize;
-    handleMiss(pkt, cmdIdx, forwardTime);
-    prefetcher->probeNotify(info);
-}
-
-void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine) {
+PrefetchInfo Cache::accessInfo(const Packet *pkt, bool miss) const {
     PrefetchInfo info;
     info.addr = pkt->reqAddr;
     info.pc = pkt->pc;
@@ -319,9 +301,22 @@ void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedL
     info.miss = miss;
     info.size = pkt->size;
     info.cmd = pkt->cmd;
-    info.prefetchHit = prefetchedLine;
     info.lineAddr = lineOf(pkt->addr);
     info.lineSize = blkSize;
+    return info;
+}
+
+void Cache::handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
+    // gem5 notifies the miss after the MSHR exists; the packet may be
+    // consumed by then, so its description is taken first.
+    const PrefetchInfo info = accessInfo(pkt, true);
+    handleMiss(pkt, cmdIdx, forwardTime);
+    prefetcher->probeNotify(info);
+}
+
+void Cache::notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine) {
+    PrefetchInfo info = accessInfo(pkt, miss);
+    info.prefetchHit = prefetchedLine;
     info.lineData = blk >= 0 ? blockData(blk) : nullptr;
     prefetcher->probeNotify(info);
 }

@@ -205,6 +205,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime);
     // The prefetcher's notifications, out of line: the hot paths without a
     // prefetcher keep fewer values live across them.
+    // What the prefetcher is told about a demand access (both probes above).
+    PrefetchInfo accessInfo(const Packet *pkt, bool miss) const;
     [[gnu::noinline]] void notifyPrefetcher(PacketPtr pkt, int blk, bool miss, bool prefetchedLine);
     [[gnu::noinline]] void handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime);
     [[gnu::noinline]] void notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData);
