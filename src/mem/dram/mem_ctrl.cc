@@ -288,17 +288,23 @@ inline bool MemCtrl::readFromWriteQueue(Addr addr, unsigned size) {
     return false;
 }
 
-inline void MemCtrl::enqueueReadBurst(PacketPtr pkt, Addr addr, unsigned size, BurstHelper *helper) {
+inline MemPacket *MemCtrl::newBurst(PacketPtr answer, RequestorID requestor, bool read, Addr addr, unsigned size,
+                                    BurstHelper *helper) {
     MemPacket *mp = allocMemPacket();
-    mp->pkt = pkt;
-    mp->read = true;
+    mp->pkt = answer;
+    mp->read = read;
     mp->addr = addr;
     mp->size = size;
-    mp->requestorId = pkt->requestorId;
+    mp->requestorId = requestor;
     mp->entryTime = curTick();
     mp->readyTime = kMaxTick;
     mp->burstHelper = helper;
     dram->decode(*mp, addr);
+    return mp;
+}
+
+inline void MemCtrl::enqueueReadBurst(PacketPtr pkt, Addr addr, unsigned size, BurstHelper *helper) {
+    MemPacket *mp = newBurst(pkt, pkt->requestorId, true, addr, size, helper);
     ++rdQLenPdf[dram->readQueueSize + respSize()];
     readQueue.push_back(mp);
     dram->enqueued<true>(mp);
@@ -358,16 +364,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
         ++writeBursts;
         reqWriteAccesses.add(pkt->requestorId, 1);
         if (!inWriteQueue(burstAlign(addr))) {
-            MemPacket *mp = allocMemPacket();
-            mp->pkt = nullptr;  // the system packet is answered right away
-            mp->read = false;
-            mp->addr = addr;
-            mp->size = size;
-            mp->requestorId = pkt->requestorId;
-            mp->entryTime = curTick();
-            mp->readyTime = kMaxTick;
-            mp->burstHelper = nullptr;
-            dram->decode(*mp, addr);
+            MemPacket *mp = newBurst(nullptr, pkt->requestorId, false, addr, size, nullptr);
             ++wrQLenPdf[dram->writeQueueSize];
             writeQueue.push_back(mp);
             dram->enqueued<false>(mp);

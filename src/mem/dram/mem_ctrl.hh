@@ -66,6 +66,10 @@ class MemCtrl final : public SimObject {
         return mp;
     }
     [[gnu::noinline]] MemPacket *newMemPacket();
+    // A burst of `size` bytes at `addr`, decoded, ready to queue; `answer` is
+    // the system packet its completion answers (null for writes, answered at once).
+    [[gnu::always_inline]] MemPacket *newBurst(PacketPtr answer, RequestorID requestor, bool read, Addr addr,
+                                               unsigned size, BurstHelper *helper);
     void freeMemPacket(MemPacket *mp) {
         mp->nextFree = freePackets;
         freePackets = mp;
