@@ -85,21 +85,27 @@ def test_stats_txt_layout_matches_gem5(tmp_path):
     assert len(data["dumps"]) == 2 and data["dumps"][0]["system.probe.eventsRun"] == 1
 
 
-def test_counters_print_like_scalar_and_vector_and_reset():
-    build(event_ticks=[5, 5, 70, 3])
+def _dumps_before_and_after_reset():
+    """Runs the probe, dumps, resets, dumps; returns the two dumps' text."""
     npusim.simulate()
     npusim.stats.dump()
     npusim.stats.reset()
     npusim.stats.dump()
     text = open(os.path.join(npusim.simulation.outdir(), "stats.txt")).read()
-    dumps = text.split("---------- End Simulation Statistics")[:2]
+    return text.split("---------- End Simulation Statistics")[:2]
 
-    def rows(dump, stat):
-        # {suffix after the stat name: rest of the line (value, description, unit)}
-        prefix = f"system.probe.{stat}"
-        return {l.split()[0][len(prefix):]: l.split(None, 1)[1] for l in dump.splitlines()
-                if l.split() and (l.split()[0] == prefix or l.startswith(prefix + "::"))}
 
+def _probe_rows(dump, stat):
+    """{suffix after the probe stat's name: rest of its line (value, description, unit)}"""
+    prefix = f"system.probe.{stat}"
+    return {l.split()[0][len(prefix):]: l.split(None, 1)[1] for l in dump.splitlines()
+            if l.split() and (l.split()[0] == prefix or l.startswith(prefix + "::"))}
+
+
+def test_counters_print_like_scalar_and_vector_and_reset():
+    build(event_ticks=[5, 5, 70, 3])
+    dumps = _dumps_before_and_after_reset()
+    rows = _probe_rows
     for dump, events in zip(dumps, (4, 0)):
         assert rows(dump, "eventsCounted") == rows(dump, "eventsRun")
         assert rows(dump, "eventsCounted")[""].startswith(str(events))
@@ -111,24 +117,14 @@ def test_counters_print_like_scalar_and_vector_and_reset():
 
 
 def test_int_distribution_prints_like_distribution():
-    # whole, non-negative samples: one underflow-free set with an overflow
+    # whole, non-negative samples, one of them an overflow
     build(event_ticks=[5], samples=[0, 1, 2, 3, 3, 8, 20])
-    npusim.simulate()
-    npusim.stats.dump()
-    npusim.stats.reset()
-    npusim.stats.dump()
-    text = open(os.path.join(npusim.simulation.outdir(), "stats.txt")).read()
-    dumps = text.split("---------- End Simulation Statistics")[:2]
-
-    def rows(dump, stat):
-        prefix = f"system.probe.{stat}::"
-        return {l.split()[0][len(prefix):]: l.split(None, 1)[1] for l in dump.splitlines() if l.startswith(prefix)}
-
-    full, empty = (rows(d, "intDist") for d in dumps)
-    assert full == rows(dumps[0], "dist") and empty == rows(dumps[1], "dist")
-    assert full["samples"].split()[0] == "7" and full["overflows"].split()[0] == "1"
-    assert full["2-3"].split()[0] == "3" and full["max_value"].split()[0] == "20"
-    assert empty["samples"].split()[0] == "0"
+    dumps = _dumps_before_and_after_reset()
+    full, empty = (_probe_rows(d, "intDist") for d in dumps)
+    assert full and full == _probe_rows(dumps[0], "dist") and empty == _probe_rows(dumps[1], "dist")
+    assert full["::samples"].split()[0] == "7" and full["::overflows"].split()[0] == "1"
+    assert full["::2-3"].split()[0] == "3" and full["::max_value"].split()[0] == "20"
+    assert empty["::samples"].split()[0] == "0"
 
 
 def _stats_without_host(path):
