@@ -151,14 +151,10 @@ Cache::Cache(const Params &p)
     }
     if (addrRanges.empty()) addrRanges.emplace_back(Addr(0), kMaxTick);
 
-    const std::size_t blocks = numSets * assoc;
-    tagAddr.assign(blocks, kNoLine);
-    tagHint.assign(blocks + 16, tagHintOf(kNoLine));
-    blkFlags.assign(blocks, 0);
-    blkSrc.assign(blocks, kInvalidRequestorID);
-    blkReady.assign(blocks, 0);
-    blkPfEpoch.assign(blocks, 0);
-    blkData.assign(blocks * blkSize, 0);
+    const std::size_t blockCount = numSets * assoc;
+    blocks.assign(blockCount, BlockState{});
+    tagHint.assign(blockCount + 16, tagHintOf(kNoLine));
+    blkData.assign(blockCount * blkSize, 0);
     tempBlock.data.assign(blkSize, 0);
     repl = replPolicy->instantiate(numSets, assoc);
     lruRepl = dynamic_cast<LruState *>(repl.get());
@@ -269,12 +265,13 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
 
     if (satisfied) {
         const Addr line = lineOf(pkt->addr);
-        const bool present = blk >= 0 && tagAddr[std::size_t(blk)] == line;
-        const bool wasPrefetched = present && (blkFlags[std::size_t(blk)] & kPrefetched);
+        const bool present = blk >= 0 && blocks[std::size_t(blk)].tag == line;
+        const bool wasPrefetched = present && (blocks[std::size_t(blk)].flags & kPrefetched);
         if (prefetcher) notifyPrefetcher(pkt, present ? blk : -1, false, wasPrefetched);
         if (wasPrefetched) {
-            blkFlags[std::size_t(blk)] &= std::uint8_t(~kPrefetched);
-            prefetcher->prefetchConsumed(blkPfEpoch[std::size_t(blk)]);
+            BlockState &s = blocks[std::size_t(blk)];
+            s.flags &= std::uint8_t(~kPrefetched);
+            prefetcher->prefetchConsumed(s.pfEpoch);
             pkt->servedByPrefetch = true;
         }
         handleHit(pkt, requestTime);
@@ -327,7 +324,7 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     Cycles lat = sequentialAccess ? tagLatency + dataLatency : std::max(tagLatency, dataLatency);
     if (headerDelay) lat += ticksToCycles(headerDelay);
     const Tick tick = curTick() + headerDelay;
-    const Tick ready = blkReady[std::size_t(blk)];
+    const Tick ready = blocks[std::size_t(blk)].ready;
     if (ready > tick) {
         const Cycles wait = ticksToCycles(ready - tick);
         if (wait > lat) lat += wait;
@@ -391,11 +388,11 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
         const int mi = findMshr(line);
         if (mi >= 0) mshrs[std::size_t(mi)].writtenBack = true;
     }
-    if (cmd == MemCmd::WritebackDirty) blkFlags[std::size_t(blk)] |= kDirty;
+    if (cmd == MemCmd::WritebackDirty) blocks[std::size_t(blk)].flags |= kDirty;
     std::memcpy(blockData(blk), pkt->data(), blkSize);
     ++stats->row(rid).hits[cmdIdx];
-    blkReady[std::size_t(blk)] = clockEdge(fillLatency) + pkt->headerDelay +
-                                 std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
+    blocks[std::size_t(blk)].ready = clockEdge(fillLatency) + pkt->headerDelay +
+                                     std::max(cyclesToTicks(tagLatency), pkt->payloadDelay);
     return true;
 }
 
@@ -410,7 +407,7 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
 }
 
 void Cache::dropIfClean(int blk) {
-    if (blk == kTemp ? tempBlock.addr == kNoLine : tagAddr[std::size_t(blk)] == kNoLine) return;
+    if (blk == kTemp ? tempBlock.addr == kNoLine : blocks[std::size_t(blk)].tag == kNoLine) return;
     if (blockFlags(blk) & kDirty) return;
     invalidateBlock(blk);
 }
@@ -456,7 +453,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     const std::size_t set = setOf(line);
     const unsigned way = withReplacement([set](auto &r) { return r.getVictim(set); });
     const std::size_t b = set * assoc + way;
-    if (tagAddr[b] == kNoLine) {
+    if (blocks[b].tag == kNoLine) {
         insertBlock(int(b), line, src);
         return int(b);
     }
@@ -466,11 +463,12 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     // the stats see the -1/+1 pair as one update of the same value: the
     // same arithmetic (the pair's second integral step adds exactly 0).
     ++stats->replacements;
-    const RequestorID oldSrc = blkSrc[b];
-    const std::uint8_t flags = blkFlags[b];
-    if (prefetcher) notifyEvict(int(b), tagAddr[b], flags);
-    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(int(b), tagAddr[b]));
-    if (flags & kPrefetched) prefetcher->prefetchUnused(blkPfEpoch[b]);
+    BlockState &victim = blocks[b];
+    const RequestorID oldSrc = victim.src;
+    const std::uint8_t flags = victim.flags;
+    if (prefetcher) notifyEvict(int(b), victim.tag, flags);
+    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(int(b), victim.tag));
+    if (flags & kPrefetched) prefetcher->prefetchUnused(victim.pfEpoch);
     stats->tagsInUse += 0.0;
     if (oldSrc == src) {
         stats->occupancyHold(src);
@@ -479,8 +477,8 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
         stats->occupancyChange(src, +1);
     }
     setTag(b, line);
-    blkFlags[b] = 0;
-    blkSrc[b] = src;
+    victim.flags = 0;
+    victim.src = src;
     withReplacement([set, way](auto &r) { r.reset(set, way); });
     ++stats->tagAccesses;
     ++stats->dataAccesses;
@@ -490,8 +488,8 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
 inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     const std::size_t b = std::size_t(blk);
     setTag(b, line);
-    blkFlags[b] = 0;
-    blkSrc[b] = src;
+    blocks[b].flags = 0;
+    blocks[b].src = src;
     withReplacement([this, b](auto &r) { r.reset(b / assoc, unsigned(b % assoc)); });
     stats->tagsInUse += 1;
     stats->occupancyChange(src, +1);
@@ -513,7 +511,7 @@ PacketPtr Cache::writebackBlock(int blk, Addr line) {
 void Cache::notifyEvict(int blk, Addr line, std::uint8_t flags) {
     EvictionInfo info;
     info.addr = line;
-    info.requestorId = blkSrc[std::size_t(blk)];
+    info.requestorId = blocks[std::size_t(blk)].src;
     info.wasPrefetched = flags & kPrefetched;
     info.dirty = flags & kDirty;
     info.data = blockData(blk);
@@ -522,7 +520,7 @@ void Cache::notifyEvict(int blk, Addr line, std::uint8_t flags) {
 }
 
 void Cache::evictBlock(int blk) {
-    const Addr line = blk == kTemp ? tempBlock.addr : tagAddr[std::size_t(blk)];
+    const Addr line = blk == kTemp ? tempBlock.addr : blocks[std::size_t(blk)].tag;
     const std::uint8_t flags = blockFlags(blk);
     if (prefetcher && blk != kTemp) notifyEvict(blk, line, flags);
     if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(blk, line));
@@ -531,7 +529,7 @@ void Cache::evictBlock(int blk) {
 
 void Cache::invalidateBlock(int blk) {
     // A line still tagged as prefetched was never used.
-    if (blockFlags(blk) & kPrefetched) prefetcher->prefetchUnused(blk == kTemp ? 0 : blkPfEpoch[std::size_t(blk)]);
+    if (blockFlags(blk) & kPrefetched) prefetcher->prefetchUnused(blk == kTemp ? 0 : blocks[std::size_t(blk)].pfEpoch);
     if (blk == kTemp) {
         tempBlock.addr = kNoLine;
         tempBlock.flags = 0;
@@ -539,21 +537,21 @@ void Cache::invalidateBlock(int blk) {
     }
     const std::size_t b = std::size_t(blk);
     stats->tagsInUse -= 1;
-    stats->occupancyChange(blkSrc[b], -1);
+    stats->occupancyChange(blocks[b].src, -1);
     withReplacement([this, b](auto &r) { r.invalidate(b / assoc, unsigned(b % assoc)); });
     setTag(b, kNoLine);
-    blkFlags[b] = 0;
+    blocks[b].flags = 0;
 }
 
 bool Cache::hasBeenPrefetched(Addr addr) const {
     const int blk = findBlock(lineOf(addr));
-    return blk >= 0 && (blkFlags[std::size_t(blk)] & kPrefetched);
+    return blk >= 0 && (blocks[std::size_t(blk)].flags & kPrefetched);
 }
 
 std::size_t Cache::prefetchedLinesResident(std::uint64_t epoch) const {
     std::size_t n = 0;
-    for (std::size_t b = 0; b < tagAddr.size(); ++b)
-        if (tagAddr[b] != kNoLine && (blkFlags[b] & kPrefetched) && blkPfEpoch[b] == epoch) ++n;
+    for (const BlockState &s : blocks)
+        if (s.tag != kNoLine && (s.flags & kPrefetched) && s.pfEpoch == epoch) ++n;
     return n;
 }
 
@@ -703,7 +701,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     }
     // (A line already present was written back from above while the miss
     // was in flight: its data is newer than the fill's.)
-    if (blk != kTemp) blkReady[std::size_t(blk)] = edge + fillTicks + pkt->headerDelay + pkt->payloadDelay;
+    if (blk != kTemp) blocks[std::size_t(blk)].ready = edge + fillTicks + pkt->headerDelay + pkt->payloadDelay;
 
     if (prefetcher) notifyPrefetcherOfFill(m, lineData);
 
@@ -767,8 +765,9 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
     if (m.isPrefetch && fromCore && prefetcher) prefetcher->prefetchLate(m.pfEpoch);
     // Only a line that no demand has touched counts as prefetched.
     if (blk >= 0 && !fromCore && fromPref) {
-        blkFlags[std::size_t(blk)] |= kPrefetched;
-        blkPfEpoch[std::size_t(blk)] = m.pfEpoch;
+        BlockState &s = blocks[std::size_t(blk)];
+        s.flags |= kPrefetched;
+        s.pfEpoch = m.pfEpoch;
     }
     maintainClusivity(m.hasFromCache, blk);
 }

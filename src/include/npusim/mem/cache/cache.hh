@@ -70,7 +70,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::size_t prefetchesInFlight(std::uint64_t epoch) const override;
 
     bool isBlocked() const { return blocked != 0; }
-    std::size_t numBlocks() const { return tagAddr.size(); }
+    std::size_t numBlocks() const { return blocks.size(); }
     BasePrefetcher *getPrefetcher() const { return prefetcher; }
 
     void resetStats() override;
@@ -131,7 +131,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     static std::uint8_t tagHintOf(Addr line) { return std::uint8_t((line * 0x9e3779b97f4a7c15ULL) >> 56); }
     [[gnu::always_inline]] int findBlock(Addr line) const {
         const std::size_t base = setOf(line) * assoc;
-        const Addr *row = &tagAddr[base];
+        const BlockState *row = &blocks[base];
         const std::uint8_t *hints = &tagHint[base];
         const std::uint8_t hint = tagHintOf(line);
         for (unsigned w0 = 0; w0 < assoc; w0 += 16) {
@@ -139,7 +139,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
             if (assoc - w0 < 16) match &= (std::uint32_t(1) << (assoc - w0)) - 1;
             for (; match; match &= match - 1) {
                 const unsigned w = w0 + unsigned(__builtin_ctz(match));
-                if (row[w] == line) return int(base + w);
+                if (row[w].tag == line) return int(base + w);
             }
         }
         return -1;
@@ -157,7 +157,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
 #endif
     }
     void setTag(std::size_t b, Addr line) {
-        tagAddr[b] = line;
+        blocks[b].tag = line;
         tagHint[b] = tagHintOf(line);
     }
     // Allocated MSHRs are found by line the way blocks are: one hint byte
@@ -186,7 +186,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         if (blkSize == 64) std::memcpy(dst, src, 64);
         else std::memcpy(dst, src, blkSize);
     }
-    std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blkFlags[std::size_t(blk)]; }
+    std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blocks[std::size_t(blk)].flags; }
 
     // --- access path ------------------------------------------------------
     bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
@@ -265,13 +265,21 @@ class Cache final : public ClockedObject, public CacheAccessor {
     AddrRangeList addrRanges;
     AddrRangeList belowRanges;  // what the memory side claims (from startup on)
 
-    // --- tags (flat arrays, one entry per block) --------------------------------
-    std::vector<Addr> tagAddr;               // line address, kNoLine when invalid
-    std::vector<std::uint8_t> tagHint;       // tagHintOf(tagAddr), + 16 bytes of padding
-    std::vector<std::uint8_t> blkFlags;
-    std::vector<RequestorID> blkSrc;         // who brought the line in
-    std::vector<Tick> blkReady;              // when a fill's data is usable
-    std::vector<std::uint64_t> blkPfEpoch;   // epoch of the prefetch that brought it
+    // --- tags (one record per block) ---------------------------------------------
+    // A block's metadata lives in one 32-byte record, aligned so it never
+    // straddles a host cache line: a fill or eviction, which reads or writes
+    // nearly every field, then misses once rather than once per field.
+    struct alignas(32) BlockState {
+        Addr tag = kNoLine;                  // line address, kNoLine when invalid
+        Tick ready = 0;                      // when a fill's data is usable
+        std::uint64_t pfEpoch = 0;           // epoch of the prefetch that brought it
+        RequestorID src = kInvalidRequestorID;  // who brought the line in
+        std::uint8_t flags = 0;
+    };
+    static_assert(sizeof(BlockState) == 32);
+    std::vector<BlockState> blocks;
+    // Kept apart from the records: findBlock compares 16 hints per SIMD load.
+    std::vector<std::uint8_t> tagHint;       // tagHintOf(tag), + 16 bytes of padding
     std::vector<std::uint8_t> blkData;
     std::unique_ptr<ReplacementState> repl;
     LruState *lruRepl = nullptr;             // repl, when it is the usual LRU/BIP kind
