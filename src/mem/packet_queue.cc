@@ -8,9 +8,7 @@ PacketQueue::PacketQueue(RequestPort *reqPort, ResponsePort *respPort, std::stri
 PacketQueue::~PacketQueue() = default;
 
 void PacketQueue::insertOutOfOrder(const Entry &e) {
-    std::size_t pos = queue.size();
-    while (pos > 0 && queue.at(pos - 1).when > e.when) --pos;
-    queue.insert(pos, e);
+    queue.insertOrdered(e, [](const Entry &a, const Entry &b) { return a.when > b.when; });
 }
 
 void PacketQueue::trySend() {

@@ -104,9 +104,6 @@ MemCtrl::MemCtrl(const Params &p)
 
     readQueue.reserve(readBufferSize);
     writeQueue.reserve(writeBufferSize);
-    // the read buffer bounds the bursts waiting to respond (readQueueFull())
-    respRing.assign(std::bit_ceil(std::size_t(readBufferSize)), nullptr);
-    respMask = respRing.size() - 1;
 
     avgRdQLen.precision(2);
     avgWrQLen.precision(2);
@@ -209,13 +206,7 @@ BurstHelper *MemCtrl::allocHelper(unsigned count) {
 }
 
 void MemCtrl::respInsert(MemPacket *mp) {
-    // after every burst ready no later than this one
-    std::size_t i = respCount++;
-    while (i > 0 && respAt(i - 1)->readyTime > mp->readyTime) {
-        respAt(i) = respAt(i - 1);
-        --i;
-    }
-    respAt(i) = mp;
+    respQueueDram.insertOrdered(mp, [](const MemPacket *a, const MemPacket *b) { return a->readyTime > b->readyTime; });
 }
 
 // ------------------------------------------------------- request intake
@@ -380,9 +371,7 @@ void MemCtrl::addToWriteQueue(PacketPtr pkt, unsigned pktCount) {
     accessAndRespond(pkt, frontendLatency);
 }
 
-void MemCtrl::accessAndRespond(PacketPtr pkt, Tick staticLatency) {
-    bool needsResponse = pkt->needsResponse();
-    dram->access(pkt);
+inline void MemCtrl::respondAfter(PacketPtr pkt, bool needsResponse, Tick staticLatency) {
     if (needsResponse) {
         Tick when = curTick() + staticLatency + pkt->headerDelay + pkt->payloadDelay;
         pkt->headerDelay = pkt->payloadDelay = 0;
@@ -392,17 +381,17 @@ void MemCtrl::accessAndRespond(PacketPtr pkt, Tick staticLatency) {
     }
 }
 
+void MemCtrl::accessAndRespond(PacketPtr pkt, Tick staticLatency) {
+    const bool needsResponse = pkt->needsResponse();  // (before access() turns it into a response)
+    dram->access(pkt);
+    respondAfter(pkt, needsResponse, staticLatency);
+}
+
 // accessAndRespond() for a read, which recvTimingReq() checked against the range
 inline void MemCtrl::respondToRead(PacketPtr pkt) {
-    bool needsResponse = pkt->needsResponse();
+    const bool needsResponse = pkt->needsResponse();
     dram->accessRead(pkt);
-    if (needsResponse) {
-        Tick when = curTick() + readResponseLatency + pkt->headerDelay + pkt->payloadDelay;
-        pkt->headerDelay = pkt->payloadDelay = 0;
-        respQueue.schedSend(pkt, when);
-    } else {
-        Packet::destroy(pkt);
-    }
+    respondAfter(pkt, needsResponse, readResponseLatency);
 }
 
 void MemCtrl::recvFunctional(PacketPtr pkt, int) { dram->functionalAccess(pkt); }

@@ -13,6 +13,7 @@
 #include "dram_interface.hh"
 #include "npusim/mem/packet_queue.hh"
 #include "npusim/mem/port.hh"
+#include "npusim/sim/ring.hh"
 
 namespace npusim::memory {
 
@@ -48,6 +49,9 @@ class MemCtrl final : public SimObject {
     void accessAndRespond(PacketPtr pkt, Tick staticLatency);
     // A read burst's system packet, once all its bursts are ready.
     void respondToRead(PacketPtr pkt);
+    // Sends the accessed `pkt` back after `staticLatency` and the delays the
+    // crossbars put on it, or drops it if it needed no response.
+    [[gnu::always_inline]] void respondAfter(PacketPtr pkt, bool needsResponse, Tick staticLatency);
     void processNextReqEvent();
     void processRespondEvent();
     template <bool IsRead>
@@ -100,24 +104,19 @@ class MemCtrl final : public SimObject {
     }
 
     // Reads whose DRAM access is booked, in readyTime order (gem5's
-    // respQueue): a ring as large as the read buffer, which bounds it.
-    std::vector<MemPacket *> respRing;
-    std::size_t respMask = 0, respHead = 0, respCount = 0;
-    std::size_t respSize() const { return respCount; }
-    MemPacket *respFront() const { return respRing[respHead]; }
-    MemPacket *&respAt(std::size_t i) { return respRing[(respHead + i) & respMask]; }
+    // respQueue).
+    Ring<MemPacket *> respQueueDram;
+    std::size_t respSize() const { return respQueueDram.size(); }
+    MemPacket *respFront() { return respQueueDram.front(); }
     void respPush(MemPacket *mp) {
         // bursts are booked in order, so almost always an append
-        if (respCount == 0 || respAt(respCount - 1)->readyTime <= mp->readyTime) [[likely]]
-            respAt(respCount++) = mp;
+        if (respQueueDram.empty() || respQueueDram.back()->readyTime <= mp->readyTime) [[likely]]
+            respQueueDram.push_back(mp);
         else
             respInsert(mp);
     }
     [[gnu::noinline]] void respInsert(MemPacket *mp);
-    void respPop() {
-        respHead = (respHead + 1) & respMask;
-        --respCount;
-    }
+    void respPop() { respQueueDram.pop_front(); }
 
     // MemPackets and BurstHelpers are pooled: owned by the stores, free
     // ones chained through MemPacket::nextFree / kept in freeHelpers.

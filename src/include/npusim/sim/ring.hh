@@ -31,6 +31,15 @@ class Ring {
         head = (head + 1) & mask;
         --count;
     }
+    // Keeps a queue sorted: inserts v after every element that `later(e, v)`
+    // does not place after it (so equal keys stay in arrival order),
+    // walking back from the tail (in time-ordered queues, rarely far).
+    template <typename Later>
+    void insertOrdered(const T &v, Later later) {
+        std::size_t pos = count;
+        while (pos > 0 && later(at(pos - 1), v)) --pos;
+        insert(pos, v);
+    }
     // Inserts before position `pos` (0..size()), moving the later ones back.
     void insert(std::size_t pos, const T &v) {
         if (full()) grow();
