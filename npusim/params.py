@@ -6,6 +6,7 @@ the object and parameter named."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -34,6 +35,8 @@ class AddrRange:
             raise units.UnitError("an AddrRange needs an end or a size")
         if self.end <= self.start:
             raise units.UnitError(f"empty address range [{self.start:#x}, {self.end:#x})")
+        if self.end > units.MAX_BYTES:
+            raise units.UnitError(f"address range [{self.start:#x}, {self.end:#x}) ends beyond the 63-bit address space")
 
     def size(self) -> int:
         return self.end - self.start
@@ -55,16 +58,20 @@ def _addr(value) -> int:
     if isinstance(value, bool):
         raise units.UnitError(f"{value!r} is not an address")
     if isinstance(value, numbers.Integral):
-        if value < 0:
-            raise units.UnitError(f"address {value} is negative")
-        return int(value)
-    if isinstance(value, str):
+        addr = int(value)
+    elif isinstance(value, str):
         text = value.strip()
         try:
-            return int(text, 0)
+            addr = int(text, 0)
         except ValueError:
             return units.to_bytes(text)
-    raise units.UnitError(f"{value!r} is not an address")
+    else:
+        raise units.UnitError(f"{value!r} is not an address")
+    if addr < 0:
+        raise units.UnitError(f"address {value!r} is negative")
+    if addr > units.MAX_BYTES:   # C++ receives addresses as int64
+        raise units.UnitError(f"address {value!r} is beyond the 63-bit address space")
+    return addr
 
 
 class ParamType:
@@ -116,10 +123,14 @@ def _float(value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         if isinstance(value, str):
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
-                pass
-        raise units.UnitError(f"{value!r} is not a number")
+                raise units.UnitError(f"{value!r} is not a number") from None
+        else:
+            raise units.UnitError(f"{value!r} is not a number")
+    # NaN compares false with every threshold and would pass C++ range checks unnoticed.
+    if not math.isfinite(value):
+        raise units.UnitError(f"{value!r} is not a finite number")
     return float(value)
 
 

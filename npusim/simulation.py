@@ -4,11 +4,13 @@ running C++ simulation."""
 from __future__ import annotations
 
 import json
+import numbers
 import os
 
 from . import _core
 from .objects.base import InvalidValue, ParentProxy, Root, SimObject
 from .params import ParamError
+from .units import MAX_TICKS
 
 MaxTick = 2**64 - 1
 
@@ -53,6 +55,8 @@ def _resolve(root: Root) -> list[SimObject]:
             if name in obj._values:
                 value = obj._values[name]
                 if isinstance(value, InvalidValue):
+                    if value.why:
+                        raise ParamError(f"{obj.path()}.{name}: {value.why}")
                     desc.convert(value.raw, obj.path())  # raises, naming the full path
             elif desc.has_default():
                 value = desc.default
@@ -75,7 +79,24 @@ def _resolve(root: Root) -> list[SimObject]:
                 if isinstance(v, SimObject) and v._parent is None:
                     raise ParamError(f"{obj.path()}.{name}: refers to a {type(v).__name__} that is not part "
                                      f"of the object tree (assign it to some object first)")
+    for obj in objs:
+        _check_cycle_latencies(obj)
     return list(root.descendants())
+
+
+def _check_cycle_latencies(obj):
+    """C++ turns a Cycles parameter into ticks (cycles x clock period); a count
+    so large that the product wraps around 64 bits would silently become a
+    short latency."""
+    domain = obj._values.get("clk_domain")
+    period = domain._values.get("clock") if isinstance(domain, SimObject) else None
+    if not period:
+        return
+    for name, desc in type(obj)._params.items():
+        value = obj._values[name]
+        if desc.ptype.name == "Cycles" and not desc.vector and value is not None and value * period > MAX_TICKS:
+            raise ParamError(f"{obj.path()}.{name}: {value} cycles of {period} ticks is too long "
+                             f"(at most {MAX_TICKS // period} cycles at this clock)")
 
 
 def _check_ports(objs):
@@ -110,6 +131,18 @@ def _creation_order(objs):
     for obj in objs:
         visit(obj, [])
     return order
+
+
+def _out_of_memory(obj) -> str:
+    """The message for a constructor that ran out of host memory: its largest
+    integer parameter is nearly always the culprit (a size or entry count)."""
+    ints = {k: v for k, v in obj._values.items() if isinstance(v, int) and not isinstance(v, bool)}
+    hint = ""
+    if ints:
+        name = max(ints, key=ints.get)
+        hint = f"; its largest parameter is {name}={ints[name]}"
+    return (f"{obj.path()}: not enough host memory to build this {type(obj).__name__}{hint} "
+            f"(is a size or entry count far too large?)")
 
 
 def _cxx_params(obj):
@@ -161,7 +194,10 @@ def instantiate(outdir: str | None = None):
     _check_ports(objs)
     order = _creation_order(objs)
     for obj in order:
-        obj._cxx = _core.create(type(obj).type, obj.path(), _cxx_params(obj))
+        try:
+            obj._cxx = _core.create(type(obj).type, obj.path(), _cxx_params(obj))
+        except MemoryError:
+            raise ParamError(_out_of_memory(obj)) from None
     for obj in objs:
         for (local, idx, peer, pidx) in obj._connections:
             _core.bind_ports(obj.getCxx().get_port(local.name, idx), peer.owner.getCxx().get_port(peer.name, pidx))
@@ -185,8 +221,11 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
     """Runs until an exit event, or for at most `max_ticks` more ticks."""
     if not _state["instantiated"]:
         raise RuntimeError("simulate() called before instantiate()")
+    if isinstance(max_ticks, bool) or not isinstance(max_ticks, numbers.Integral):
+        raise TypeError(f"simulate(): max_ticks must be an integer number of ticks, not {max_ticks!r}")
     if max_ticks < 0:
         raise ValueError("simulate(): max_ticks must be non-negative")
+    max_ticks = int(max_ticks)
     now = _core.cur_tick()
     limit = MaxTick if max_ticks >= MaxTick - now else now + max_ticks
     cause, code, tick = _core.simulate(limit)

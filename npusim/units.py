@@ -3,9 +3,16 @@ into base units: bytes, ticks (picoseconds), Hz, bytes per second."""
 
 from __future__ import annotations
 
+import math
 import re
 
 TICKS_PER_SECOND = 10**12
+
+# C++ holds sizes and addresses in 64-bit integers that cross the pybind11
+# boundary as int64; durations are kept two bits lower so that a few of them
+# added to the current tick cannot wrap around (2**62 ps is about 53 days).
+MAX_BYTES = 2**63 - 1
+MAX_TICKS = 2**62
 
 _NUMBER = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 
@@ -35,19 +42,27 @@ def _split(text: str, what: str) -> tuple[float, str]:
     return float(m.group(1)), m.group(2)
 
 
+def _at_most(value: int, limit: int, what: str, text) -> int:
+    if value > limit:
+        raise UnitError(f"{what} {text!r} is too large (at most {limit})")
+    return value
+
+
 def to_bytes(value) -> int:
     if isinstance(value, bool):
         raise UnitError(f"{value!r} is not a memory size")
     if isinstance(value, int):
-        return value
+        if value < 0:
+            raise UnitError(f"memory size {value} is negative")
+        return _at_most(value, MAX_BYTES, "memory size", value)
     if isinstance(value, str):
         num, unit = _split(value, "a memory size")
         if unit not in _SIZE_UNITS:
             raise UnitError(f"unknown memory-size unit {unit!r} in {value!r} (use B, KiB, MiB, GiB, kB, MB, GB)")
         size = num * _SIZE_UNITS[unit]
-        if size != int(size) or size < 0:
+        if not math.isfinite(size) or size != int(size) or size < 0:
             raise UnitError(f"{value!r} is not a whole, non-negative number of bytes")
-        return int(size)
+        return _at_most(int(size), MAX_BYTES, "memory size", value)
     raise UnitError(f"{value!r} is not a memory size")
 
 
@@ -58,7 +73,7 @@ def to_ticks(value) -> int:
     if isinstance(value, int):
         if value < 0:
             raise UnitError(f"latency {value} is negative")
-        return value
+        return _at_most(value, MAX_TICKS, "latency", value)
     if isinstance(value, str):
         num, unit = _split(value, "a latency")
         if unit not in _TIME_UNITS:
@@ -69,6 +84,8 @@ def to_ticks(value) -> int:
             ticks = num * _TIME_UNITS[unit] * TICKS_PER_SECOND
         if ticks < 0:
             raise UnitError(f"latency {value!r} is negative")
+        if not ticks <= MAX_TICKS:
+            raise UnitError(f"latency {value!r} is too large (at most {MAX_TICKS} ticks)")
         return int(round(ticks))
     raise UnitError(f"{value!r} is not a latency (write e.g. '30ns')")
 
@@ -91,6 +108,9 @@ def clock_period_ticks(value) -> int:
     if isinstance(value, str) and re.search(r"Hz$", value.strip()):
         hz = to_hz(value)
         period = TICKS_PER_SECOND / hz
+        if not 1 <= round(period) <= MAX_TICKS:
+            raise UnitError(f"clock {value!r} is a period of {period:g} ticks; it must round to "
+                            f"1..{MAX_TICKS} ticks (1 tick = 1 ps)")
         return int(round(period))
     try:
         ticks = to_ticks(value)
@@ -103,10 +123,15 @@ def clock_period_ticks(value) -> int:
 
 def to_bytes_per_second(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        bps = float(value)
+    elif isinstance(value, str):
         m = re.fullmatch(_NUMBER + r"\s*([A-Za-z]*/s)", value.strip())
         if not m or m.group(2) not in _BW_UNITS:
             raise UnitError(f"cannot read {value!r} as a bandwidth (write e.g. '12.8GiB/s')")
-        return float(m.group(1)) * _BW_UNITS[m.group(2)]
-    raise UnitError(f"{value!r} is not a bandwidth")
+        bps = float(m.group(1)) * _BW_UNITS[m.group(2)]
+    else:
+        raise UnitError(f"{value!r} is not a bandwidth")
+    # 0 is the documented "no limit"; a negative or NaN one would silently be read as that too.
+    if not bps >= 0:
+        raise UnitError(f"bandwidth {value!r} must be a non-negative number (0 means no limit)")
+    return bps

@@ -185,8 +185,12 @@ def _read_text(path) -> str:
     p = os.fspath(path)
     if p.endswith(".gz"):
         import gzip
-        with gzip.open(p, "rt", encoding="utf-8", errors="replace") as f:
-            return f.read()
+        import zlib
+        try:
+            with gzip.open(p, "rt", encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:   # bare, these name no file
+            raise StatsFormatError(f"{p}: corrupt or truncated gzip file ({e})") from None
     with open(p, encoding="utf-8", errors="replace") as f:
         return f.read()
 
@@ -279,10 +283,12 @@ def read_stats_json(path) -> pd.DataFrame:
     as ``name::sub`` keys) as the same DataFrame shape as :func:`read_stats`."""
     name = os.fspath(path)
     try:
-        with open(name) as f:
+        with open(name, encoding="utf-8") as f:
             doc = json.load(f)
     except json.JSONDecodeError as e:
         raise StatsFormatError(f"{name}: line {e.lineno}: invalid JSON: {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise StatsFormatError(f"{name}: byte {e.start}: not UTF-8 text, so not a stats.json") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("dumps"), list):
         raise StatsFormatError(f"{name}: expected an object with a 'dumps' list")
     dumps = []

@@ -81,10 +81,11 @@ Self = _SelfFactory()
 
 
 class InvalidValue:
-    """A parameter value that failed its check before the object had a path."""
+    """A parameter value that failed its check before the object had a path;
+    `why` is the reason when a subclass's own conversion found it."""
 
-    def __init__(self, raw):
-        self.raw = raw
+    def __init__(self, raw, why=None):
+        self.raw, self.why = raw, why
 
 
 class MetaSimObject(type):
@@ -196,6 +197,14 @@ class SimObject(metaclass=MetaSimObject):
             object.__setattr__(self, name, list(value))
             return
         raise AttributeError(f"{self.path()}: {cls.__name__} has no parameter or port named {name!r}")
+
+    def _reject(self, name: str, raw, why: str):
+        """Reports a value a subclass could not convert, the way failed param
+        checks are reported: now if the object's path is known, else at
+        instantiate(), naming the full path."""
+        if self._rooted():
+            raise ParamError(f"{self.path()}.{name}: {why}")
+        self._values[name] = InvalidValue(raw, why)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):

@@ -64,7 +64,15 @@ class NPU(ClockedObject):
         if name == "program":
             from ..isa import Program, validate
             if isinstance(value, Program):
-                validate(value, self.isa_config())
+                try:
+                    config = self.isa_config()
+                except ValueError:
+                    # The geometry itself is wrong (dim=0, a scratchpad size that is no
+                    # size or no whole number of rows): instantiate() reports it, naming
+                    # the parameter; the C++ decoder checks the program then.
+                    config = None
+                if config is not None:
+                    validate(value, config)
                 object.__setattr__(self, "_program", value)
                 super().__setattr__("pc_base", value.pc_base)
                 value = value.encode()

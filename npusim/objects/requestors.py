@@ -13,12 +13,13 @@ Both register the requestor ``<name>.data`` minus the root component, so
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import numpy as np
 
 from .base import SimObject
-from ..params import Param
+from ..params import Param, ParamError
 from ..ports import RequestPort
 
 #: The row layout the C++ TraceReplayer reads (40 bytes, little endian).
@@ -47,6 +48,11 @@ def replay_records(trace) -> np.ndarray:
     missing = [f for f in ("tick", "cmd", "addr", "size") if f not in names]
     if missing:
         raise ValueError(f"a trace needs the fields tick, cmd, addr and size; missing {', '.join(missing)}")
+    for f in ("tick", "cmd", "addr", "size", "pc"):
+        # numpy would wrap a negative value into a huge unsigned one without a word
+        if f in names and packets.dtype[f].kind == "i" and len(packets) and packets[f].min() < 0:
+            first = int(np.argmax(packets[f] < 0))
+            raise ValueError(f"packet {first}: {f} {int(packets[f][first])} is negative")
     out = np.zeros(len(packets), dtype=REPLAY_DTYPE)
     for f in ("tick", "cmd", "addr", "size"):
         out[f] = packets[f]
@@ -58,6 +64,16 @@ def replay_records(trace) -> np.ndarray:
     return out
 
 
+def _think_times(value) -> np.ndarray:
+    """Think times as int64 ticks; a cast would silently truncate fractions."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"think times must be numbers of ticks, got an array of {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        raise ValueError("think times must be whole numbers of ticks")
+    return np.ascontiguousarray(arr, dtype="<i8")
+
+
 def pattern_bytes(addr: int, size: int) -> bytes:
     """The data TrafficGen writes (and checks with ``verify_data``) at
     ``[addr, addr + size)``: every aligned 8-byte word holds its own address."""
@@ -67,8 +83,9 @@ def pattern_bytes(addr: int, size: int) -> bytes:
     return words.tobytes()[addr - first: addr - first + size]
 
 
-def _memory_regions(regions):
-    """Normalises memory regions to a list of (addr, bytes)."""
+def _memory_regions(regions, owner="?"):
+    """Normalises memory regions to a list of (addr, bytes); `owner` names the
+    object in errors."""
     if regions is None:
         return []
     if isinstance(regions, dict):
@@ -77,13 +94,21 @@ def _memory_regions(regions):
     if chunks is not None:
         regions = chunks() if callable(chunks) else chunks
     out = []
-    for item in regions:
+    where = f"{owner}.load_memory"
+    for i, item in enumerate(regions):
         if hasattr(item, "addr") and hasattr(item, "data"):
             addr, data = item.addr, item.data
-        else:
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
             addr, data = item
+        else:
+            raise ParamError(f"{where}: region {i} is {item!r}, not an (address, data) pair")
         if isinstance(data, np.ndarray):
             data = np.ascontiguousarray(data).tobytes()
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            # bytes(5) would quietly be five zero bytes
+            raise ParamError(f"{where}: region {i}: data must be bytes or a numpy array, not {type(data).__name__}")
+        if isinstance(addr, bool) or not isinstance(addr, numbers.Integral) or addr < 0:
+            raise ParamError(f"{where}: region {i}: address {addr!r} is not a non-negative integer")
         out.append((int(addr), bytes(data)))
     return out
 
@@ -96,7 +121,7 @@ class _MemoryLoader:
         or an image object with ``chunks``) to be written through this
         object's port, functionally, after every object's init() and before
         any timing traffic. After instantiate() the writes happen at once."""
-        pending = _memory_regions(regions)
+        pending = _memory_regions(regions, self.path())
         if self._cxx is not None:
             self._write_regions(pending)
             return
@@ -178,8 +203,11 @@ class TraceReplayer(_MemoryLoader, BaseRequestor):
     line_size = Param.Unsigned(64, "Requests crossing a line of this size are rejected")
 
     def __setattr__(self, name, value):
-        if name == "trace" and value is not None and not isinstance(value, (bytes, bytearray, memoryview)):
-            value = replay_records(value)
-        elif name == "think_times" and value is not None and not isinstance(value, (bytes, bytearray, memoryview)):
-            value = np.ascontiguousarray(value, dtype="<i8")
+        if name in ("trace", "think_times") and value is not None and \
+                not isinstance(value, (bytes, bytearray, memoryview)):
+            try:
+                value = replay_records(value) if name == "trace" else _think_times(value)
+            except (OSError, ValueError, TypeError) as err:   # TraceError is a ValueError
+                self._reject(name, value, str(err))
+                return
         super().__setattr__(name, value)
