@@ -47,6 +47,11 @@ class TraceReplayer final : public BaseRequestor {
         if (!records.empty() && traceStart > records[0].tick)
             p.error("trace_start", "tick " + std::to_string(traceStart) + " is after the first packet (tick " +
                                        std::to_string(records[0].tick) + ")");
+        // Issue ticks are start + (tick - trace_start): a longer span would wrap around.
+        if (!records.empty() && records.back().tick - traceStart > kMaxDuration)
+            p.error("trace", "spans " + std::to_string(records.back().tick - traceStart) +
+                                 " ticks from trace_start, more than the " + std::to_string(kMaxDuration) +
+                                 " a run can represent");
     }
 
   protected:
@@ -127,10 +132,17 @@ class TraceReplayer final : public BaseRequestor {
                                        " packets (expected one per packet but the last)");
         thinkTimes.resize(n);
         if (n) std::memcpy(thinkTimes.data(), bytes.data(), bytes.size());
-        for (std::size_t i = 0; i < n; ++i)
+        Tick total = 0;
+        for (std::size_t i = 0; i < n; ++i) {
             if (thinkTimes[i] < 0)
                 p.error("think_times", "think time " + std::to_string(i) + " (after packet " + std::to_string(i) +
                                            ") is negative: " + std::to_string(thinkTimes[i]));
+            // the sum is added to the current tick, think by think
+            if (Tick(thinkTimes[i]) > kMaxDuration - total)
+                p.error("think_times", "the think times add up to more than the " + std::to_string(kMaxDuration) +
+                                           " ticks a run can represent (at think time " + std::to_string(i) + ")");
+            total += Tick(thinkTimes[i]);
+        }
     }
 
     static std::string hex(Addr a) {

@@ -124,6 +124,8 @@ NVR::NVR(const Params &p)
     if (distInit < distMin || distInit > distMax) p.error("distance", "must be in [min_distance, max_distance]");
     if (confThreshold == 0 || confThreshold > 3) p.error("confidence_threshold", "must be 1, 2 or 3 (2-bit counters)");
     if (chainConfirm == 0 || chainConfirm > 3) p.error("chain_confirm", "must be 1, 2 or 3 (2-bit counters)");
+    if (!(lateThreshold >= 0 && lateThreshold <= 1)) p.error("late_threshold", "must be a share in [0, 1]");
+    if (!(earlyThreshold >= 0 && earlyThreshold <= 1)) p.error("early_threshold", "must be a share in [0, 1]");
     recordLine.init(std::max(record, 1u));
     recordPC.init(std::max(record, 1u));
     detectionGathers.flags(stats::kNoZero);

@@ -137,6 +137,10 @@ Cache::Cache(const Params &p)
     fillTicks = cyclesToTicks(fillLatency);
     responseTicks = cyclesToTicks(responseLatency);
     if (numMshrs == 0) p.error("mshrs", "must be at least 1");
+    if (prefetcher && demandMshrReserve >= numMshrs)
+        p.error("demand_mshr_reserve", "reserves all " + std::to_string(numMshrs) +
+                                           " MSHRs for demands, so the prefetcher could never issue "
+                                           "(it must be below mshrs)");
     if (numTargets == 0) p.error("tgts_per_mshr", "must be at least 1");
     if (numWriteBuffers == 0) p.error("write_buffers", "must be at least 1");
     const std::string clusivity = p.get<std::string>("clusivity", "mostly_incl");

@@ -144,7 +144,14 @@ DRAMInterface::DRAMInterface(const Params &p)
         p.error("ranks_per_channel", "at most 65536 banks per channel");
     if (burstsPerRowBuffer == 0)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
-    if (tREFI <= tRP || tREFI <= tRFC) p.error("tREFI", "must be larger than tRP and tRFC");
+    if (tCK == 0) p.error("tCK", "the clock period must be positive");
+    if (tBURST == 0) p.error("tBURST", "a burst must take time (zero would mean unlimited bandwidth)");
+    // gem5 only asks for tREFI > tRP and tREFI > tRFC; a refresh takes tRP + tRFC
+    // of every tREFI, so anything shorter never lets a request through and the
+    // run never ends.
+    if (tREFI <= tRP + tRFC)
+        p.error("tREFI", "must be larger than tRP + tRFC (" + std::to_string(tRP + tRFC) +
+                             " ticks), the time one refresh takes, got " + std::to_string(tREFI));
     if (bankGroupArch) {
         if (bankGroupsPerRank > banksPerRank)
             p.error("bank_groups_per_rank", "must not exceed banks_per_rank");
@@ -244,6 +251,7 @@ DRAMInterface::DRAMInterface(const Params &p)
 }
 
 void DRAMInterface::setCtrl(MemCtrl *c, Tick commandWindow) {
+    ctrl = c;
     unsigned maxCommandsPerWindow = unsigned(commandWindow / tCK);
     if (maxCommandsPerWindow == 0) maxCommandsPerWindow = 1;
     commands.init(commandWindow, maxCommandsPerWindow, &c->name());

@@ -130,6 +130,7 @@ class DRAMInterface final : public AbstractMemory {
 
     // Set by the controller that owns this interface.
     void setCtrl(MemCtrl *ctrl, Tick commandWindow);
+    const MemCtrl *controller() const { return ctrl; }
 
     // --- geometry and timing the controller needs -------------------------
     unsigned bytesPerBurst() const { return burstSize; }
@@ -262,6 +263,7 @@ class DRAMInterface final : public AbstractMemory {
     Tick rankToRankDelay() const { return tBURST + tCS; }
 
     CommandWindows commands;
+    const MemCtrl *ctrl = nullptr;
 
     // geometry
     std::uint64_t deviceSize;

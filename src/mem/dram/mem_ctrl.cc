@@ -80,6 +80,10 @@ MemCtrl::MemCtrl(const Params &p)
       requestorWriteAvgLat(this, "requestorWriteAvgLat", stats::units::rate(stats::units::Tick, stats::units::Count),
                            "Per-requestor write average memory access latency") {
     if (!dram) p.error("dram", "a MemCtrl needs a DRAM interface");
+    // Two controllers driving one interface would share its banks and bus state.
+    if (dram->controller())
+        p.error("dram", dram->name() + " already belongs to " + dram->controller()->name() +
+                            "; give each MemCtrl its own DRAM interface");
     readBufferSize = dram->readBufferSize();
     writeBufferSize = dram->writeBufferSize();
     double hi = p.get<double>("write_high_thresh_perc");

@@ -10,6 +10,10 @@ using Addr = std::uint64_t;
 using RequestorID = std::uint16_t;
 
 constexpr Tick kMaxTick = std::numeric_limits<Tick>::max();
+// The longest span a parameter or input may ask for (about 53 days): a few of
+// them added to the current tick still fit in a Tick. Python's latency
+// parameters have the same limit (npusim.units.MAX_TICKS).
+constexpr Tick kMaxDuration = Tick(1) << 62;
 constexpr Tick kTicksPerSecond = 1'000'000'000'000ULL;
 constexpr RequestorID kInvalidRequestorID = std::numeric_limits<RequestorID>::max();
 

@@ -70,7 +70,10 @@ class BOP final : public QueuedPrefetcher {
         tagMask = (Addr(1) << tagBits) - 1;
         while ((1u << indexBits) < rrEntries) ++indexBits;
 
-        for (std::int64_t n = 1; offsets.size() < listSize; ++n) {
+        // Offsets are 2^i 3^j 5^k lines; they thin out fast (3,000 below 2^48), so a
+        // list longer than those up to kMaxOffset is refused rather than searched for ever.
+        constexpr std::int64_t kMaxOffset = std::int64_t(1) << 24;
+        for (std::int64_t n = 1; offsets.size() < listSize && n <= kMaxOffset; ++n) {
             std::int64_t r = n;
             for (int f : {2, 3, 5})
                 while (r % f == 0) r /= f;
@@ -78,6 +81,11 @@ class BOP final : public QueuedPrefetcher {
             offsets.push_back(n);
             if (negative) offsets.push_back(-n);
         }
+        if (offsets.size() < listSize)
+            p.error("offset_list_size", "only " + std::to_string(offsets.size()) +
+                                            " offsets of the form 2^i 3^j 5^k lie within " +
+                                            std::to_string(kMaxOffset) + " lines, " + std::to_string(listSize) +
+                                            " requested");
         scores.assign(offsets.size(), 0);
         for (auto &bank : rr) {
             bank.tag.assign(rrEntries, 0);
