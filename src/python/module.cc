@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <csignal>
 #include <memory>
 #include <vector>
 
@@ -50,7 +51,13 @@ SimObject *create(const std::string &typeName, const std::string &name, const py
         std::string key = item.first.cast<std::string>();
         p.set(key, toParamValue(name, key, item.second));
     }
-    liveObjects().emplace_back(createSimObject(typeName, p));
+    try {
+        liveObjects().emplace_back(createSimObject(typeName, p));
+    } catch (const std::length_error &) {
+        // a table sized beyond vector::max_size(): the same mistake as one
+        // too big for host memory, which Python reports naming the object
+        throw std::bad_alloc();
+    }
     return liveObjects().back().get();
 }
 
@@ -117,6 +124,33 @@ void resetSimulation() {
     detail::currentTick = 0;
 }
 
+// Python's own SIGINT handler only sets a flag that the interpreter checks
+// when it holds the GIL, which the simulation loop has released: Ctrl-C could
+// not stop a run that never ends (an NPU program in an endless loop, a run
+// without max_ticks). For the duration of simulate() on the main thread, a C
+// handler asks the loop to stop instead; the previous handler comes back after.
+class SigintGuard {
+  public:
+    SigintGuard() {
+        py::module_ threading = py::module_::import("threading");
+        if (!threading.attr("current_thread")().is(threading.attr("main_thread")())) return;
+        struct sigaction sa {};
+        sa.sa_handler = [](int) { interruptSimLoop(); };
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGINT, nullptr, &previous) != 0 || previous.sa_handler == SIG_IGN) return;
+        installed = sigaction(SIGINT, &sa, nullptr) == 0;
+    }
+    ~SigintGuard() {
+        if (installed) sigaction(SIGINT, &previous, nullptr);
+    }
+    SigintGuard(const SigintGuard &) = delete;
+    SigintGuard &operator=(const SigintGuard &) = delete;
+
+  private:
+    struct sigaction previous {};
+    bool installed = false;
+};
+
 py::list statsRows(SimObject &obj) {
     std::vector<stats::Row> rows;
     obj.collect("", rows);
@@ -154,6 +188,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("requestor") = 0);
     m.def("simulate", [](Tick maxTick) {
         ExitInfo info;
+        SigintGuard sigint;
         {
             py::gil_scoped_release release;
             info = simulate(maxTick);

@@ -1,5 +1,6 @@
 #include "npusim/sim/simulate.hh"
 
+#include <csignal>
 #include <memory>
 #include <vector>
 
@@ -16,12 +17,15 @@ class ExitEvent final : public Event {
     int exitCode;
 };
 
-bool exitPending = false;
+// Written by a signal handler as well as by ExitEvent, hence volatile
+// sig_atomic_t; reading it costs the loop what reading a bool did.
+volatile std::sig_atomic_t exitPending = 0;
+volatile std::sig_atomic_t interruptPending = 0;
 ExitInfo pendingExit;
 std::vector<std::unique_ptr<ExitEvent>> exitEvents;
 
 void ExitEvent::process() {
-    exitPending = true;
+    exitPending = 1;
     pendingExit = ExitInfo{cause, exitCode, curTick()};
 }
 
@@ -34,7 +38,8 @@ void requestExit(const std::string &cause, int code, Tick when) {
 
 ExitInfo simulate(Tick maxTick) {
     EventQueue &q = mainEventQueue();
-    exitPending = false;
+    exitPending = 0;
+    interruptPending = 0;
     while (true) {
         const EventQueue::Step step = q.serviceNext(maxTick);
         if (step == EventQueue::Step::kEmpty) {
@@ -54,7 +59,11 @@ ExitInfo simulate(Tick maxTick) {
             return ExitInfo{"simulate() limit reached", 0, curTick()};
         }
         if (exitPending) {
-            exitPending = false;
+            exitPending = 0;
+            if (interruptPending) {
+                interruptPending = 0;
+                return ExitInfo{"user interrupt received", 0, curTick()};
+            }
             // Drop fired exit events; pending ones stay owned here.
             std::erase_if(exitEvents, [](const std::unique_ptr<ExitEvent> &e) { return !e->scheduled(); });
             return pendingExit;
@@ -66,7 +75,13 @@ ExitInfo simulate(Tick maxTick) {
 
 namespace npusim {
 void resetSimulateLoop() {
-    exitPending = false;
+    exitPending = 0;
+    interruptPending = 0;
     exitEvents.clear();
+}
+
+void interruptSimLoop() {
+    interruptPending = 1;
+    exitPending = 1;
 }
 }  // namespace npusim

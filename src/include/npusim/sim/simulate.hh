@@ -12,5 +12,8 @@ void requestExit(const std::string &cause, int code, Tick when);
 void resetExitState();
 // Drops pending exit events (between simulations).
 void resetSimulateLoop();
+// Async-signal-safe: the running simulate() returns "user interrupt received"
+// after the event in progress (gem5's answer to Ctrl-C).
+void interruptSimLoop();
 
 }  // namespace npusim
