@@ -74,7 +74,10 @@ def main(argv=None) -> int:
     import npusim
     from .simulation import set_outdir
     set_outdir(opts.outdir)
-    os.makedirs(opts.outdir, exist_ok=True)
+    try:
+        os.makedirs(opts.outdir, exist_ok=True)
+    except OSError as err:   # a file of that name, no permission: say which option, not a traceback
+        parser.error(f"-d {opts.outdir!r}: cannot use it as the output directory ({err.strerror})")
     sys.argv = [opts.script] + list(opts.args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(opts.script)))
     try:

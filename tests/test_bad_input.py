@@ -327,3 +327,15 @@ def test_binary_stats_json_is_a_stats_format_error(tmp_path):
     path.write_bytes(bytes(range(256)))
     with pytest.raises(StatsFormatError, match=r"stats\.json: byte 128: not UTF-8"):
         read_stats_json(path)
+
+
+def test_cli_output_directory_that_cannot_be_made(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    script = tmp_path / "config.py"
+    script.write_text("pass\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(blocker), str(script)], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 2     # argparse's usage error, no traceback
+    assert f"-d '{blocker}': cannot use it as the output directory" in r.stderr and "Traceback" not in r.stderr
