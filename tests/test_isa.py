@@ -1,22 +1,11 @@
 """NPU ISA: builder, validation, encoding, and the golden interpreter."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-try:  # the package root imports the compiled kernel; the ISA and workloads do not need it
-    import npusim  # noqa: F401
-except ImportError:
-    import types
-    _pkg = types.ModuleType("npusim")
-    _pkg.__path__ = [os.path.join(ROOT, "npusim")]
-    sys.modules["npusim"] = _pkg
-
-from npusim.isa import (BY_CODE, ENCODING_WIDTH, OPCODES, InstructionLimitExceeded, NPUConfig,  # noqa: E402
+from npusim.isa import (BY_CODE, ENCODING_WIDTH, OPCODES, InstructionLimitExceeded, NPUConfig,
                         Opcode, PagedMemory, Program, ProgramError, collect_errors, cpp_header,
                         decode, f32_bits, opcode_table, run, validate)
 

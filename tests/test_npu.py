@@ -238,6 +238,19 @@ BAD = [
 ]
 
 
+def _cpp_decoder_error(code) -> str:
+    """The error instantiate() raises for an NPU given this raw encoding (no Python check)."""
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.npu = NPU()
+    system.npu.program = code
+    system.mem = SimpleMemory(range="0:64MiB")
+    system.npu.dma_port = system.mem.port
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.SimulationError) as err:
+        npusim.instantiate()
+    return str(err.value)
+
+
 @pytest.mark.parametrize("index,column,value,operand,fragment", BAD)
 def test_malformed_program_rejected_by_python_and_cpp(index, column, value, operand, fragment):
     good = valid_program()
@@ -252,15 +265,7 @@ def test_malformed_program_rejected_by_python_and_cpp(index, column, value, oper
         validate(decode(code, good.pc_base), NPUConfig())
     assert where in str(py_err.value) or (operand == "fimm" or operand == "target")
     # C++: the NPU's decoder, given the raw encoding (no Python check)
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.npu = NPU()
-    system.npu.program = code
-    system.mem = SimpleMemory(range="0:64MiB")
-    system.npu.dma_port = system.mem.port
-    Root(full_system=False, system=system)
-    with pytest.raises(npusim.SimulationError) as cxx_err:
-        npusim.instantiate()
-    msg = str(cxx_err.value)
+    msg = _cpp_decoder_error(code)
     assert msg.startswith("system.npu: ") and where in msg, msg
     if fragment:
         assert fragment in msg and fragment in str(py_err.value)
@@ -289,15 +294,7 @@ def test_program_assignment_validates_against_this_npu():
 def test_cpp_decoder_rejects_bad_encodings(mutate, fragment):
     code = valid_program().encode()
     mutate(code)
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.npu = NPU()
-    system.npu.program = code
-    system.mem = SimpleMemory(range="0:64MiB")
-    system.npu.dma_port = system.mem.port
-    Root(full_system=False, system=system)
-    with pytest.raises(npusim.SimulationError) as err:
-        npusim.instantiate()
-    assert fragment in str(err.value)
+    assert fragment in _cpp_decoder_error(code)
 
 
 @pytest.mark.parametrize("blob,fragment", [(b"", "the program is empty"),

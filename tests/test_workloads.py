@@ -2,25 +2,12 @@
 programs use the idioms NVR learns from, and the data has the promised
 structure."""
 
-import os
-import sys
-
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-try:  # the package root imports the compiled kernel; the ISA and workloads do not need it
-    import npusim  # noqa: F401
-except ImportError:
-    import types
-    _pkg = types.ModuleType("npusim")
-    _pkg.__path__ = [os.path.join(ROOT, "npusim")]
-    sys.modules["npusim"] = _pkg
-
-from npusim import workloads  # noqa: E402
-from npusim.isa import NPUConfig, PagedMemory, decode, run, validate  # noqa: E402
-from npusim.workloads.base import PAGE  # noqa: E402
+from npusim import workloads
+from npusim.isa import NPUConfig, PagedMemory, decode, run, validate
+from npusim.workloads.base import PAGE
 
 REQUIRED = {"spmm", "spmv", "sddmm", "embedding_bag", "gnn", "moe", "sparse_attention",
             "pointcloud", "gemm", "conv"}

@@ -745,6 +745,12 @@ def write_gem5_trace(path, packets, header: TraceHeader | None = None, *,
         header = TraceHeader(obj_id="npusim")
     hbytes = header.to_message().SerializeToString()
     data = MAGIC + _varint_bytes(len(hbytes)) + hbytes + _encode_packets(packets, with_pc)
+    _write_file(path, data, compress)
+
+
+def _write_file(path, data: bytes, compress: bool | None) -> None:
+    """Writes a trace, gzip-compressed if asked (by default: if the name ends
+    in .gz); mtime=0 so that equal traces give equal files."""
     if compress is None:
         compress = os.fspath(path).endswith(".gz")
     if compress:
@@ -971,12 +977,7 @@ def write_csv_trace(path, packets, *, hex_addr: bool = True, columns=CSV_COLUMNS
     colvals = [packets[c].tolist() for c in columns]
     lines.extend(fmt % row for row in zip(*colvals))
     data = ("\n".join(lines) + "\n").encode("ascii")
-    if compress is None:
-        compress = os.fspath(path).endswith(".gz")
-    if compress:
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    with open(path, "wb") as f:
-        f.write(data)
+    _write_file(path, data, compress)
 
 
 # --------------------------------------------------------------------------
