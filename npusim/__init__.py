@@ -15,7 +15,7 @@ from ._core import SimulationError
 from .params import ParamError
 from .simulation import (MaxTick, ExitEvent, curTick, functional_read, functional_write, instantiate, reset,
                          simulate)
-from . import stats
+from . import debug, stats
 from . import objects as _objects  # noqa: F401  (declares every SimObject type)
 
 __all__ = ["instantiate", "simulate", "curTick", "stats", "MaxTick", "ExitEvent", "SimulationError",

@@ -57,6 +57,12 @@ def main(argv=None) -> int:
     parser.add_argument("-d", "--outdir", default="m5out", help="directory for stats.txt, stats.json, config.json")
     parser.add_argument("--list-objects", action="store_true", help="list every SimObject type and exit")
     parser.add_argument("--describe", metavar="NAME", help="show a SimObject's parameters and ports and exit")
+    parser.add_argument("--debug-flags", metavar="FLAGS", help="comma-separated debug flags to enable (see --debug-help)")
+    parser.add_argument("--debug-start", metavar="TICK", type=int, default=0, help="start tracing at this tick")
+    parser.add_argument("--debug-end", metavar="TICK", type=int, default=None, help="stop tracing at this tick")
+    parser.add_argument("--debug-file", metavar="FILE", default="cout",
+                        help="trace output file, relative to the output directory (default: cout, stdout)")
+    parser.add_argument("--debug-help", action="store_true", help="list the debug flags and exit")
     parser.add_argument("script", nargs="?", help="the config script")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the config script")
     opts = parser.parse_args(argv)
@@ -66,6 +72,11 @@ def main(argv=None) -> int:
         return 0
     if opts.describe:
         return describe(opts.describe)
+    if opts.debug_help:
+        from . import debug
+        for name, doc in debug.flags().items():
+            print(f"    {name:16} {doc}")
+        return 0
     if not opts.script:
         parser.error("a config script is required")
     if not os.path.isfile(opts.script):
@@ -78,6 +89,15 @@ def main(argv=None) -> int:
         os.makedirs(opts.outdir, exist_ok=True)
     except OSError as err:   # a file of that name, no permission: say which option, not a traceback
         parser.error(f"-d {opts.outdir!r}: cannot use it as the output directory ({err.strerror})")
+    if opts.debug_flags:
+        from . import debug
+        try:
+            debug.set_flags(opts.debug_flags)
+            debug.set_window(opts.debug_start, opts.debug_end)
+            path = opts.debug_file
+            debug.set_file(path if path == "cout" or os.path.isabs(path) else os.path.join(opts.outdir, path))
+        except (ValueError, npusim.SimulationError) as err:
+            parser.error(str(err))
     sys.argv = [opts.script] + list(opts.args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(opts.script)))
     try:

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "npusim/sim/debug.hh"
 #include "npusim/sim/logging.hh"
+
+NPUSIM_DEBUG_FLAG(Requestor, "Requestors (TrafficGen, TraceReplayer): requests sent or refused, responses")
 
 namespace npusim {
 
@@ -123,7 +126,9 @@ void BaseRequestor::issue() {
     while (!blockedPkt && outstanding < window && hasMoreRequests() && nextIssueTick() <= curTick()) {
         PacketPtr pkt = makeNextRequest();
         ++issuedCount;
+        NPUSIM_DPRINTF(Requestor, "sending ", pkt->print());
         if (!trySend(pkt)) {
+            NPUSIM_DPRINTF(Requestor, "refused, waiting for a retry");
             blockedPkt = pkt;
             blockedSince = curTick();
             return;
@@ -192,6 +197,7 @@ void BaseRequestor::completeResponse(PacketPtr pkt) {
     }
     latencyDist.sample(latency);
     lastResponseTick = now;
+    NPUSIM_DPRINTF(Requestor, "response ", pkt->print(), " after ", latency, " ticks");
     if (!responseTracePath.empty()) [[unlikely]] recordResponse(pkt);
     responseReceived(pkt);
     Packet::destroy(pkt);

@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <sstream>
 
+#include "npusim/sim/debug.hh"
+
+NPUSIM_DEBUG_FLAG(XBar, "Crossbars: packets forwarded (which ports) and refused")
+
 namespace npusim::xbar {
 
 namespace {
@@ -262,6 +266,8 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + requestLatencyTicks, payload, edge);
     if (pkt->needsResponse()) pkt->pushRoute(std::uint16_t(cpuIdx));
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
+    NPUSIM_DPRINTF(XBar, "request ", pkt->print(), " from ", cpuPorts[std::size_t(cpuIdx)]->name(), " to ",
+                   memPorts[std::size_t(memIdx)]->name());
     if (!memPorts[std::size_t(memIdx)]->sendTimingReq(pkt)) [[unlikely]] {
         requestRefused(pkt, cpuIdx, memIdx, oldHeader, oldPayload);
         return false;
@@ -271,6 +277,7 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
 }
 
 void NoncoherentXBar::requestRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload) {
+    NPUSIM_DPRINTF(XBar, "request ", pkt->print(), " refused by ", memPorts[std::size_t(memIdx)]->name());
     // (a refused packet is the sender's again, unchanged)
     uncountPacket(cpuIdx, memIdx, *pkt);
     if (pkt->needsResponse()) pkt->popRoute();
@@ -292,6 +299,8 @@ inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
     const bool payload = carriesData(pkt->cmd);
     const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + responseLatencyTicks, payload, edge);
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
+    NPUSIM_DPRINTF(XBar, "response ", pkt->print(), " from ", memPorts[std::size_t(memIdx)]->name(), " to ",
+                   cpuPorts[cpuIdx]->name());
     if (!cpuPorts[cpuIdx]->sendTimingResp(pkt)) [[unlikely]] {
         responseRefused(pkt, cpuIdx, memIdx, oldHeader, oldPayload);
         return false;
@@ -301,6 +310,7 @@ inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
 }
 
 void NoncoherentXBar::responseRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload) {
+    NPUSIM_DPRINTF(XBar, "response ", pkt->print(), " refused by ", cpuPorts[std::size_t(cpuIdx)]->name());
     uncountPacket(cpuIdx, memIdx, *pkt);
     pkt->headerDelay = oldHeader;
     pkt->payloadDelay = oldPayload;

@@ -11,6 +11,7 @@
 #include "npusim/mem/packet.hh"
 #include "npusim/mem/port.hh"
 #include "npusim/mem/requestors.hh"
+#include "npusim/sim/debug.hh"
 #include "npusim/sim/sim_object.hh"
 #include "npusim/sim/simulate.hh"
 
@@ -193,6 +194,7 @@ PYBIND11_MODULE(_core, m) {
             py::gil_scoped_release release;
             info = simulate(maxTick);
         }
+        debug::flush();  // trace lines before anything Python prints next
         return py::make_tuple(info.cause, info.code, info.tick);
     });
     m.def("exit_sim_loop", [](const std::string &cause, int code) { exitSimLoop(cause, code); });
@@ -205,4 +207,13 @@ PYBIND11_MODULE(_core, m) {
     m.def("demand_requests", &demandRequestsIssued);
     m.def("events_processed", [] { return mainEventQueue().eventsProcessed(); });
     m.def("events_pending", [] { return mainEventQueue().size(); });
+    m.def("debug_flags", [] {
+        py::list out;
+        for (const debug::Flag *f : debug::allFlags()) out.append(py::make_tuple(f->name(), f->description()));
+        return out;
+    });
+    m.def("set_debug_flags", &debug::setFlags);
+    m.def("set_debug_window", &debug::setWindow);
+    m.def("set_debug_output", &debug::setOutput);
+    m.attr("tracing") = bool(NPUSIM_TRACING);  // false in `make fast` builds
 }

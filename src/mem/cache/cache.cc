@@ -10,7 +10,10 @@
 
 #include "cache_stats.hh"
 #include "npusim/mem/requestors.hh"
+#include "npusim/sim/debug.hh"
 #include "replacement/lru_state.hh"
+
+NPUSIM_DEBUG_FLAG(Cache, "Cache accesses (hit or miss), fills and replacements")
 
 namespace npusim {
 
@@ -261,6 +264,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
     Cycles lat;
     int blk = -1;
     const bool satisfied = access(pkt, ci, blk, lat);
+    NPUSIM_DPRINTF(Cache, "access for ", pkt->print(), satisfied ? " hit" : " miss", " (", lat.value(), " cycles)");
     // Evictions caused by the access go to the write buffer first, so they
     // logically precede anything happening below.
     if (!pendingWritebacks.empty()) doWritebacks(edge + cyclesToTicks(lat + forwardLatency));
@@ -468,6 +472,8 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     // same arithmetic (the pair's second integral step adds exactly 0).
     ++stats->replacements;
     BlockState &victim = blocks[b];
+    NPUSIM_DPRINTF(Cache, "replacing ", debug::hex(victim.tag), (victim.flags & kDirty) ? " (dirty)" : " (clean)",
+                   " with ", debug::hex(line));
     const RequestorID oldSrc = victim.src;
     const std::uint8_t flags = victim.flags;
     if (prefetcher) notifyEvict(int(b), victim.tag, flags);
@@ -671,6 +677,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     Mshr &m = mshrs[std::size_t(mi)];
     const Tick edge = clockEdge();
     if (pkt->size != blkSize) panic(name(), ": fill ", pkt->print(), " is not a whole line");
+    NPUSIM_DPRINTF(Cache, "fill ", pkt->print(), " answers ", m.targetCount, " target(s)");
 
     if (mi == noTargetMshr) {
         // At least one target slot frees now.

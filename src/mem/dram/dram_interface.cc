@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include "mem_ctrl.hh"
+#include "npusim/sim/debug.hh"
+
+NPUSIM_DEBUG_FLAG(DRAM, "DRAM bursts: bank, row hit or miss, when the data moves")
 
 namespace npusim::memory {
 
@@ -455,6 +458,9 @@ void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
 
     mp->readyTime = cmdAt + (IsRead ? readDataDelay : writeDataDelay);
     rank.lastBurstTick = cmdAt;
+    NPUSIM_DPRINTF(DRAM, IsRead ? "read" : "write", " burst ", debug::hex(mp->addr), " rank ", unsigned(mp->rank),
+                   " bank ", unsigned(mp->bank), " row ", mp->row, rowHit ? " row hit" : " row miss", ", command at ",
+                   cmdAt, ", data ready at ", mp->readyTime);
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
     // burst gap otherwise, read/write turnarounds, rank-to-rank switching

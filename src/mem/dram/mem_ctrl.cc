@@ -1,10 +1,13 @@
 #include "mem_ctrl.hh"
+#include "npusim/sim/debug.hh"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
 #include "npusim/mem/requestors.hh"
+
+NPUSIM_DEBUG_FLAG(MemCtrl, "Memory controller: requests queued or refused (queue full)")
 
 namespace npusim::memory {
 
@@ -242,9 +245,11 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
     unsigned burstSize = dram->bytesPerBurst();
     unsigned offset = unsigned(pkt->addr & (burstSize - 1));
     unsigned pktCount = (offset + pkt->size + burstSize - 1) >> dram->burstBits();
+    NPUSIM_DPRINTF(MemCtrl, "queueing ", pkt->print(), " as ", pktCount, " burst(s)");
 
     if (pkt->isWrite()) {
         if (writeQueueFull(pktCount)) {
+            NPUSIM_DPRINTF(MemCtrl, "write queue full, refusing ", pkt->print());
             retryWrReq = true;
             ++numWrRetry;
             return false;
@@ -256,6 +261,7 @@ bool MemCtrl::recvTimingReq(PacketPtr pkt, int) {
         bytesWrittenSys += size;
     } else {
         if (readQueueFull(pktCount)) {
+            NPUSIM_DPRINTF(MemCtrl, "read queue full, refusing ", pkt->print());
             retryRdReq = true;
             ++numRdRetry;
             return false;
