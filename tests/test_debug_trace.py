@@ -117,3 +117,21 @@ def test_cli_flags_file_in_outdir_and_help(tmp_path):
     assert r.returncode == 0 and {"Cache", "DRAM", "MemCtrl", "Requestor", "XBar"} <= set(r.stdout.split())
     r = npusim_cli("-d", str(out), "--debug-flags=Nope", "configs/examples/traffic_gen.py")
     assert r.returncode == 2 and "unknown debug flag 'Nope'" in r.stderr
+
+
+def test_plugin_flags_trace_what_the_stats_count(tmp_path):
+    # NVR lives in src_ext (the plugin side) and declares its flag itself.
+    from test_nvr import index_memory, ld_gather_program, run_program
+    assert {"NVR", "NPU", "HWPrefetch"} <= set(npusim.debug.flags())
+    trace = tmp_path / "nvr.out"
+    npusim.debug.set_flags(["NVR"])
+    npusim.debug.set_file(trace)
+    used, mem = index_memory(40, 64, rows=256)
+    pf, _, _ = run_program(ld_gather_program(40), mem, "nvr+nsb", nvr=["record=512"])
+    npusim.debug.set_file(None)
+    messages = [LINE.match(line).group(3) for line in trace.read_text().splitlines()]
+    assert all(LINE.match(line).group(2) == "system.nsb.prefetcher" for line in trace.read_text().splitlines())
+    assert sum(m.startswith("runahead episode") for m in messages) == pf["runaheadEpisodes"] == 1
+    assert sum(m.endswith("filtered (in the cache or its MSHRs)") for m in messages) == pf["linesFiltered"]
+    assert sum(m.endswith("merged (requested recently)") for m in messages) == pf["linesMerged"]
+    assert sum(m.startswith("prefetch line") for m in messages) > 0

@@ -9,8 +9,11 @@
 
 #include "npu_impl.hh"
 #include "npusim/mem/requestors.hh"
+#include "npusim/sim/debug.hh"
 #include "npusim/sim/logging.hh"
 #include "npusim/sim/sim_exit.hh"
+
+NPUSIM_DEBUG_FLAG(NPU, "NPU front end: each instruction dispatched to the load, execute or store queue")
 
 namespace npusim::npu {
 
@@ -705,6 +708,8 @@ void NPU::dispatch(const Inst &in, Cyc now) {
     e.inst = &in;
     auto unit = in.info->unit;
     e.q = unit == isa::Unit::Load ? Q::Load : unit == isa::Unit::Exec ? Q::Exec : Q::Store;
+    NPUSIM_DPRINTF(NPU, "dispatch #", fpc, " (", in.info->mnemonic, ") to the ",
+                   e.q == Q::Load ? "load" : e.q == Q::Exec ? "execute" : "store", " queue, cycle ", now);
     e.readyCycle = now + 1;
     for (int j = 0; j < in.info->numFields; ++j)
         if (in.info->kinds[j] == Kind::Rs) e.reg[j] = x[std::size_t(in.f[j])];

@@ -6,6 +6,9 @@
 #include <cstring>
 
 #include "npusim/mem/requestors.hh"
+#include "npusim/sim/debug.hh"
+
+NPUSIM_DEBUG_FLAG(NVR, "NVR runahead: episodes started, lines queued for prefetch, merged or filtered")
 
 namespace npusim::nvr {
 
@@ -308,6 +311,7 @@ bool NVR::pushLine(Addr x, Addr pc) {
     }
     if (mergeSet.count(x)) {
         ++linesMerged;
+        NPUSIM_DPRINTF(NVR, "line ", debug::hex(x), " merged (requested recently)");
         return true;
     }
     mergeSet.insert(x);
@@ -318,10 +322,12 @@ bool NVR::pushLine(Addr x, Addr pc) {
     }
     if (cache->inCache(x) || cache->inMissQueue(x)) {
         ++linesFiltered;
+        NPUSIM_DPRINTF(NVR, "line ", debug::hex(x), " filtered (in the cache or its MSHRs)");
         return true;
     }
     const bool wasEmpty = pfq.empty();
     pfq.push_back(PfEntry{x, pc});
+    NPUSIM_DPRINTF(NVR, "prefetch line ", debug::hex(x), " for pc ", debug::hex(pc));
     if (wasEmpty) cache->schedulePrefetchIssue(curTick());
     return true;
 }
@@ -631,6 +637,7 @@ void NVR::trigger(Chain &c) {
         if (!c.active) {
             c.active = true;
             ++runaheadEpisodes;
+            NPUSIM_DPRINTF(NVR, "runahead episode: chain from ", debug::hex(c.P), " up to ", debug::hex(c.target));
         }
         wakeEngine(curTick());
     } else {

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "npusim/sim/debug.hh"
+
+NPUSIM_DEBUG_FLAG(HWPrefetch, "Queued prefetchers: candidates queued, dropped (and why) and issued")
+
 namespace npusim {
 
 namespace {
@@ -103,6 +107,7 @@ void QueuedPrefetcher::insert(const PrefetchInfo &trigger, Addr lineAddr, std::i
         for (std::size_t i = 0; i < queue.size(); ++i) {
             if (queue[i].addr != lineAddr) continue;
             ++pfBufferHit;
+            NPUSIM_DPRINTF(HWPrefetch, "candidate ", debug::hex(lineAddr), " already queued");
             if (queue[i].priority < priority) {
                 // Raise the priority and move the entry ahead of the
                 // entries it now outranks.
@@ -120,9 +125,12 @@ void QueuedPrefetcher::insert(const PrefetchInfo &trigger, Addr lineAddr, std::i
     }
     if (cacheSnoop && (inCache(lineAddr) || inMissQueue(lineAddr))) {
         ++pfInCache;
+        NPUSIM_DPRINTF(HWPrefetch, "candidate ", debug::hex(lineAddr), " already in the cache or its MSHRs");
         return;
     }
     const bool pc = tagPrefetch && trigger.pcValid;
+    NPUSIM_DPRINTF(HWPrefetch, "queueing ", debug::hex(lineAddr), " (trigger ", debug::hex(trigger.addr),
+                   ", priority ", priority, ")");
     addToQueue(Deferred{lineAddr, pc ? trigger.pc : 0, pc, curTick() + latency.value() * clockPeriod(), priority});
 }
 
@@ -130,6 +138,7 @@ void QueuedPrefetcher::addToQueue(const Deferred &d) {
     if (queue.size() >= queueSize) {
         // Drop the oldest entry of the lowest priority present.
         ++pfRemovedFull;
+        NPUSIM_DPRINTF(HWPrefetch, "queue full, dropping a queued candidate");
         std::size_t victim = queue.size() - 1;
         while (victim > 0 && queue[victim - 1].priority == queue.back().priority) --victim;
         queue.erase(queue.begin() + std::ptrdiff_t(victim));
@@ -144,6 +153,7 @@ PacketPtr QueuedPrefetcher::getPacket() {
     const Deferred d = queue.front();
     queue.erase(queue.begin());
     countIssued();
+    NPUSIM_DPRINTF(HWPrefetch, "issuing ", debug::hex(d.addr));
     return makePrefetchPacket(d.addr, d.pc, d.hasPc);
 }
 
