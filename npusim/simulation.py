@@ -160,24 +160,70 @@ def _cxx_params(obj):
     return out
 
 
+def _port_peers(obj, name) -> list[str]:
+    """The full names of the ports connected to `obj`'s port `name`."""
+    peers = []
+    for (local, idx, peer, pidx) in obj._connections:
+        if local.name == name:
+            peers.append(peer.full_name() + (f"[{pidx}]" if pidx >= 0 else ""))
+    for other in _state["objects"]:
+        for (local, idx, peer, pidx) in other._connections:
+            if peer.owner is obj and peer.name == name:
+                peers.append(local.full_name() + (f"[{idx}]" if idx >= 0 else ""))
+    return peers
+
+
 def _config_dict(obj):
     cls = type(obj)
     entry = {"type": cls.__name__, "cxx_type": cls.type, "path": obj.path()}
     for name, desc in cls._params.items():
         entry[name] = desc.to_config(obj._values[name])
     for name in cls._ports:
-        peers = []
-        for (local, idx, peer, pidx) in obj._connections:
-            if local.name == name:
-                peers.append(peer.full_name() + (f"[{pidx}]" if pidx >= 0 else ""))
-        for other in _state["objects"]:
-            for (local, idx, peer, pidx) in other._connections:
-                if peer.owner is obj and peer.name == name:
-                    peers.append(local.full_name() + (f"[{idx}]" if idx >= 0 else ""))
-        entry[name] = {"role": cls._ports[name].kind, "peer": peers}
+        entry[name] = {"role": cls._ports[name].kind, "peer": _port_peers(obj, name)}
     for child in obj.children():
         entry[child._name] = _config_dict(child)
     return entry
+
+
+def _ini_value(value) -> str:
+    """A config value as gem5's config.ini writes it: booleans in lower
+    case, vectors space-separated, address ranges as start:end."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(_ini_value(v) for v in value)
+    if isinstance(value, tuple):
+        return ":".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _config_ini(obj, out: list[str]) -> None:
+    """gem5's config.ini: one [path] section per object, depth first with
+    children in name order; type, children, params and ports (their peers)
+    each sorted by name."""
+    cls = type(obj)
+    out.append(f"[{obj.path()}]")
+    out.append(f"type={cls.type}")
+    children = sorted(obj.children(), key=lambda c: c._name)
+    if children:
+        out.append("children=" + " ".join(c._name for c in children))
+    for name in sorted(cls._params):
+        desc = cls._params[name]
+        value = obj._values[name]
+        if value is None:
+            continue
+        if desc.ptype.name == "AddrRange":
+            value = [(r.start, r.end) for r in value] if desc.vector else (value.start, value.end)
+        else:
+            value = desc.to_config(value)
+        out.append(f"{name}={_ini_value(value)}")
+    for name in sorted(cls._ports):
+        peers = _port_peers(obj, name)
+        if peers:
+            out.append(f"{name}={' '.join(peers)}")
+    out.append("")
+    for child in children:
+        _config_ini(child, out)
 
 
 def instantiate(outdir: str | None = None):
@@ -205,6 +251,10 @@ def instantiate(outdir: str | None = None):
     os.makedirs(_state["outdir"], exist_ok=True)
     with open(os.path.join(_state["outdir"], "config.json"), "w") as f:
         json.dump(_config_dict(root), f, indent=2)
+    ini: list[str] = []
+    _config_ini(root, ini)
+    with open(os.path.join(_state["outdir"], "config.ini"), "w") as f:
+        f.write("\n".join(ini))
     for obj in order:
         obj.getCxx().init()
     for obj in objs:

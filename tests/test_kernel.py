@@ -152,6 +152,35 @@ def test_config_json_records_every_param():
     assert cfg["system"]["clk_domain"]["clock"] == 500
 
 
+def test_config_ini_as_gem5_writes_it():
+    import configparser
+    from npusim.objects import Cache, SimpleMemory, TrafficGen
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"), mem_ranges=["0:1MiB"])
+    system.cpu = TrafficGen(num_requests=2)
+    system.l1 = Cache(size="1KiB", assoc=2, tag_latency=1, data_latency=1, response_latency=1, mshrs=2,
+                      tgts_per_mshr=2)
+    system.mem = SimpleMemory(range="0:1MiB")
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    ini = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    ini.optionxform = str  # keys keep their case
+    ini.read(os.path.join(npusim.simulation.outdir(), "config.ini"))
+    assert ini.sections()[:3] == ["root", "system", "system.clk_domain"]  # depth first, children by name
+    assert ini["root"]["children"] == "system" and ini["root"]["full_system"] == "false"
+    assert ini["system"]["children"] == "clk_domain cpu l1 mem"
+    assert ini["system"]["mem_ranges"] == "0:1048576"
+    assert ini["system.l1"]["type"] == "Cache" and ini["system.l1"]["size"] == "1024"
+    assert ini["system.l1"]["clk_domain"] == "system.clk_domain"
+    assert ini["system.l1"]["cpu_side"] == "system.cpu.port"          # ports name their peers
+    assert ini["system.mem"]["port"] == "system.l1.mem_side"
+    assert ini["system.mem"]["range"] == "0:1048576"
+    keys = list(ini["system.l1"])
+    params = [k for k in keys if k not in ("type", "children", "cpu_side", "mem_side")]
+    assert params == sorted(params)
+
+
 @pytest.mark.parametrize("text,ticks", [("30ns", 30000), ("1.5us", 1500000), ("7ps", 7), (42, 42)])
 def test_latency_units(text, ticks):
     assert units.to_ticks(text) == ticks
