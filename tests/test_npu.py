@@ -285,6 +285,12 @@ def test_program_assignment_validates_against_this_npu():
     q.halt()
     with pytest.raises(ProgramError, match=r"\(li\): operand 'rd': bad register 40"):
         NPU().program = q
+    # Once the NPU has a place in the tree, the error names it.
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.npu = NPU(dim=8)
+    Root(full_system=False, system=system)
+    with pytest.raises(ProgramError, match=r"^system\.npu\.program: instruction #0 at pc 0x1000 \(matmul\)"):
+        system.npu.program = p
 
 
 @pytest.mark.parametrize("mutate,fragment", [

@@ -62,7 +62,7 @@ class NPU(ClockedObject):
 
     def __setattr__(self, name, value):
         if name == "program":
-            from ..isa import Program, validate
+            from ..isa import Program, ProgramError, validate
             if isinstance(value, Program):
                 try:
                     config = self.isa_config()
@@ -72,7 +72,12 @@ class NPU(ClockedObject):
                     # the parameter; the C++ decoder checks the program then.
                     config = None
                 if config is not None:
-                    validate(value, config)
+                    try:
+                        validate(value, config)
+                    except ProgramError as err:
+                        if self._rooted():  # name the object where its path is known
+                            err.args = (f"{self.path()}.program: {err}",)
+                        raise
                 object.__setattr__(self, "_program", value)
                 super().__setattr__("pc_base", value.pc_base)
                 value = value.encode()
