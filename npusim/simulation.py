@@ -13,6 +13,7 @@ from .params import ParamError
 from .units import MAX_TICKS
 
 MaxTick = 2**64 - 1
+_LIMIT_CAUSE = "simulate() limit reached"
 
 _state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False}
 
@@ -278,8 +279,19 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
     max_ticks = int(max_ticks)
     now = _core.cur_tick()
     limit = MaxTick if max_ticks >= MaxTick - now else now + max_ticks
-    cause, code, tick = _core.simulate(limit)
-    return ExitEvent(cause, code, tick)
+    from . import stats
+    while True:
+        # With periodic stat dumps, run up to each dump tick in turn (events
+        # at that tick included), dump, and go on.
+        due = stats.next_periodic_dump()
+        if due is None or due > limit:
+            cause, code, tick = _core.simulate(limit)
+            return ExitEvent(cause, code, tick)
+        cause, code, tick = _core.simulate(due)
+        if tick == due:
+            stats.periodic_dump_due()
+        if cause != _LIMIT_CAUSE or tick == limit:
+            return ExitEvent(cause, code, tick)
 
 
 def curTick() -> int:

@@ -14,7 +14,10 @@ _HEADER = "---------- Begin Simulation Statistics ----------"
 _FOOTER = "---------- End Simulation Statistics   ----------"
 
 _state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0,
-          "dumps": [], "active": False, "txt": None, "json": None}
+          "dumps": [], "active": False, "txt": None, "json": None, "json_tail": None,
+          "period": 0, "next_dump": None}
+
+_JSON_CLOSE = "\n]}\n"
 
 
 def begin(objects):
@@ -22,12 +25,13 @@ def begin(objects):
     d = outdir()
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dumps=[], active=True,
-                  txt=os.path.join(d, "stats.txt"), json=os.path.join(d, "stats.json"))
+                  txt=os.path.join(d, "stats.txt"), json=os.path.join(d, "stats.json"), json_tail=None,
+                  period=0, next_dump=None)
     open(_state["txt"], "w").close()
 
 
 def end():
-    _state.update(objects=[], dumps=[], active=False)
+    _state.update(objects=[], dumps=[], active=False, period=0, next_dump=None)
 
 
 def _format_value(value: float, precision: int) -> str:
@@ -103,9 +107,50 @@ def dump():
     for (name, value, *_rest) in rows:
         values[name] = int(value) if value == value and not math.isinf(value) and value == int(value) else value
     _state["dumps"].append(values)
-    with open(_state["json"], "w") as f:
-        json.dump({"dumps": _state["dumps"]}, f, indent=1)
+    _append_json(values)
     return values
+
+
+def _append_json(values: dict) -> None:
+    """Adds one dump to stats.json, which stays a complete document
+    ({"dumps": [...]}) after every dump. Only the new dump is written (over
+    the closing bracket), so many periodic dumps cost linear time."""
+    text = json.dumps(values, indent=1)
+    if _state["json_tail"] is None:
+        with open(_state["json"], "w") as f:
+            f.write('{"dumps": [\n' + text)
+            _state["json_tail"] = f.tell()
+            f.write(_JSON_CLOSE)
+    else:
+        with open(_state["json"], "r+") as f:
+            f.seek(_state["json_tail"])
+            f.write(",\n" + text)
+            _state["json_tail"] = f.tell()
+            f.write(_JSON_CLOSE)
+
+
+def periodicStatDump(period: int) -> None:
+    """Dumps the stats every `period` ticks from now on, as gem5's
+    m5.stats.periodicStatDump (no reset between dumps, so each dump is
+    cumulative; read_stats() gives one row per dump). 0 stops it. A dump due
+    at the same tick as an exit happens first, as gem5's stat event
+    outranks its exit event."""
+    if not _state["active"]:
+        raise RuntimeError("stats.periodicStatDump() called before instantiate()")
+    if isinstance(period, bool) or not isinstance(period, int) or period < 0:
+        raise ValueError(f"stats.periodicStatDump(): period must be a whole number of ticks >= 0, not {period!r}")
+    _state.update(period=period, next_dump=_core.cur_tick() + period if period else None)
+
+
+def next_periodic_dump():
+    """The tick of the next periodic dump, or None."""
+    return _state["next_dump"] if _state["active"] else None
+
+
+def periodic_dump_due() -> None:
+    """Called by simulate() when time has reached the next periodic dump."""
+    dump()
+    _state["next_dump"] += _state["period"]
 
 
 def reset():

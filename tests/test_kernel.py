@@ -285,3 +285,55 @@ def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
     npusim.instantiate()
     cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
     assert cfg["system"]["mem_ranges"] == [[0, 512 * 2**20], [2**30, 2**31]]
+
+
+def test_periodic_stat_dumps():
+    from npusim.analysis import read_stats, read_stats_json
+    # Events at 1500 and 4200; an exit requested at 3000, a dump every 1000 ticks.
+    build(event_ticks=[1500, 4200], exit_tick=3000, exit_cause="stop")
+    npusim.stats.periodicStatDump(1000)
+    ev = npusim.simulate()
+    # The dump due at 3000 comes before the exit at 3000, as in gem5.
+    assert (ev.getCause(), ev.tick) == ("stop", 3000)
+    ev = npusim.simulate(500)           # no dump due by 3500
+    assert (ev.getCause(), ev.tick) == ("simulate() limit reached", 3500)
+    ev = npusim.simulate()              # the dump at 4000, then the last event
+    assert (ev.getCause(), ev.tick) == ("event queue empty", 4200)
+    npusim.stats.periodicStatDump(0)    # stops them
+    assert npusim.stats.next_periodic_dump() is None
+    outdir = npusim.simulation.outdir()
+    txt = read_stats(os.path.join(outdir, "stats.txt"))
+    assert list(txt["simTicks"]) == [1000, 2000, 3000, 4000]
+    assert list(txt["system.probe.eventsRun"]) == [0, 1, 1, 1]    # cumulative: no reset between dumps
+    assert read_stats_json(os.path.join(outdir, "stats.json"))["simTicks"].tolist() == [1000, 2000, 3000, 4000]
+    with pytest.raises(ValueError, match="period must be a whole number of ticks"):
+        npusim.stats.periodicStatDump(-1)
+
+
+def test_periodic_dumps_leave_the_final_dump_unchanged(tmp_path):
+    from npusim.objects import Cache, SimpleMemory, TrafficGen
+
+    def final_dump(period):
+        npusim.reset()
+        system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+        system.cpu = TrafficGen(pattern="random", num_requests=2000, max_outstanding=4, seed=3)
+        system.l1 = Cache(size="4KiB", assoc=4, tag_latency=2, data_latency=2, response_latency=2, mshrs=4,
+                          tgts_per_mshr=4)
+        system.mem = SimpleMemory(range="0:1MiB", latency="30ns")
+        system.cpu.port = system.l1.cpu_side
+        system.l1.mem_side = system.mem.port
+        Root(full_system=False, system=system)
+        outdir = str(tmp_path / f"p{period}")
+        npusim.instantiate(outdir)
+        if period:
+            npusim.stats.periodicStatDump(period)
+        assert npusim.simulate().getCause() == "system.cpu finished"
+        npusim.stats.dump()
+        text = open(os.path.join(outdir, "stats.txt")).read()
+        last = text.split("---------- Begin Simulation Statistics ----------")[1:]
+        return len(last), [line for line in last[-1].splitlines() if line.strip() and "host" not in line.split()[0]]
+
+    plain_dumps, plain = final_dump(0)
+    periodic_dumps, periodic = final_dump(1_000_000)
+    assert plain_dumps == 1 and periodic_dumps == 17   # 16.9 us of simulated time
+    assert periodic == plain
