@@ -272,12 +272,12 @@ def test_gem5_config_idiom_and_self_defaults():
     assert npusim.simulate().getCause() == "system.req finished"
     # DDR3-1600: tRCD = tCL = tRP = 13.75 ns, tBURST = 5 ns; the start-up
     # bubble puts the column command at tRP + tRCD = 27.5 ns. The membus
-    # forwards at once with 3 + 4 cycles of header delay, which the
-    # controller charges on the response (as gem5's does); on the way back
-    # it adds the wait for its next clock edge, 2 cycles of header and 4 of
-    # payload (64 bytes over 16), which the requestor waits out.
-    back = 27500 + 13750 + 5000 + FRONT + BACK + 7 * NS
-    assert back == 73250
+    # forwards at once with 3 + 4 cycles of header delay and 1 of snoop-filter
+    # lookup, which the controller charges on the response (as gem5's does);
+    # on the way back it adds the wait for its next clock edge, 2 cycles of
+    # header and 4 of payload (64 bytes over 16), which the requestor waits out.
+    back = 27500 + 13750 + 5000 + FRONT + BACK + 8 * NS
+    assert back == 74250
     assert npusim.curTick() == -(-back // NS) * NS + (2 + 4) * NS
     dram = system.mem_ctrl.dram
     assert dram.tRCD_WR is not None

@@ -38,12 +38,13 @@ def run_all(system, names):
 
 
 def test_read_latency_through_system_xbar():
-    # request: frontend 3 + forward 4 cycles; memory 30 ns; response: 2
-    # cycles + 64 B / 16 B = 4 data cycles
+    # request: frontend 3 + forward 4 cycles + 1 of snoop-filter lookup
+    # (gem5's SystemXBar); memory 30 ns; response: 2 cycles + 64 B / 16 B =
+    # 4 data cycles
     system = system_with(SystemXBar(), {"mem": SimpleMemory(latency="30ns", bandwidth=FAST)},
                          {"req": ScriptedRequestor(cmds=[READ], addrs=[0x40])})
     r = run_all(system, ["req"])["req"]
-    assert r["respTick::0"] == (3 + 4) * NS + 30 * NS + (2 + 4) * NS
+    assert r["respTick::0"] == (3 + 4 + 1) * NS + 30 * NS + (2 + 4) * NS
 
 
 def test_write_latency_counts_the_payload_on_the_way_in():
@@ -92,7 +93,7 @@ def test_responses_from_two_memories_share_the_response_layer():
     # both requests leave at once (different request layers) ...
     assert r["issueTick::0"] == r["issueTick::1"] == 0
     # ... and their responses, ready together, take turns on the way back
-    assert r["respTick::0"] == 43 * NS
+    assert r["respTick::0"] == (3 + 4 + 1) * NS + 30 * NS + (2 + 4) * NS
     assert r["respTick::1"] == r["respTick::0"] + 5 * NS
 
 
@@ -189,17 +190,45 @@ def test_chained_crossbars_to_a_dram_controller():
     dram_read = 51652  # closed-bank DDR4 read incl. the controller's 20 ns
     # Both crossbars forward at once (the controller sees the request at
     # 100 ns) with their request latency as header delay, L2XBar 1 + 0
-    # cycles and SystemXBar 3 + 4, which the controller charges on the
-    # response, as gem5's does.
-    sent_back = 100 * NS + dram_read + (1 + 0) * NS + (3 + 4) * NS
-    assert sent_back == 159652                           # between clock edges
-    # Each crossbar adds the wait for its next edge (measured from the same
-    # tick: the response crosses both in one event, as in gem5) and its
-    # response latency, SystemXBar 2 cycles and L2XBar 1; the payload is
-    # the slower link's, 64 bytes over SystemXBar's 16-byte width: 4 cycles.
+    # cycles and SystemXBar 3 + 4 + 1 (its snoop filter's lookup), which the
+    # controller charges on the response, as gem5's does.
+    sent_back = 100 * NS + dram_read + (1 + 0) * NS + (3 + 4 + 1) * NS
+    assert sent_back == 160652                           # between clock edges
+    # gem5's SystemXBar holds the response for the wait to its next edge and
+    # its response latency (2 cycles); the L2XBar then gets it on an edge
+    # and adds only its 1 cycle. The payload is the slower link's, 64 bytes
+    # over SystemXBar's 16-byte width: 4 cycles, which the requestor waits out.
     to_edge = -(-sent_back // NS) * NS - sent_back       # 348 ticks
-    assert r["respTick::0"] == sent_back + (to_edge + 2 * NS) + (to_edge + 1 * NS) + 4 * NS
+    assert r["respTick::0"] == sent_back + (to_edge + 2 * NS) + 1 * NS + 4 * NS
     assert packets_live() == 0
+
+
+def test_a_cache_filled_across_a_crossbar_aligns_once():
+    # gem5's crossbar holds a response until its next edge plus its response
+    # latency, and the cache aligns to its own clock from there: the wait for
+    # the edge is paid once, not again by the cache.
+    from npusim.objects import Cache
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.req = ScriptedRequestor(cmds=[READ], addrs=[0x40])
+    system.l1 = Cache(size="1KiB", assoc=2, tag_latency=2, data_latency=2, response_latency=2, mshrs=2,
+                      tgts_per_mshr=2)
+    system.membus = SystemXBar()
+    system.mem = SimpleMemory(range="0:1MiB", latency="30.25ns", bandwidth=FAST)
+    system.req.port = system.l1.cpu_side
+    system.l1.mem_side = system.membus.cpu_side_ports
+    system.membus.mem_side_ports = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    assert npusim.simulate().getCause() == "system.req finished"
+    # miss sent after the 2-cycle tag lookup; the memory answers after the
+    # membus's 3 + 4 + 1 cycles and its 30.25 ns, between clock edges
+    answered = 2 * NS + (3 + 4 + 1) * NS + 30250
+    # the membus holds it to the next edge (750 ticks) plus 2 cycles; the L1
+    # answers response_latency (2 cycles) later; the requested word is the
+    # line's first, so it does not wait for the rest of the payload
+    arrives = answered + 750 + 2 * NS
+    assert stats_dict(system.req)["respTick::0"] == arrives + 2 * NS == 45 * NS
+    assert stats_dict(system.l1)["ReadReq.mshrMissLatency::req"] == arrives  # sent at 0
 
 
 def test_every_request_gets_exactly_one_response():

@@ -35,7 +35,7 @@ PREFETCHERS = {
 
 # gem5 parameters with no effect on a replay here (descriptive or unmodelled)
 _IGNORED = {"path", "type", "clock", "tags", "indexing_policy", "block_size", "prefetcher", "replacement_policy",
-            "snoop_filter", "snoop_response_latency", "point_of_unification", "max_outstanding_snoops",
+            "snoop_response_latency", "point_of_unification", "max_outstanding_snoops",
             "max_routing_table_size", "use_default_range"}
 
 
@@ -50,6 +50,11 @@ def _kwargs(cls, params: dict, what: str, skipped: list):
     out = {}
     for key, value in params.items():
         if key in _IGNORED:
+            continue
+        if key == "snoop_filter" and key in cls._params:
+            # gem5's config.json gives the filter as an object (or null)
+            sf = _declared("SnoopFilter")
+            out[key] = sf(**{k: v for k, v in value.items() if k in sf._params}) if isinstance(value, dict) else None
             continue
         if key in cls._params:
             out[key] = value

@@ -1,13 +1,14 @@
 """Crossbars, with gem5's names and defaults (src/mem/XBar.py).
 
 npusim has no coherence protocol, so every crossbar is a NoncoherentXBar;
-SystemXBar, L2XBar and IOXBar carry gem5's latencies and widths. As in gem5,
+SystemXBar, L2XBar and IOXBar carry gem5's latencies and widths, and the
+first two gem5's snoop filters (whose lookup latency requests pay). As in gem5,
 a crossbar forwards a packet at once and adds its latency to the packet's
 headerDelay (and the data's transfer time to payloadDelay) for the receiver
 to pay (see src/mem/xbar.hh); it occupies one layer per destination port,
 so contention between ports shows."""
 
-from .base import ClockedObject
+from .base import ClockedObject, SimObject
 from ..params import Param
 from ..ports import VectorRequestPort, VectorResponsePort
 
@@ -23,8 +24,19 @@ class BaseXBar(ClockedObject):
     width = Param.Unsigned("Datapath width per port (bytes)")
 
 
+class SnoopFilter(SimObject):
+    """gem5's snoop filter, for its timing: the crossbar that owns one adds
+    the lookup latency to every request's header delay. npusim has no
+    coherence, so it tracks no sharers and never runs out of capacity."""
+
+    type = "SnoopFilter"
+    lookup_latency = Param.Cycles(1, "Lookup latency (cycles of the owning crossbar), charged to every request")
+    max_capacity = Param.MemorySize("8MiB", "gem5's capacity bound; not modelled (nothing is tracked)")
+
+
 class NoncoherentXBar(BaseXBar):
     type = "NoncoherentXBar"
+    snoop_filter = Param.SnoopFilter(None, "Snoop filter whose lookup latency requests pay (gem5's CoherentXBar)")
     point_of_coherency = Param.Bool(False, "Sink clean evictions here instead of forwarding them to memory "
                                            "(gem5's point of coherency)")
 
@@ -36,6 +48,7 @@ class SystemXBar(NoncoherentXBar):
     forward_latency = 4
     response_latency = 2
     point_of_coherency = True
+    snoop_filter = SnoopFilter(lookup_latency=1)
 
 
 class L2XBar(NoncoherentXBar):
@@ -44,6 +57,8 @@ class L2XBar(NoncoherentXBar):
     frontend_latency = 1
     forward_latency = 0
     response_latency = 1
+    # gem5: the lookup is assumed to overlap with the frontend latency
+    snoop_filter = SnoopFilter(lookup_latency=0)
 
 
 class IOXBar(NoncoherentXBar):

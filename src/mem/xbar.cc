@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "npusim/sim/debug.hh"
+#include "snoop_filter.hh"
 
 NPUSIM_DEBUG_FLAG(XBar, "Crossbars: packets forwarded (which ports) and refused")
 
@@ -93,6 +94,13 @@ void Layer::recvRetry() {
 
 // -------------------------------------------------------- NoncoherentXBar
 
+namespace {
+Cycles snoopFilterLookup(const Params &p) {
+    const auto *filter = p.get<SnoopFilter *>("snoop_filter", nullptr);
+    return filter ? filter->lookupLatency() : Cycles(0);
+}
+}  // namespace
+
 NoncoherentXBar::NoncoherentXBar(const Params &p)
     : ClockedObject(p),
       frontendLatency(p.get<Cycles>("frontend_latency")),
@@ -102,7 +110,9 @@ NoncoherentXBar::NoncoherentXBar(const Params &p)
       width(p.get<unsigned>("width")),
       pointOfCoherency(p.get<bool>("point_of_coherency", false)),
       period(clockPeriod()),
-      requestLatencyTicks(cyclesToTicks(frontendLatency + forwardLatency)),
+      // gem5 adds a snoop filter's lookup to every request's header delay,
+      // after the frontend and forward latencies: the same sum.
+      requestLatencyTicks(cyclesToTicks(frontendLatency + forwardLatency + snoopFilterLookup(p))),
       responseLatencyTicks(cyclesToTicks(responseLatency)),
       headerLatencyTicks(cyclesToTicks(headerLatency)),
       linePayloadTicks(Tick((kLineSize + width - 1) / std::max(width, 1u)) * period),
@@ -294,10 +304,16 @@ inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
         pkt->pushRoute(cpuIdx);  // it will come back on retry
         return false;
     }
-    const Tick edge = clockEdge();
+    // gem5's crossbars hold a response for its header delay before passing
+    // it on, so the next one aligns to its clock from that arrival; npusim's
+    // pass it on at once, so they align from the arrival the delay implies
+    // (aligning from now as well would count the previous one's alignment
+    // twice). Requests are forwarded at once in gem5 too: no such step.
     const Tick oldHeader = pkt->headerDelay, oldPayload = pkt->payloadDelay;
+    const Tick arrival = curTick() + oldHeader;
+    const Tick edge = clockEdgeAt(arrival);
     const bool payload = carriesData(pkt->cmd);
-    const Tick busyUntil = addPacketTiming(pkt, edge - curTick() + responseLatencyTicks, payload, edge);
+    const Tick busyUntil = addPacketTiming(pkt, edge - arrival + responseLatencyTicks, payload, edge);
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
     NPUSIM_DPRINTF(XBar, "response ", pkt->print(), " from ", memPorts[std::size_t(memIdx)]->name(), " to ",
                    cpuPorts[cpuIdx]->name());

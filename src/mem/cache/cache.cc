@@ -675,8 +675,15 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     if (offset >= mshrs.size() * sizeof(Mshr)) panic(name(), ": response ", pkt->print(), " matches no MSHR");
     const int mi = int(offset / sizeof(Mshr));
     Mshr &m = mshrs[std::size_t(mi)];
-    const Tick edge = clockEdge();
     if (pkt->size != blkSize) panic(name(), ": fill ", pkt->print(), " is not a whole line");
+    // gem5's crossbars hold a response for its header delay (in their
+    // response queue) and the cache aligns to its clock only when it gets
+    // it. npusim's pass it on at once, so the cache works from the time it
+    // would have arrived: adding the delay to an edge taken now would count
+    // the crossbar's own alignment twice.
+    const Tick arrival = curTick() + pkt->headerDelay;
+    const Tick edge = clockEdgeAt(arrival);
+    pkt->headerDelay = 0;
     NPUSIM_DPRINTF(Cache, "fill ", pkt->print(), " answers ", m.targetCount, " target(s)");
 
     if (mi == noTargetMshr) {
@@ -690,7 +697,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     const MemCmd initialCmd = initial.pkt->cmd;
     const RequestorID initialReq = initial.pkt->requestorId;
     stats->row(initialReq).mshrMissLatency[CacheStats::cmdIndex(initialCmd)] +=
-        CacheStats::spanAsDouble(curTick() - initial.recvTime);
+        CacheStats::spanAsDouble(arrival - initial.recvTime);
 
     const Addr line = m.blkAddr;
     // The line was absent when the MSHR was allocated; only a writeback
@@ -712,7 +719,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     }
     // (A line already present was written back from above while the miss
     // was in flight: its data is newer than the fill's.)
-    if (blk != kTemp) blocks[std::size_t(blk)].ready = edge + fillTicks + pkt->headerDelay + pkt->payloadDelay;
+    if (blk != kTemp) blocks[std::size_t(blk)].ready = edge + fillTicks + pkt->payloadDelay;
 
     if (prefetcher) notifyPrefetcherOfFill(m, lineData);
 
@@ -727,7 +734,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         if (next != kMaxTick) schedMemSideSend(next);
     }
     if (blk == kTemp && tempBlock.addr != kNoLine) evictBlock(kTemp);
-    if (!pendingWritebacks.empty()) doWritebacks(edge + forwardTicks + pkt->headerDelay);
+    if (!pendingWritebacks.empty()) doWritebacks(edge + forwardTicks);
     Packet::destroy(pkt);
     return true;
 }
@@ -751,7 +758,7 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
 
 [[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
     const unsigned initialOffset = m.firstTarget().pkt->offsetIn(blkSize);
-    const Tick respondAt = pkt->headerDelay + edge + responseTicks;
+    const Tick respondAt = edge + responseTicks;
     bool fromCore = false, fromPref = false;
     for (const Target &t : std::span(m.targets, m.targetCount)) {
         PacketPtr tp = t.pkt;

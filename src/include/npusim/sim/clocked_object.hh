@@ -22,11 +22,9 @@ class ClockedObject : public SimObject {
     Tick clockPeriod() const { return periodTicks; }
     // The tick of the clock edge `cycles` edges after the current one (the
     // current tick if it is on an edge).
-    Tick clockEdge(Cycles cycles = Cycles(0)) const {
-        Tick now = curTick();
-        Tick edge = (now + periodTicks - 1) / periodTicks * periodTicks;
-        return edge + cycles.value() * periodTicks;
-    }
+    Tick clockEdge(Cycles cycles = Cycles(0)) const { return clockEdgeAt(curTick()) + cycles.value() * periodTicks; }
+    // The first clock edge at or after tick `t`.
+    Tick clockEdgeAt(Tick t) const { return (t + periodTicks - 1) / periodTicks * periodTicks; }
     Cycles curCycle() const { return Cycles((curTick() + periodTicks - 1) / periodTicks); }
     Tick cyclesToTicks(Cycles c) const { return c.value() * periodTicks; }
     Cycles ticksToCycles(Tick t) const { return Cycles((t + periodTicks - 1) / periodTicks); }
