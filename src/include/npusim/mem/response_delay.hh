@@ -10,8 +10,11 @@
 // response that carries no delay (a cache directly in front, as in every
 // gem5 CPU set-up) is passed on at once, in the same event.
 //
-// (gem5's own requestors ignore these delays; they never see one in gem5's
-// usual configurations, where the L1 sits directly in front of the CPU.)
+// (In gem5 the crossbar holds a response for its header delay, so a
+// requestor behind one gets it at the same time as here; gem5's requestors
+// then ignore the payload delay, which npusim's wait out: the data is not
+// all there before. With a cache directly in front, the usual gem5 CPU
+// set-up, there is no delay of either kind.)
 #pragma once
 #include <algorithm>
 #include <cstdint>
