@@ -47,6 +47,17 @@ def test_read_latency_through_system_xbar():
     assert r["respTick::0"] == (3 + 4 + 1) * NS + 30 * NS + (2 + 4) * NS
 
 
+def test_traffic_gen_takes_a_response_with_its_header_as_gem5s():
+    # The same read from a TrafficGen: gem5's takes the response when the
+    # crossbar hands it on and does not wait for the 4 data cycles.
+    from npusim.objects import TrafficGen
+    gen = TrafficGen(pattern="linear", start_addr=0x40, end_addr=0x80, block_size=64, num_requests=1)
+    system = system_with(SystemXBar(), {"mem": SimpleMemory(latency="30ns", bandwidth=FAST)}, {"gen": gen})
+    assert npusim.simulate().getCause() == "system.gen finished"
+    assert stats_dict(system.gen)["totalReadLatency"] == (3 + 4 + 1) * NS + 30 * NS + 2 * NS
+    assert packets_live() == 0
+
+
 def test_write_latency_counts_the_payload_on_the_way_in():
     system = system_with(L2XBar(), {"mem": SimpleMemory(latency="30ns", bandwidth=FAST)},
                          {"req": ScriptedRequestor(cmds=[WRITE], addrs=[0x40])})

@@ -132,7 +132,9 @@ class BaseRequestor : public SimObject {
     Tick statsResetTick = 0;
     MemberEvent<BaseRequestor, &BaseRequestor::issue> issueEvent;
     MemberEvent<BaseRequestor, &BaseRequestor::finished> finishEvent;
-    ResponseDelay<BaseRequestor, &BaseRequestor::completeResponse> responseDelay{this};
+    // gem5's TrafficGen and TraceCPU take a response as the crossbar hands it
+    // on, without waiting for the payload to finish crossing.
+    ResponseDelay<BaseRequestor, &BaseRequestor::completeResponse> responseDelay{this, false};
 };
 
 }  // namespace npusim

@@ -11,10 +11,11 @@
 // gem5 CPU set-up) is passed on at once, in the same event.
 //
 // (In gem5 the crossbar holds a response for its header delay, so a
-// requestor behind one gets it at the same time as here; gem5's requestors
-// then ignore the payload delay, which npusim's wait out: the data is not
-// all there before. With a cache directly in front, the usual gem5 CPU
-// set-up, there is no delay of either kind.)
+// requestor behind one gets it at the same time as here. gem5's TrafficGen,
+// trace players and DMA ports then ignore the payload delay; npusim's
+// TrafficGen and TraceReplayer do too (waitPayload = false), while the NPU
+// and NVR wait for their data to finish crossing. With a cache directly in
+// front, the usual gem5 CPU set-up, there is no delay of either kind.)
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -28,13 +29,17 @@ namespace npusim {
 template <class Owner, void (Owner::*Handler)(PacketPtr)>
 class ResponseDelay {
   public:
-    explicit ResponseDelay(Owner *owner) : owner(owner), event(this) {}
+    // waitPayload: whether the owner also waits for the data to finish
+    // crossing (a DMA engine that uses the line) or takes the response with
+    // its header, as gem5's TrafficGen and trace players do.
+    explicit ResponseDelay(Owner *owner, bool waitPayload = true)
+        : owner(owner), waitPayload(waitPayload), event(this) {}
     ResponseDelay(const ResponseDelay &) = delete;
     ResponseDelay &operator=(const ResponseDelay &) = delete;
 
     // Takes over `pkt` (a response); the handler gets it now or later.
     void receive(PacketPtr pkt) {
-        const Tick delay = pkt->headerDelay + pkt->payloadDelay;
+        const Tick delay = pkt->headerDelay + (waitPayload ? pkt->payloadDelay : 0);
         pkt->headerDelay = pkt->payloadDelay = 0;
         if (delay == 0) {
             (owner->*Handler)(pkt);
@@ -69,6 +74,7 @@ class ResponseDelay {
     }
 
     Owner *owner;
+    bool waitPayload;
     std::vector<Held> held;  // latest first
     std::uint64_t nextSeq = 0;
     MemberEvent<ResponseDelay, &ResponseDelay::release> event;
