@@ -14,7 +14,9 @@ def _describe_default(desc):
         return "(required)"
     value = desc.default
     if isinstance(value, SimObject):
-        return f"{type(value).__name__}()"
+        # the values set on the default instance (e.g. SnoopFilter(lookup_latency=0))
+        args = ", ".join(f"{k}={v!r}" for k, v in value._values.items() if not isinstance(v, SimObject))
+        return f"{type(value).__name__}({args})"
     return repr(value)
 
 
