@@ -135,3 +135,15 @@ def test_plugin_flags_trace_what_the_stats_count(tmp_path):
     assert sum(m.endswith("filtered (in the cache or its MSHRs)") for m in messages) == pf["linesFiltered"]
     assert sum(m.endswith("merged (requested recently)") for m in messages) == pf["linesMerged"]
     assert sum(m.startswith("prefetch line") for m in messages) > 0
+
+
+def test_read_trace_gives_one_row_per_trace_line(tmp_path):
+    from npusim.analysis import read_trace
+    lines, stats = _run(tmp_path, ["Cache", "Requestor"])
+    (tmp_path / "mixed.out").write_text("\n".join(lines[:5] + ["Exiting @ tick 5 because done"] + lines[5:]) + "\n")
+    t = read_trace(tmp_path / "mixed.out")
+    assert len(t) == len(lines) and str(t.tick.dtype) == "int64"   # the script's own line is skipped
+    assert list(t.tick) == sorted(t.tick)
+    misses = t[(t.object == "system.l1") & t.message.str.startswith("access for") & t.message.str.contains(" miss ")]
+    assert len(misses) == stats["l1"]["overallMisses::total"] == 4
+    assert t.iloc[0].to_dict() == {"tick": 0, "object": "system.cpu", "message": lines[0].split(": ", 2)[2]}
