@@ -13,7 +13,6 @@ from .params import ParamError
 from .units import MAX_TICKS
 
 MaxTick = 2**64 - 1
-_LIMIT_CAUSE = "simulate() limit reached"
 
 _state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False}
 
@@ -290,7 +289,7 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
         cause, code, tick = _core.simulate(due)
         if tick == due:
             stats.periodic_dump_due()
-        if cause != _LIMIT_CAUSE or tick == limit:
+        if cause != _core.LIMIT_CAUSE or tick == limit:
             return ExitEvent(cause, code, tick)
 
 

@@ -197,6 +197,7 @@ PYBIND11_MODULE(_core, m) {
         debug::flush();  // trace lines before anything Python prints next
         return py::make_tuple(info.cause, info.code, info.tick);
     });
+    m.attr("LIMIT_CAUSE") = kLimitCause;
     m.def("exit_sim_loop", [](const std::string &cause, int code) { exitSimLoop(cause, code); });
     m.def("cur_tick", &curTick);
     m.def("reset_simulation", &resetSimulation);

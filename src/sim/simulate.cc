@@ -48,7 +48,7 @@ ExitInfo simulate(Tick maxTick) {
             if (last > curTick()) {
                 if (last > maxTick) {
                     q.jumpTo(maxTick);
-                    return ExitInfo{"simulate() limit reached", 0, curTick()};
+                    return ExitInfo{kLimitCause, 0, curTick()};
                 }
                 q.jumpTo(last);
             }
@@ -56,7 +56,7 @@ ExitInfo simulate(Tick maxTick) {
         }
         if (step == EventQueue::Step::kBeyondLimit) {
             q.jumpTo(maxTick);
-            return ExitInfo{"simulate() limit reached", 0, curTick()};
+            return ExitInfo{kLimitCause, 0, curTick()};
         }
         if (exitPending) {
             exitPending = 0;

@@ -5,6 +5,10 @@
 
 namespace npusim {
 
+// The cause simulate() gives when it stops at maxTick (Python compares it
+// to tell a limit from an exit).
+inline constexpr const char *kLimitCause = "simulate() limit reached";
+
 // Runs events until an exit is requested, the queue empties, or the next
 // event lies beyond `maxTick` (then time stops at maxTick).
 ExitInfo simulate(Tick maxTick);
