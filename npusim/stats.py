@@ -14,7 +14,7 @@ _HEADER = "---------- Begin Simulation Statistics ----------"
 _FOOTER = "---------- End Simulation Statistics   ----------"
 
 _state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0,
-          "dumps": [], "active": False, "txt": None, "json": None, "json_tail": None,
+          "dump_count": 0, "active": False, "txt": None, "json": None, "json_tail": None,
           "period": 0, "next_dump": None}
 
 _JSON_CLOSE = "\n]}\n"
@@ -24,14 +24,14 @@ def begin(objects):
     from .simulation import outdir
     d = outdir()
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
-                  reset_requests=_core.demand_requests(), dumps=[], active=True,
+                  reset_requests=_core.demand_requests(), dump_count=0, active=True,
                   txt=os.path.join(d, "stats.txt"), json=os.path.join(d, "stats.json"), json_tail=None,
                   period=0, next_dump=None)
     open(_state["txt"], "w").close()
 
 
 def end():
-    _state.update(objects=[], dumps=[], active=False, period=0, next_dump=None)
+    _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None)
 
 
 def _format_value(value: float, precision: int) -> str:
@@ -106,7 +106,7 @@ def dump():
     values = {}
     for (name, value, *_rest) in rows:
         values[name] = int(value) if value == value and not math.isinf(value) and value == int(value) else value
-    _state["dumps"].append(values)
+    _state["dump_count"] += 1
     _append_json(values)
     return values
 
@@ -165,4 +165,4 @@ def reset():
 
 
 def dumped() -> int:
-    return len(_state["dumps"])
+    return _state["dump_count"]
