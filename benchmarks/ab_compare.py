@@ -24,20 +24,20 @@ import statistics
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import mem_throughput  # (this folder)
 
 
 def one_run(package_dir: str, pattern: str, n: int, window: int, memory: str) -> dict:
     """One mem_throughput worker run with the npusim package found in package_dir."""
-    code = (f"import sys; sys.path.insert(0, {package_dir!r}); sys.path.insert(1, {HERE!r}); import json; "
-            f"import npusim._core as c; assert c.__file__.startswith({package_dir!r}), c.__file__; "
-            f"import mem_throughput as m; "
-            f"print(json.dumps(m.worker({pattern!r}, {n}, {window}, {memory!r}, '1GiB', 64, False)))")
-    env = dict(os.environ, PYTHONPATH=package_dir, OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd="/")
+    cmd = mem_throughput.worker_command(pattern, n, window, memory)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=mem_throughput.worker_env(PYTHONPATH=package_dir),
+                         cwd="/")
     if out.returncode != 0:
         raise SystemExit(f"run with {package_dir} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    fig = json.loads(out.stdout.strip().splitlines()[-1])
+    if not fig["core_module"].startswith(package_dir + os.sep):
+        raise SystemExit(f"the run meant for {package_dir} imported {fig['core_module']}")
+    return fig
 
 
 def main() -> int:

@@ -18,24 +18,19 @@ instruction and branch counts are stable.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import mem_throughput  # (this folder)
 FIELDS = {"I   refs": "instructions", "I1  misses": "I1 misses", "D1  misses": "D1 misses",
           "LLd misses": "LL data misses", "Branches": "branches", "Mispredicts": "mispredictions"}
 
 
 def summary(pattern: str, memory: str, n: int) -> dict[str, int]:
-    code = (f"import sys; sys.path.insert(0, {HERE!r}); import mem_throughput as m; "
-            f"m.worker({pattern!r}, {n}, 16, {memory!r}, '1GiB', 64, False)")
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
     out = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
-                          "--cachegrind-out-file=/dev/null", sys.executable, "-c", code],
-                         capture_output=True, text=True, env=env)
+                          "--cachegrind-out-file=/dev/null", *mem_throughput.worker_command(pattern, n, memory=memory)],
+                         capture_output=True, text=True, env=mem_throughput.worker_env(PYTHONHASHSEED="0"))
     if out.returncode != 0:
         raise SystemExit(f"cachegrind run failed:\n{out.stderr[-2000:]}")
     figures = {}

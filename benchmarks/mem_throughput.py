@@ -67,10 +67,24 @@ def worker(pattern: str, n: int, window: int, memory: str, span: str, block: int
     return {
         "pattern": pattern, "requests": n, "window": window, "memory": memory, "block_size": block, "span": span,
         "sim_seconds": t2 - t1, "cpu_seconds": c2 - c1, "setup_seconds": t1 - t0, "sim_ticks": npusim.curTick(),
-        "events": _core.events_processed(), "issued": issued,
+        "events": _core.events_processed(), "issued": issued, "core_module": _core.__file__,
         "requests_per_second": issued / (t2 - t1), "requests_per_cpu_second": issued / max(c2 - c1, 1e-9),
         "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_after_import_kib": rss_import,
     }
+
+
+def worker_command(pattern: str, n: int, window: int = 16, memory: str = "hierarchy", span: str = "1GiB",
+                   block: int = 64) -> list[str]:
+    """The command line of one run in its own process (it prints worker()'s
+    figures as one JSON line); other benchmarks run it too."""
+    return [sys.executable, os.path.abspath(__file__), "--worker", pattern, str(n), "--window", str(window),
+            "--memory", memory, "--span", span, "--block-size", str(block)]
+
+
+def worker_env(**extra) -> dict:
+    # numpy's OpenBLAS threads spin for a while after any BLAS call and
+    # would be counted in the process CPU time; the simulation uses none.
+    return dict(os.environ, OPENBLAS_NUM_THREADS="1", **extra)
 
 
 def machine() -> dict:
@@ -112,12 +126,8 @@ def main() -> int:
     results = []
     for pattern in args.patterns.split(","):
         for n in sizes:
-            cmd = [sys.executable, os.path.abspath(__file__), "--worker", pattern, str(n), "--window",
-                   str(args.window), "--memory", args.memory, "--span", args.span, "--block-size",
-                   str(args.block_size)]
-            # numpy's OpenBLAS threads spin for a while after any BLAS call and
-            # would be counted in the process CPU time; the simulation uses none.
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            cmd = worker_command(pattern, n, args.window, args.memory, args.span, args.block_size)
+            env = worker_env()
             runs = []
             for _ in range(args.repeat):
                 out = subprocess.run(cmd, capture_output=True, text=True, env=env)
