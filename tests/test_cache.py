@@ -12,7 +12,7 @@ from npusim.testing import stats_dict
 from helpers import cache_system, memory_log, run_until_done
 
 R, W, WB = CacheTestRequestor.READ, CacheTestRequestor.WRITE, CacheTestRequestor.WRITEBACK_DIRTY
-READ_SHARED, READ_EX, WRITEBACK_DIRTY, WRITEBACK_CLEAN = 25, 22, 7, 8
+READ_SHARED, READ_EX, WRITEBACK_DIRTY, WRITEBACK_CLEAN, CLEAN_EVICT = 25, 22, 7, 8, 10
 NS = 1000
 
 
@@ -28,8 +28,8 @@ def build(script, l1=None, mem=None, l2=None):
                         l2=l2, mem=mem)
 
 
-def run(system):
-    run_until_done()
+def run(system, drain=False):
+    run_until_done(drain=drain)
     return {name: stats_dict(getattr(system, name)) for name in ("cpu", "l1", "mem")} | (
         {"l2": stats_dict(system.l2)} if "l2" in system._children else {})
 
@@ -154,8 +154,9 @@ def test_write_miss_allocates_with_readex_and_writes_back_once():
     script = [(0, W, A + 8, 8, 0xDEADBEEF), (50 * NS, R, B, 8), (100 * NS, R, C, 8), (150 * NS, R, A + 8, 8)]
     s = run(build(script, l1=dict(size="128B", assoc=2)))
     log = mem_log(s["mem"])
+    # (A's re-read evicts clean B: a CleanEvict notice follows the miss.)
     assert [(cmd, addr) for _, cmd, addr in log] == [
-        (READ_EX, A), (READ_SHARED, B), (READ_SHARED, C), (WRITEBACK_DIRTY, A), (READ_SHARED, A)]
+        (READ_EX, A), (READ_SHARED, B), (READ_SHARED, C), (WRITEBACK_DIRTY, A), (READ_SHARED, A), (CLEAN_EVICT, B)]
     # The writeback leaves forward_latency after C's fill (112 ns + 2 ns),
     # and before the next read of A.
     assert log[3][0] == 114 * NS
@@ -303,10 +304,13 @@ def test_mostly_exclusive_l2_keeps_only_what_the_l1_evicts():
               clusivity="mostly_excl")
     A, B, C = 0x000, 0x040, 0x080
     script = [(0, W, A, 8, 1), (100 * NS, R, B, 8), (200 * NS, R, C, 8), (300 * NS, R, A, 8)]
-    s = run(build(script, l1=dict(size="128B", assoc=2), l2=l2))
+    s = run(build(script, l1=dict(size="128B", assoc=2), l2=l2), drain=True)
     # Fills for the L1 do not allocate in the L2 (and ask for clean data);
     # the L1's dirty victim A does, and A's re-read hits there and leaves it.
-    assert [cmd for _, cmd, _ in mem_log(s["mem"])] == [READ_EX, 24, 24]      # 24 = ReadCleanReq
+    # A's re-read evicts clean B from the L1: its CleanEvict notice misses in
+    # the L2 (which never kept B) and goes on down.
+    assert [(cmd, addr) for _, cmd, addr in mem_log(s["mem"])] == [
+        (READ_EX, A), (24, B), (24, C), (CLEAN_EVICT, B)]      # 24 = ReadCleanReq
     assert s["l2"]["WritebackDirty.hits::writebacks"] == 1
     assert s["l2"]["ReadSharedReq.hits::cpu.data"] == 1
     assert s["cpu"]["respData::3"] == 1

@@ -33,8 +33,16 @@ def run(system):
     return system
 
 
+CLEAN_EVICT = 10
+
+
 def mem_log(system):
-    return [(r.tick, r.addr, r.requestor) for r in memory_log(system.mem)]
+    """The reads and writes memory saw (clean evictions' notices aside)."""
+    return [(r.tick, r.addr, r.requestor) for r in memory_log(system.mem) if r.cmd != CLEAN_EVICT]
+
+
+def clean_evictions(system):
+    return [r.addr for r in memory_log(system.mem) if r.cmd == CLEAN_EVICT]
 
 
 def pf_stats(system, cache="l1"):
@@ -46,7 +54,7 @@ def assert_balanced(pf):
     every identified candidate is issued, dropped or still queued."""
     parts = ["useful", "late", "evictedUnused", "droppedAtIssue", "residentAtEnd", "inFlight"]
     assert sum(pf[f"pfOutcome::{p}"] for p in parts) == pf["pfOutcome::total"] == pf["pfIssued"]
-    assert pf["pfOutcome::droppedAtIssue"] == pf["pfLate"]
+    assert pf["pfOutcome::droppedAtIssue"] == pf["pfLate"] + pf.get("pfSquashedAbove", 0)
     dropped = ["inCache", "inQueue", "queueFull", "demandSquash"]
     assert sum(pf[f"pfDropped::{d}"] for d in dropped) == pf["pfDropped::total"]
     assert pf["pfIdentified"] + pf.get("pfQueuedAtReset", 0) == \
@@ -85,6 +93,8 @@ def test_useful_and_unused_prefetches_by_hand():
     system = run(build(script, NextLinePrefetcher(degree=1), l1=dict(size="128B", assoc=2)))
     pf, l1 = pf_stats(system), stats_dict(system.l1)
     assert [a for _, a, _ in mem_log(system)] == [0x040, 0x000, 0x080, 0x1040, 0x1000]
+    # The three replacements were of clean lines: one notice each.
+    assert clean_evictions(system) == [0x000, 0x040, 0x080]
     assert pf["pfIssued"] == 3
     assert pf["pfUseful"] == 1
     assert pf["pfUnused"] == 1

@@ -109,6 +109,7 @@ NoncoherentXBar::NoncoherentXBar(const Params &p)
       headerLatency(p.get<Cycles>("header_latency")),
       width(p.get<unsigned>("width")),
       pointOfCoherency(p.get<bool>("point_of_coherency", false)),
+      hasSnoopFilter(p.get<SnoopFilter *>("snoop_filter", nullptr) != nullptr),
       period(clockPeriod()),
       // gem5 adds a snoop filter's lookup to every request's header delay,
       // after the frontend and forward latencies: the same sum.
@@ -222,6 +223,10 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
+    if (hasSnoopFilter) {
+        snoops = std::make_unique<stats::Counter>(this, "snoops", stats::units::Count, "Total snoops");
+        snoopTraffic = std::make_unique<stats::Counter>(this, "snoopTraffic", stats::units::Byte, "Total snoop traffic");
+    }
 }
 
 void NoncoherentXBar::resetStats() {
@@ -340,6 +345,17 @@ void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {
 }
 
 void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]->recvRetry(); }
+
+bool NoncoherentXBar::recvCachedAboveSnoop(const Packet &pkt, int) {
+    transDist[std::size_t(pkt.cmd)] += 1;
+    if (snoops) {
+        *snoops += 1;
+        if (carriesData(pkt.cmd)) *snoopTraffic += pkt.size;
+    }
+    for (const auto &port : cpuPorts)
+        if (port->sendCachedAboveSnoop(pkt)) return true;
+    return false;
+}
 
 void NoncoherentXBar::recvRespRetry(int cpuIdx) { respLayers[std::size_t(cpuIdx)]->recvRetry(); }
 

@@ -144,6 +144,10 @@ class NoncoherentXBar : public ClockedObject {
     // Memory-side (request) port handlers.
     [[gnu::always_inline]] inline bool recvTimingResp(PacketPtr pkt, int memIdx);
     void recvReqRetry(int memIdx);
+    // A cache below asks whether a cache above holds a line: every cpu-side
+    // peer is asked (gem5's snoop filter would ask only the holders: the
+    // same answer). Counted as gem5's coherent crossbar counts snoops.
+    bool recvCachedAboveSnoop(const Packet &pkt, int memIdx);
 
     // Used by the layers.
     void sendRetryTo(bool requestLayer, int srcIdx);
@@ -205,6 +209,7 @@ class NoncoherentXBar : public ClockedObject {
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
     unsigned width;
     bool pointOfCoherency;
+    bool hasSnoopFilter;
     // The latencies in ticks (the clock period never changes): gem5's
     // calcPacketTiming adds the wait for the next edge and then these.
     Tick period, requestLatencyTicks, responseLatencyTicks, headerLatencyTicks;
@@ -228,6 +233,8 @@ class NoncoherentXBar : public ClockedObject {
     stats::CounterVector transDist;
     std::vector<std::unique_ptr<stats::CounterVector>> pktCount, pktSize;  // [cpuIdx][memIdx]
     std::unique_ptr<stats::Formula> pktCountTotal, pktSizeTotal;
+    // gem5's CoherentXBar snoop counts, kept when there is a snoop filter.
+    std::unique_ptr<stats::Counter> snoops, snoopTraffic;
 };
 
 }  // namespace npusim::xbar

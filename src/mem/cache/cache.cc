@@ -477,7 +477,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     const RequestorID oldSrc = victim.src;
     const std::uint8_t flags = victim.flags;
     if (prefetcher) notifyEvict(int(b), victim.tag, flags);
-    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(int(b), victim.tag));
+    pendingWritebacks.push_back(evictionPacket(int(b), victim.tag, flags));
     if (flags & kPrefetched) prefetcher->prefetchUnused(victim.pfEpoch);
     stats->tagsInUse += 0.0;
     if (oldSrc == src) {
@@ -518,6 +518,14 @@ PacketPtr Cache::writebackBlock(int blk, Addr line) {
     return pkt;
 }
 
+PacketPtr Cache::evictionPacket(int blk, Addr line, std::uint8_t flags) {
+    if ((flags & kDirty) || writebackClean) return writebackBlock(blk, line);
+    // A notice without data for the caches below (gem5 keeps its snoop
+    // filters up to date with it; an L2 refreshes the line's replacement
+    // state). Not counted in `writebacks`, as in gem5.
+    return Packet::create(MemCmd::CleanEvict, line, blkSize, writebackRequestorId());
+}
+
 void Cache::notifyEvict(int blk, Addr line, std::uint8_t flags) {
     EvictionInfo info;
     info.addr = line;
@@ -533,7 +541,7 @@ void Cache::evictBlock(int blk) {
     const Addr line = blk == kTemp ? tempBlock.addr : blocks[std::size_t(blk)].tag;
     const std::uint8_t flags = blockFlags(blk);
     if (prefetcher && blk != kTemp) notifyEvict(blk, line, flags);
-    if ((flags & kDirty) || writebackClean) pendingWritebacks.push_back(writebackBlock(blk, line));
+    pendingWritebacks.push_back(evictionPacket(blk, line, flags));
     invalidateBlock(blk);
 }
 
@@ -661,8 +669,28 @@ void Cache::deallocateWrite(int i) {
 }
 
 void Cache::doWritebacks(Tick forwardTime) {
-    for (PacketPtr pkt : pendingWritebacks) allocateWriteBuffer(pkt, forwardTime);
+    for (PacketPtr pkt : pendingWritebacks) {
+        // A clean line still held above need not be announced below.
+        // (gem5 asks for dirty writebacks too, only to tell its snoop filters.)
+        if (cpuSide.sendCachedAboveSnoop(*pkt) && pkt->cmd != MemCmd::WritebackDirty) {
+            NPUSIM_DPRINTF(Cache, "dropping ", pkt->print(), ": the line is cached above");
+            Packet::destroy(pkt);
+        } else {
+            allocateWriteBuffer(pkt, forwardTime);
+        }
+    }
     pendingWritebacks.clear();
+}
+
+bool Cache::recvCachedAboveSnoop(const Packet &pkt, int) const {
+    const Addr line = lineOf(pkt.addr);
+    if (findMshr(line) >= 0) return true;
+    // An eviction snoop stops at any eviction of the line leaving here; a
+    // prefetch snoop only at dirty data (see the declaration).
+    if (const int w = findWrite(line);
+        w >= 0 && (pkt.cmd != MemCmd::HardPFReq || writes[std::size_t(w)].pkt->cmd == MemCmd::WritebackDirty))
+        return true;
+    return cpuSide.sendCachedAboveSnoop(pkt) || findBlock(line) >= 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -864,11 +892,38 @@ inline Tick Cache::nextQueueReadyTime() const {
     return false;
 }
 
+// A cache above holds the line: gem5 drops the prefetch target and frees
+// the MSHR unless a demand has joined it meanwhile (which then goes as an
+// ordinary miss).
+void Cache::squashPrefetch(int mi) {
+    Mshr &m = mshrs[std::size_t(mi)];
+    Packet::destroy(m.firstTarget().pkt);
+    std::copy(m.targets + 1, m.targets + m.targetCount, m.targets);
+    --m.targetCount;
+    prefetcher->pfSquashedAboveAtIssue();
+    if (m.targetCount > 0) {
+        m.isPrefetch = false;
+        return;
+    }
+    if (mi == noTargetMshr) {
+        noTargetMshr = -1;
+        clearBlocked(kNoTargets);
+    }
+    const bool wasFull = mshrFull();
+    deallocateMshr(mi);
+    if (wasFull && !mshrFull()) clearBlocked(kNoMshrs);
+}
+
 inline MemCmd Cache::missCommand(const Mshr &m) const { return m.needsWritable ? MemCmd::ReadExReq : readMissCmd; }
 
 [[gnu::always_inline]] inline bool Cache::sendMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     const PacketPtr first = m.firstTarget().pkt;
+    // Every attempt to send our own prefetch first asks the caches above.
+    if (m.firstTarget().fromPrefetcher && cpuSide.sendCachedAboveSnoop(*first)) [[unlikely]] {
+        squashPrefetch(i);
+        return false;
+    }
     PacketPtr pkt = Packet::create(missCommand(m), m.blkAddr, blkSize, first->requestorId);
     pkt->pc = first->pc;
     pkt->hasPC = first->hasPC;
@@ -942,7 +997,7 @@ void Cache::recvFunctional(PacketPtr pkt, int) {
             else std::memcpy(data + (lo - start), lineData + (lo - line), hi - lo);
         };
         const int w = findWrite(line);
-        if (w >= 0) apply(writes[std::size_t(w)].pkt->data());
+        if (w >= 0 && writes[std::size_t(w)].pkt->cmd != MemCmd::CleanEvict) apply(writes[std::size_t(w)].pkt->data());
         const int b = findBlock(line);
         if (b >= 0) apply(blockData(b));
         const int mi = findMshr(line);

@@ -51,6 +51,11 @@ class RequestPort : public Port {
     virtual bool recvTimingResp(PacketPtr pkt) = 0;
     virtual void recvReqRetry() = 0;
     virtual void recvRangeChange() {}
+    // gem5's eviction and prefetch snoops from below (`pkt` is the eviction
+    // or HardPFReq about to leave the cache below), reduced to their one
+    // answer: does anything on this side hold the line (gem5's
+    // BLOCK_CACHED)? A requestor that keeps no copies answers no.
+    virtual bool recvCachedAboveSnoop(const Packet &pkt) { return false; }
 
   private:
     ResponsePort *responsePeer = nullptr;
@@ -65,6 +70,9 @@ class ResponsePort : public Port {
     bool sendTimingResp(PacketPtr pkt);
     void sendRetryReq();
     void sendRangeChange() const;
+    // Asks the requestors above whether they hold `line` (see
+    // RequestPort::recvCachedAboveSnoop); no timing, like gem5's express snoop.
+    bool sendCachedAboveSnoop(const Packet &pkt) const;
 
     virtual bool recvTimingReq(PacketPtr pkt) = 0;
     virtual void recvRespRetry() = 0;
@@ -83,6 +91,9 @@ inline AddrRangeList RequestPort::getAddrRanges() const { return responsePeer->g
 inline bool ResponsePort::sendTimingResp(PacketPtr pkt) { return requestPeer->recvTimingResp(pkt); }
 inline void ResponsePort::sendRetryReq() { requestPeer->recvReqRetry(); }
 inline void ResponsePort::sendRangeChange() const { requestPeer->recvRangeChange(); }
+inline bool ResponsePort::sendCachedAboveSnoop(const Packet &pkt) const {
+    return requestPeer->recvCachedAboveSnoop(pkt);
+}
 
 // Ports forwarding to member functions of their owner, so that objects need
 // not declare a port class each: Owner implements the named handlers.
@@ -110,6 +121,11 @@ class ForwardingRequestPort final : public RequestPort {
     void recvReqRetry() override { target->recvReqRetry(idx); }
     void recvRangeChange() override {
         if constexpr (requires(Owner *t) { t->recvRangeChange(0); }) target->recvRangeChange(idx);
+    }
+    bool recvCachedAboveSnoop(const Packet &pkt) override {
+        if constexpr (requires(Owner *t) { t->recvCachedAboveSnoop(pkt, 0); })
+            return target->recvCachedAboveSnoop(pkt, idx);
+        return false;
     }
     int index() const { return idx; }
   private:

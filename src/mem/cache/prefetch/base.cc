@@ -48,11 +48,15 @@ BasePrefetcher::BasePrefetcher(const Params &p)
                 "npusim: what became of each issued prefetch (total == pfIssued): useful = first used by a "
                 "demand after its fill; late = a demand arrived while it was in flight; evictedUnused = "
                 "evicted before any use; droppedAtIssue = the line was already in the cache, an MSHR or the "
-                "write buffer when it left the queue (gem5's pfLate); residentAtEnd = filled, unused and still "
+                "write buffer when it left the queue (gem5's pfLate), or held by a cache above "
+                "(pfSquashedAbove); residentAtEnd = filled, unused and still "
                 "cached at this dump; inFlight = sent and not yet filled at this dump. Counts prefetches "
-                "issued since the last stats reset") {
+                "issued since the last stats reset"),
+      pfSquashedAbove(this, "pfSquashedAbove", stats::units::Count,
+                      "npusim: prefetches squashed at issue because a cache above held the line") {
     if (pageBytes == 0 || (pageBytes & (pageBytes - 1))) p.error("page_bytes", "must be a power of 2");
     pfUnused.flags(stats::kNoZero);
+    pfSquashedAbove.flags(stats::kNoZero);
     pfOutcome.init(kNumOutcomes);
     pfOutcome.subname(kUseful, "useful").subname(kLate, "late").subname(kEvictedUnused, "evictedUnused")
         .subname(kDroppedAtIssue, "droppedAtIssue").subname(kResidentAtEnd, "residentAtEnd")

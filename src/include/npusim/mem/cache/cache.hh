@@ -11,11 +11,18 @@
 // fill response). The cpu side refuses requests while no MSHR, target slot
 // or write-buffer entry is free, and sends a retry one tick after it frees.
 //
-// Not modelled: coherence and snoops (fills are always writable, so reads
-// are sent as ReadSharedReq -- ReadCleanReq for read-only or mostly
-// exclusive caches -- and writes as ReadExReq), CleanEvict messages (clean
-// evictions are silent unless writeback_clean), uncacheable accesses,
-// compression, and passing a dirty line up on a read.
+// Evictions: a dirty line (any line with writeback_clean) leaves as a
+// writeback, a clean one as a data-less CleanEvict notice, both through
+// the write buffer. As in gem5, a cache first asks the caches above
+// whether they still hold the line (cpu side's sendCachedAboveSnoop) and
+// drops a clean notice or clean writeback if so; its prefetches are
+// squashed the same way (gem5's HardPFReq snoop upward).
+//
+// Not modelled: coherence (fills are always writable, so reads are sent
+// as ReadSharedReq -- ReadCleanReq for read-only or mostly exclusive
+// caches -- and writes as ReadExReq; the only snoop is the question
+// above), uncacheable accesses, compression, and passing a dirty line up
+// on a read.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -56,6 +63,11 @@ class Cache final : public ClockedObject, public CacheAccessor {
     bool recvTimingResp(PacketPtr pkt, int idx);
     void recvReqRetry(int idx);
     void recvRangeChange(int idx);
+    // From a cache below: is `line` here, in an MSHR, leaving in the write
+    // buffer, or held above? (gem5's recvTimingSnoopReq for eviction and
+    // prefetch snoops.) A prefetch is answered only by dirty data leaving:
+    // gem5 would supply it from the write buffer; here it is squashed.
+    bool recvCachedAboveSnoop(const Packet &pkt, int idx) const;
 
     // CacheAccessor.
     bool inCache(Addr addr) const override { return findBlock(lineOf(addr)) >= 0; }
@@ -220,6 +232,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void invalidateBlock(int blk);
     void insertBlock(int blk, Addr line, RequestorID src);
     PacketPtr writebackBlock(int blk, Addr line);
+    // What leaves when a line is evicted: a writeback or a CleanEvict.
+    PacketPtr evictionPacket(int blk, Addr line, std::uint8_t flags);
 
     // --- MSHRs and write buffer ---------------------------------------------
     // `ownPrefetch`: a prefetch of this cache's prefetcher, which ends here;
@@ -227,6 +241,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     int allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch);
     void allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch);
     void deallocateMshr(int i);
+    [[gnu::noinline]] void squashPrefetch(int mi);
     bool mshrFull() const { return mshrsInUse >= numMshrs; }
     bool canPrefetch() const { return mshrsInUse + demandMshrReserve < numMshrs; }
     void allocateWriteBuffer(PacketPtr pkt, Tick time);

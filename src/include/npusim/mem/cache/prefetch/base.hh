@@ -142,6 +142,7 @@ class BasePrefetcher : public ClockedObject {
     void pfHitInCacheAtIssue() { ++pfHitInCache; ++outcomeDroppedAtIssue; }
     void pfHitInMshrAtIssue() { ++pfHitInMSHR; ++outcomeDroppedAtIssue; }
     void pfHitInWbAtIssue() { ++pfHitInWB; ++outcomeDroppedAtIssue; }
+    void pfSquashedAboveAtIssue() { ++pfSquashedAbove; ++outcomeDroppedAtIssue; }
     // A tagged line of `epoch` was evicted or invalidated before any use.
     void prefetchUnused(std::uint64_t epoch) {
         ++pfUnused;
@@ -216,6 +217,9 @@ class BasePrefetcher : public ClockedObject {
     stats::Formula pfLate;
     // npusim's balanced account of pfIssued.
     stats::Vector pfOutcome;
+    // npusim: prefetches squashed because a cache above held the line
+    // (gem5 drops them too, without a stat; part of pfOutcome::droppedAtIssue).
+    stats::Scalar pfSquashedAbove;
 
   private:
     std::uint64_t currentEpoch = 0;
