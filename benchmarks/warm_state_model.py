@@ -9,7 +9,8 @@ state each kernel's initialisation code leaves behind at ROI begin in gem5
 (read off kernel.c: the last arrays written before roi_begin() are dirty in
 L1D and L2). It also models gem5's dirty hand-over: an L2 hit on a dirty line
 answers the L1D with the line Modified, so the L1D copy becomes dirty and the
-L2 copy clean.
+L2 copy clean. A clean L1D victim's CleanEvict notice makes its L2 copy the
+most recently used, as gem5's tag lookup does.
 
     .venv/bin/python benchmarks/warm_state_model.py [kernels...]
 """
@@ -81,6 +82,11 @@ def replay(packets, warm_l1=(), warm_l2=(), handover=True) -> dict:
         if victim and victim[1]:
             c["l1d_writebacks"] += 1
             writeback_to_l2(victim[0])
+        elif victim:
+            # The clean victim's CleanEvict notice refreshes its L2 copy.
+            s = l2.set_of(victim[0])
+            if victim[0] in s:
+                s.move_to_end(victim[0])
     return c
 
 
