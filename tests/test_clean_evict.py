@@ -91,3 +91,31 @@ def test_a_functional_read_does_not_see_a_pending_clean_evict_as_data():
     npusim.simulate(notice_tick - 1)
     assert stats_dict(system.mem).get("reqTick::2") is None, "the notice must still be in the L1"
     assert npusim.functional_read(system.cpu, "port", A, 8) == value
+
+
+def test_crossbars_carry_and_sink_the_notices_and_count_the_snoops():
+    # The first test's sequence, with gem5's crossbars between the levels:
+    # cpu -> L1 -> L2XBar -> L2 -> SystemXBar (the point of coherency) -> memory.
+    # The L1 sends three notices (A, B, C) and the L2 asks the L1 once, for
+    # its victim B: the L2XBar carries 3 + 1 CleanEvicts, one a snoop. B's
+    # notice misses in the L2 and goes on, and the SystemXBar sinks it:
+    # memory sees only the three reads.
+    from npusim.objects import Cache, CacheTestMemory, L2XBar, Root, SrcClockDomain, System, SystemXBar
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = requestor([(0, A), (50 * NS, B), (100 * NS, C), (150 * NS, A)])
+    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
+    system.l2bus, system.membus = L2XBar(), SystemXBar()
+    system.mem = CacheTestMemory(latency="10ns")
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.l2bus.cpu_side_ports
+    system.l2bus.mem_side_ports = system.l2.cpu_side
+    system.l2.mem_side = system.membus.cpu_side_ports
+    system.membus.mem_side_ports = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    run_until_done(drain=True)
+    assert [(r.cmd, r.addr) for r in memory_log(system.mem)] == [(READ_SHARED, A), (READ_SHARED, B), (READ_SHARED, C)]
+    l2bus, membus = stats_dict(system.l2bus), stats_dict(system.membus)
+    assert l2bus["transDist::CleanEvict"] == 4 and l2bus["snoops"] == 1 and l2bus["snoopTraffic"] == 0
+    assert membus["transDist::CleanEvict"] == 1 and membus["snoops"] == 0
+    assert membus["transDist::ReadSharedReq"] == 3
