@@ -178,8 +178,6 @@ Cache::Cache(const Params &p)
     const std::size_t writeSlots = numWriteBuffers + numMshrs;
     writes.resize(writeSlots);
     for (std::size_t i = writeSlots; i-- > 0;) writeFree.push_back(int(i));
-    writeAllocated.reserve(writeSlots);
-    writeAllocPos.assign(writeSlots, -1);
     writeReady.init(writeSlots);
     pendingWritebacks.reserve(4);
 
@@ -201,7 +199,7 @@ Cache::~Cache() {
         if (m.allocated)
             for (std::uint32_t j = 0; j < m.targetCount; ++j)
                 if (m.targets[j].fromPrefetcher) release(m.targets[j].pkt);
-    for (int i : writeAllocated) release(writes[std::size_t(i)].pkt);
+    for (int i : writeReady) release(writes[std::size_t(i)].pkt);
 }
 
 Port &Cache::getPort(const std::string &portName, int idx) {
@@ -627,23 +625,23 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     mshrFree[numMshrs - mshrsInUse - 1] = i;
 }
 
+void Cache::growWriteBuffer() {
+    writes.emplace_back();
+    writeFree.resize(writes.size());
+    writeFree[0] = int(writes.size() - 1);
+}
+
 void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
-    if (writeFree.empty()) {
-        // Beyond the reserve; cannot happen while the cpu side blocks on a
-        // full buffer, but grow rather than lose a writeback.
-        writes.emplace_back();
-        writeAllocPos.push_back(-1);
-        writeFree.push_back(int(writes.size() - 1));
-    }
-    const int i = writeFree.back();
-    writeFree.pop_back();
+    // Beyond the reserve; cannot happen while the cpu side blocks on a full
+    // buffer, but grow rather than lose a writeback.
+    if (writesInUse == writes.size()) [[unlikely]] growWriteBuffer();
+    const int i = writeFree[writes.size() - writesInUse - 1];
+    ++writesInUse;
     WriteEntry &w = writes[std::size_t(i)];
     w.blkAddr = lineOf(pkt->addr);
     w.readyTime = time;
     w.order = nextOrder++;
     w.pkt = pkt;
-    writeAllocPos[std::size_t(i)] = int(writeAllocated.size());
-    writeAllocated.push_back(i);
     writeReady.insert(writes, i);
     if (writeBufferFull()) setBlocked(kNoWbBuffers);
     schedMemSideSend(time);
@@ -662,10 +660,10 @@ void Cache::growTargetSlots() {
 }
 
 void Cache::deallocateWrite(int i) {
-    unorderedErase(writeAllocated, writeAllocPos, i);
     writeReady.erase(i);
     writes[std::size_t(i)].pkt = nullptr;
-    writeFree.push_back(i);
+    --writesInUse;
+    writeFree[writes.size() - writesInUse - 1] = i;
 }
 
 void Cache::doWritebacks(Tick forwardTime) {

@@ -187,8 +187,11 @@ class Cache final : public ClockedObject, public CacheAccessor {
         }
         return -1;
     }
+    // Every allocated write entry waits in writeReady until it is sent and
+    // freed (a writeback needs no response), so that list is the whole
+    // buffer; a line is in it at most once.
     int findWrite(Addr line) const {
-        for (int i : writeAllocated)
+        for (int i : writeReady)
             if (writes[std::size_t(i)].blkAddr == line) return i;
         return -1;
     }
@@ -245,8 +248,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     bool mshrFull() const { return mshrsInUse >= numMshrs; }
     bool canPrefetch() const { return mshrsInUse + demandMshrReserve < numMshrs; }
     void allocateWriteBuffer(PacketPtr pkt, Tick time);
+    [[gnu::noinline]] void growWriteBuffer();
     void deallocateWrite(int i);
-    bool writeBufferFull() const { return writeAllocated.size() >= numWriteBuffers; }
+    bool writeBufferFull() const { return writesInUse >= numWriteBuffers; }
     void doWritebacks(Tick forwardTime);
     void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge);
 
@@ -338,16 +342,6 @@ class Cache final : public ClockedObject, public CacheAccessor {
         std::vector<int> buf;
         std::size_t head = 0, tail = 0;
     };
-    // Removes `i` from an unordered list whose positions `pos` tracks, moving
-    // the last element into its slot (the order a find-and-swap gives).
-    static void unorderedErase(std::vector<int> &list, std::vector<int> &pos, int i) {
-        const int p = pos[std::size_t(i)];
-        const int last = list.back();
-        list[std::size_t(p)] = last;
-        pos[std::size_t(last)] = p;
-        list.pop_back();
-    }
-
     std::vector<Mshr> mshrs;
     // The targets of every MSHR in one array, targetSlots per MSHR (more
     // than tgts_per_mshr only if an MSHR ever needed more).
@@ -360,8 +354,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     ReadyList mshrReady;                                   // not in service, by ready time
     std::vector<std::uint8_t> mshrHint;                    // see findMshr; one per entry of mshrs
     std::vector<WriteEntry> writes;
-    std::vector<int> writeFree, writeAllocated, writeAllocPos;
-    ReadyList writeReady;
+    // Free write entries, a stack whose top is at writes.size() - writesInUse.
+    std::vector<int> writeFree;
+    std::size_t writesInUse = 0;
+    ReadyList writeReady;                                  // every allocated entry, by ready time
     std::vector<PacketPtr> pendingWritebacks;             // reused between accesses
     std::uint64_t nextOrder = 0;
     int noTargetMshr = -1;
