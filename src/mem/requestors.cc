@@ -23,8 +23,6 @@ RequestorID registerRequestor(const std::string &objectPath, const std::string &
 
 const std::vector<std::string> &requestorNames() { return names(); }
 
-RequestorID writebackRequestorId() { return 0; }
-
 void resetRequestors() { names().assign(1, "writebacks"); }
 
 }  // namespace npusim

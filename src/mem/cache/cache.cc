@@ -346,7 +346,16 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
     if (blk >= 0) withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
 
-    if (cmdTraits(pkt->cmd) & kEviction) return accessEviction(pkt, cmdIdx, line, blk, lat);
+    if (cmdTraits(pkt->cmd) & kEviction) {
+        // A clean eviction (the usual one, handled inline) only reads the
+        // tags; it ends here if the line is present or our own pending
+        // eviction of it already goes below.
+        if (pkt->cmd == MemCmd::CleanEvict) {
+            lat = tagOnlyLatency(pkt->headerDelay);
+            return blk >= 0 || findWrite(line) >= 0;
+        }
+        return accessEviction(pkt, cmdIdx, line, blk, lat);
+    }
 
     // (The critical part of a write is the tag access.)
     CacheStats::Row &counts = stats->row(pkt->requestorId);
@@ -362,13 +371,13 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     return false;
 }
 
-// access() for writebacks and clean evictions from above.
+// access() for writebacks from above (clean evictions: see access()).
 bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat) {
     const MemCmd cmd = pkt->cmd;
     const RequestorID rid = pkt->requestorId;
     const int w = findWrite(line);
     if (w >= 0) {
-        if (cmd == MemCmd::CleanEvict || cmd == MemCmd::WritebackClean) {
+        if (cmd == MemCmd::WritebackClean) {
             // Our own pending writeback already carries the line.
             lat = tagOnlyLatency(pkt->headerDelay);
             return true;
@@ -379,10 +388,8 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
         deallocateWrite(w);
         if (wasFull && !writeBufferFull()) clearBlocked(kNoWbBuffers);
     }
-    // The critical part of a write is the tag access; a clean eviction's
-    // only part is the tag access.
+    // The critical part of a write is the tag access.
     lat = tagOnlyLatency(pkt->headerDelay);
-    if (cmd == MemCmd::CleanEvict) return blk >= 0;
 
     if (pkt->size != blkSize)
         fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");

@@ -13,8 +13,9 @@ namespace npusim {
 // leading root component, as gem5 does ("l2.prefetcher").
 RequestorID registerRequestor(const std::string &objectPath, const std::string &suffix = "");
 const std::vector<std::string> &requestorNames();
-// The id gem5 charges writebacks to.
-RequestorID writebackRequestorId();
+// The id gem5 charges writebacks to: the first one registered (inline,
+// every eviction asks).
+constexpr RequestorID writebackRequestorId() { return 0; }
 void resetRequestors();
 
 }  // namespace npusim
