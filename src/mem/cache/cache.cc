@@ -638,7 +638,7 @@ void Cache::growWriteBuffer() {
     writeFree[0] = int(writes.size() - 1);
 }
 
-void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
+[[gnu::always_inline]] inline void Cache::allocateWriteBuffer(PacketPtr pkt, Tick time) {
     // Beyond the reserve; cannot happen while the cpu side blocks on a full
     // buffer, but grow rather than lose a writeback.
     if (writesInUse == writes.size()) [[unlikely]] growWriteBuffer();
@@ -666,7 +666,7 @@ void Cache::growTargetSlots() {
     targetSlots = slots;
 }
 
-void Cache::deallocateWrite(int i) {
+[[gnu::always_inline]] inline void Cache::deallocateWrite(int i) {
     writeReady.erase(i);
     writes[std::size_t(i)].pkt = nullptr;
     --writesInUse;
@@ -943,7 +943,7 @@ inline MemCmd Cache::missCommand(const Mshr &m) const { return m.needsWritable ?
     return false;
 }
 
-bool Cache::sendWrite(int i) {
+[[gnu::always_inline]] inline bool Cache::sendWrite(int i) {
     WriteEntry &w = writes[std::size_t(i)];
     if (!memSide.sendTimingReq(w.pkt)) return true;
     // The writeback needs no response: the entry is done.
