@@ -523,7 +523,7 @@ PacketPtr Cache::writebackBlock(int blk, Addr line) {
     return pkt;
 }
 
-PacketPtr Cache::evictionPacket(int blk, Addr line, std::uint8_t flags) {
+[[gnu::always_inline]] inline PacketPtr Cache::evictionPacket(int blk, Addr line, std::uint8_t flags) {
     if ((flags & kDirty) || writebackClean) return writebackBlock(blk, line);
     // A notice without data for the caches below (gem5 keeps its snoop
     // filters up to date with it; an L2 refreshes the line's replacement
@@ -673,7 +673,7 @@ void Cache::growTargetSlots() {
     writeFree[writes.size() - writesInUse - 1] = i;
 }
 
-void Cache::doWritebacks(Tick forwardTime) {
+[[gnu::always_inline]] inline void Cache::doWritebacks(Tick forwardTime) {
     for (PacketPtr pkt : pendingWritebacks) {
         // A clean line still held above need not be announced below.
         // (gem5 asks for dirty writebacks too, only to tell its snoop filters.)
