@@ -346,7 +346,7 @@ void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {
 
 void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]->recvRetry(); }
 
-bool NoncoherentXBar::recvCachedAboveSnoop(const Packet &pkt, int) {
+inline bool NoncoherentXBar::recvCachedAboveSnoop(const Packet &pkt, int) {
     transDist[std::size_t(pkt.cmd)] += 1;
     if (snoops) {
         *snoops += 1;

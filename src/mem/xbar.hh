@@ -147,7 +147,8 @@ class NoncoherentXBar : public ClockedObject {
     // A cache below asks whether a cache above holds a line: every cpu-side
     // peer is asked (gem5's snoop filter would ask only the holders: the
     // same answer). Counted as gem5's coherent crossbar counts snoops.
-    bool recvCachedAboveSnoop(const Packet &pkt, int memIdx);
+    // (Inlined into the port's virtual function, its only caller.)
+    [[gnu::always_inline]] inline bool recvCachedAboveSnoop(const Packet &pkt, int memIdx);
 
     // Used by the layers.
     void sendRetryTo(bool requestLayer, int srcIdx);

@@ -687,7 +687,7 @@ void Cache::growTargetSlots() {
     pendingWritebacks.clear();
 }
 
-bool Cache::recvCachedAboveSnoop(const Packet &pkt, int) const {
+inline bool Cache::recvCachedAboveSnoop(const Packet &pkt, int) const {
     const Addr line = lineOf(pkt.addr);
     if (findMshr(line) >= 0) return true;
     // An eviction snoop stops at any eviction of the line leaving here; a

@@ -67,7 +67,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // buffer, or held above? (gem5's recvTimingSnoopReq for eviction and
     // prefetch snoops.) A prefetch is answered only by dirty data leaving:
     // gem5 would supply it from the write buffer; here it is squashed.
-    bool recvCachedAboveSnoop(const Packet &pkt, int idx) const;
+    // (Inlined into the port's virtual function, its only caller.)
+    [[gnu::always_inline]] inline bool recvCachedAboveSnoop(const Packet &pkt, int idx) const;
 
     // CacheAccessor.
     bool inCache(Addr addr) const override { return findBlock(lineOf(addr)) >= 0; }
