@@ -57,7 +57,13 @@ class RequestPort : public Port {
     // BLOCK_CACHED)? A requestor that keeps no copies answers no.
     virtual bool recvCachedAboveSnoop(const Packet &pkt) { return false; }
 
+  protected:
+    // False when recvCachedAboveSnoop always answers no: the snoop is then
+    // not sent (no virtual call per eviction below a core or generator).
+    bool answersCachedAboveSnoop = false;
+
   private:
+    friend class ResponsePort;
     ResponsePort *responsePeer = nullptr;
 };
 
@@ -92,7 +98,7 @@ inline bool ResponsePort::sendTimingResp(PacketPtr pkt) { return requestPeer->re
 inline void ResponsePort::sendRetryReq() { requestPeer->recvReqRetry(); }
 inline void ResponsePort::sendRangeChange() const { requestPeer->recvRangeChange(); }
 inline bool ResponsePort::sendCachedAboveSnoop(const Packet &pkt) const {
-    return requestPeer->recvCachedAboveSnoop(pkt);
+    return requestPeer->answersCachedAboveSnoop && requestPeer->recvCachedAboveSnoop(pkt);
 }
 
 // Ports forwarding to member functions of their owner, so that objects need
@@ -116,7 +122,9 @@ template <typename Owner>
 class ForwardingRequestPort final : public RequestPort {
   public:
     ForwardingRequestPort(std::string name, Owner *o, int index = 0)
-        : RequestPort(std::move(name), o), target(o), idx(index) {}
+        : RequestPort(std::move(name), o), target(o), idx(index) {
+        answersCachedAboveSnoop = requires(Owner *t, const Packet &p) { t->recvCachedAboveSnoop(p, 0); };
+    }
     bool recvTimingResp(PacketPtr pkt) override { return target->recvTimingResp(pkt, idx); }
     void recvReqRetry() override { target->recvReqRetry(idx); }
     void recvRangeChange() override {
