@@ -260,7 +260,7 @@ int NoncoherentXBar::searchRoutes(const PacketPtr pkt) {
     fatal(name(), ": no memory-side port claims address ", hexAddr(a), " (", pkt->print(), ")");
 }
 
-void NoncoherentXBar::sinkCleanEviction(PacketPtr pkt, int cpuIdx, int memIdx, Layer &layer, Tick edge) {
+inline void NoncoherentXBar::sinkCleanEviction(PacketPtr pkt, int cpuIdx, int memIdx, Layer &layer, Tick edge) {
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, carriesData(pkt->cmd));
     layer.succeeded(edge + headerLatencyTicks + pkt->payloadDelay);
     Packet::destroy(pkt);
@@ -272,7 +272,7 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     if (!layer.tryTiming(cpuIdx)) return false;
 
     const Tick edge = clockEdge();
-    if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) [[unlikely]] {
+    if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
         sinkCleanEviction(pkt, cpuIdx, memIdx, layer, edge);
         return true;
     }
