@@ -236,12 +236,7 @@ void Cache::recvRespRetry(int) { cpuRespQueue.retry(); }
 // ---------------------------------------------------------------------------
 // Access path: requests from the cpu side.
 
-bool Cache::recvTimingReq(PacketPtr pkt, int) {
-    if (blocked || mustSendRetry) {
-        // Refuse; the requestor gets a retry once we unblock.
-        mustSendRetry = true;
-        return false;
-    }
+[[gnu::always_inline]] inline int Cache::checkRequest(PacketPtr pkt) {
     // (Only request commands have a command index.)
     const int ci = CacheStats::cmdIndex(pkt->cmd);
     if (ci < 0) fatal(name(), ": cannot handle ", pkt->print());
@@ -255,6 +250,20 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         // targets made of it need no check when they are answered.
         stats->ensure(pkt->requestorId);
     }
+    return ci;
+}
+
+bool Cache::recvTimingReq(PacketPtr pkt, int) {
+    if (blocked || mustSendRetry) {
+        // Refuse; the requestor gets a retry once we unblock.
+        mustSendRetry = true;
+        return false;
+    }
+    if (pkt->cmd == MemCmd::CleanEvict && !prefetcher) {
+        recvCleanEvict(pkt);
+        return true;
+    }
+    const int ci = checkRequest(pkt);
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
     const Tick edge = clockEdge();
@@ -292,6 +301,25 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
         if (next != kMaxTick) schedMemSideSend(next);
     }
     return true;
+}
+
+// recvTimingReq's steps for a clean eviction from above (nearly one per miss
+// above once the caches are warm) that apply to it: it reads only the tags,
+// evicts nothing and needs no response. (A cache with a prefetcher takes the
+// general path, which tells the prefetcher of the access.)
+void Cache::recvCleanEvict(PacketPtr pkt) {
+    const int ci = checkRequest(pkt);
+    const Tick forwardTime = clockEdge() + forwardTicks + pkt->headerDelay;
+    Cycles lat;
+    int blk = -1;
+    const bool satisfied = access(pkt, ci, blk, lat);
+    NPUSIM_DPRINTF(Cache, "access for ", pkt->print(), satisfied ? " hit" : " miss", " (", lat.value(), " cycles)");
+    if (satisfied) {
+        Packet::destroy(pkt);
+        return;
+    }
+    pkt->headerDelay = pkt->payloadDelay = 0;
+    handleMiss(pkt, ci, forwardTime);
 }
 
 PrefetchInfo Cache::accessInfo(const Packet *pkt, bool miss) const {

@@ -205,6 +205,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::uint8_t &blockFlags(int blk) { return blk == kTemp ? tempBlock.flags : blocks[std::size_t(blk)].flags; }
 
     // --- access path ------------------------------------------------------
+    // Fails on a request the cache cannot take; its command's stats index.
+    int checkRequest(PacketPtr pkt);
+    // recvTimingReq for a CleanEvict, in a cache without a prefetcher.
+    void recvCleanEvict(PacketPtr pkt);
     bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
     bool accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat);
     Cycles accessLatency(int blk, Tick headerDelay) const;
