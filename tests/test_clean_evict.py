@@ -119,3 +119,26 @@ def test_crossbars_carry_and_sink_the_notices_and_count_the_snoops():
     assert l2bus["transDist::CleanEvict"] == 4 and l2bus["snoops"] == 1 and l2bus["snoopTraffic"] == 0
     assert membus["transDist::CleanEvict"] == 1 and membus["snoops"] == 0
     assert membus["transDist::ReadSharedReq"] == 3
+
+
+def test_a_crossbar_without_a_snoop_filter_passes_no_snoops():
+    # As gem5's NoncoherentXBar: the L2 below it cannot learn that the L1
+    # still holds its victim B, so its notice goes down as well as the L1's
+    # own one later (compare the first test, where the L2 asks the L1).
+    from npusim.objects import Cache, CacheTestMemory, NoncoherentXBar, Root, SrcClockDomain, System
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = requestor([(0, A), (50 * NS, B), (100 * NS, C), (150 * NS, A)])
+    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
+    system.bus = NoncoherentXBar(width=32, frontend_latency=1, forward_latency=0, response_latency=1)
+    system.mem = CacheTestMemory(latency="10ns")
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.bus.cpu_side_ports
+    system.bus.mem_side_ports = system.l2.cpu_side
+    system.l2.mem_side = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    run_until_done(drain=True)
+    assert [(r.cmd, r.addr) for r in memory_log(system.mem)] == [
+        (READ_SHARED, A), (READ_SHARED, B), (READ_SHARED, C), (CLEAN_EVICT, B), (CLEAN_EVICT, B)]
+    bus = stats_dict(system.bus)
+    assert bus["transDist::CleanEvict"] == 3 and "snoops" not in bus

@@ -36,7 +36,8 @@ class SnoopFilter(SimObject):
 
 class NoncoherentXBar(BaseXBar):
     type = "NoncoherentXBar"
-    snoop_filter = Param.SnoopFilter(None, "Snoop filter whose lookup latency requests pay (gem5's CoherentXBar)")
+    snoop_filter = Param.SnoopFilter(None, "Snoop filter whose lookup latency requests pay; with one, the crossbar "
+                                           "also answers the snoops of caches below (gem5's CoherentXBar)")
     point_of_coherency = Param.Bool(False, "Sink clean evictions here instead of forwarding them to memory "
                                            "(gem5's point of coherency)")
 

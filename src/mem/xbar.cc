@@ -347,11 +347,12 @@ void NoncoherentXBar::sendRetryTo(bool requestLayer, int srcIdx) {
 void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]->recvRetry(); }
 
 inline bool NoncoherentXBar::recvCachedAboveSnoop(const Packet &pkt, int) {
+    // Without a snoop filter this is gem5's NoncoherentXBar, which passes no
+    // snoops: the cache below it never learns of copies above.
+    if (!hasSnoopFilter) return false;
     transDist[std::size_t(pkt.cmd)] += 1;
-    if (snoops) {
-        *snoops += 1;
-        if (carriesData(pkt.cmd)) *snoopTraffic += pkt.size;
-    }
+    *snoops += 1;
+    if (carriesData(pkt.cmd)) *snoopTraffic += pkt.size;
     for (const auto &port : cpuPorts)
         if (port->sendCachedAboveSnoop(pkt)) return true;
     return false;

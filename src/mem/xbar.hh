@@ -144,9 +144,10 @@ class NoncoherentXBar : public ClockedObject {
     // Memory-side (request) port handlers.
     [[gnu::always_inline]] inline bool recvTimingResp(PacketPtr pkt, int memIdx);
     void recvReqRetry(int memIdx);
-    // A cache below asks whether a cache above holds a line: every cpu-side
-    // peer is asked (gem5's snoop filter would ask only the holders: the
-    // same answer). Counted as gem5's coherent crossbar counts snoops.
+    // A cache below asks whether a cache above holds a line. With a snoop
+    // filter (gem5's CoherentXBar) every cpu-side peer is asked (the filter
+    // would ask only the holders: the same answer), and the snoop is counted
+    // as gem5 counts it; without one the answer is no.
     // (Inlined into the port's virtual function, its only caller.)
     [[gnu::always_inline]] inline bool recvCachedAboveSnoop(const Packet &pkt, int memIdx);
 
