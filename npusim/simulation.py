@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import warnings
 
 from . import _core
 from .objects.base import InvalidValue, ParentProxy, Root, SimObject
@@ -285,12 +286,22 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
         due = stats.next_periodic_dump()
         if due is None or due > limit:
             cause, code, tick = _core.simulate(limit)
-            return ExitEvent(cause, code, tick)
+            return _exit_event(cause, code, tick)
         cause, code, tick = _core.simulate(due)
         if tick == due:
             stats.periodic_dump_due()
         if cause != _core.LIMIT_CAUSE or tick == limit:
-            return ExitEvent(cause, code, tick)
+            return _exit_event(cause, code, tick)
+
+
+def _exit_event(cause: str, code: int, tick: int) -> ExitEvent:
+    # Nothing left to happen while packets are still out means some request
+    # will never be answered: say so rather than end as if all were done.
+    if cause == "event queue empty" and (stuck := _core.packets_live()):
+        warnings.warn(f"the event queue ran dry at tick {tick} with {stuck} packet(s) still in flight: a request "
+                      "was never answered (a deadlock, or a loop in the memory system's wiring?)",
+                      RuntimeWarning, stacklevel=3)
+    return ExitEvent(cause, code, tick)
 
 
 def curTick() -> int:

@@ -339,3 +339,22 @@ def test_cli_output_directory_that_cannot_be_made(tmp_path):
                        text=True, env=env, timeout=60)
     assert r.returncode == 2     # argparse's usage error, no traceback
     assert f"-d '{blocker}': cannot use it as the output directory" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_loop_in_the_wiring_warns_that_requests_were_never_answered():
+    # The crossbar's memory side leads back to the cache above it: the
+    # generator's first miss goes round to the L1, which merges it into its
+    # own MSHR, and nothing is left to happen. The run must not end as if it
+    # were complete.
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = TrafficGen(num_requests=100)
+    small = dict(assoc=2, tag_latency=1, data_latency=1, response_latency=1, mshrs=4, tgts_per_mshr=4)
+    system.l1, system.l2, system.bus = Cache(size="1KiB", **small), Cache(size="4KiB", **small), L2XBar()
+    system.cpu.port = system.bus.cpu_side_ports
+    system.l2.mem_side = system.bus.cpu_side_ports    # below the L2 ...
+    system.bus.mem_side_ports = system.l1.cpu_side    # ... is the L1 again
+    system.l1.mem_side = system.l2.cpu_side
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    with pytest.warns(RuntimeWarning, match=r"still in flight: a request was never answered"):
+        assert npusim.simulate().getCause() == "event queue empty"
