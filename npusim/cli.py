@@ -54,9 +54,34 @@ def describe(name: str, out=sys.stdout) -> int:
     return 0
 
 
+def _redirect(parser, stream, option: str, path: str) -> None:
+    """Points the process's stdout or stderr (the C++ side's too) at `path`, as gem5's -r/-e."""
+    print(f"Redirecting {'stdout' if stream is sys.stdout else 'stderr'} to {path}", file=stream)
+    stream.flush()
+    try:
+        target = open(path, "w")
+    except OSError as err:
+        parser.error(f"{option} {path!r}: cannot write it ({err.strerror})")
+    with target:
+        os.dup2(target.fileno(), stream.fileno())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="npusim", description="Run an npusim config script (gem5 style).")
     parser.add_argument("-d", "--outdir", default="m5out", help="directory for stats.txt, stats.json, config.json")
+    # gem5's names and defaults for the output files; relative to --outdir.
+    parser.add_argument("--stats-file", metavar="FILE", default="stats.txt",
+                        help="statistics file (stats.json goes beside it, with the same name) [default: stats.txt]")
+    parser.add_argument("--dump-config", metavar="FILE", default="config.ini",
+                        help="configuration in gem5's config.ini layout; empty for none [default: config.ini]")
+    parser.add_argument("--json-config", metavar="FILE", default="config.json",
+                        help="configuration as JSON; empty for none [default: config.json]")
+    parser.add_argument("-r", "--redirect-stdout", action="store_true", help="redirect stdout to --stdout-file")
+    parser.add_argument("-e", "--redirect-stderr", action="store_true", help="redirect stderr to --stderr-file")
+    parser.add_argument("--stdout-file", metavar="FILE", default="simout.txt",
+                        help="file for -r [default: simout.txt]")
+    parser.add_argument("--stderr-file", metavar="FILE", default="simerr.txt",
+                        help="file for -e [default: simerr.txt]")
     parser.add_argument("--list-objects", action="store_true", help="list every SimObject type and exit")
     parser.add_argument("--describe", metavar="NAME", help="show a SimObject's parameters and ports and exit")
     parser.add_argument("--debug-flags", metavar="FLAGS", help="comma-separated debug flags to enable (see --debug-help)")
@@ -85,12 +110,19 @@ def main(argv=None) -> int:
         parser.error(f"config script {opts.script!r} not found")
 
     import npusim
-    from .simulation import set_outdir
+    from .simulation import set_outdir, set_output_files
     set_outdir(opts.outdir)
+    if not opts.stats_file:
+        parser.error("--stats-file: the statistics file needs a name")
+    set_output_files(stats=opts.stats_file, config_ini=opts.dump_config, config_json=opts.json_config)
     try:
         os.makedirs(opts.outdir, exist_ok=True)
     except OSError as err:   # a file of that name, no permission: say which option, not a traceback
         parser.error(f"-d {opts.outdir!r}: cannot use it as the output directory ({err.strerror})")
+    for wanted, option, name, stream in ((opts.redirect_stdout, "--stdout-file", opts.stdout_file, sys.stdout),
+                                         (opts.redirect_stderr, "--stderr-file", opts.stderr_file, sys.stderr)):
+        if wanted:
+            _redirect(parser, stream, option, os.path.join(opts.outdir, name))
     if opts.debug_flags:
         from . import debug
         try:

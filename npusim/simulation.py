@@ -15,7 +15,8 @@ from .units import MAX_TICKS
 
 MaxTick = 2**64 - 1
 
-_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False}
+_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False,
+          "files": {"stats": "stats.txt", "config_ini": "config.ini", "config_json": "config.json"}}
 
 
 def set_outdir(path: str):
@@ -24,6 +25,23 @@ def set_outdir(path: str):
 
 def outdir() -> str:
     return _state["outdir"]
+
+
+def set_output_files(stats: str | None = None, config_ini: str | None = None, config_json: str | None = None):
+    """The names of the output files, as gem5's --stats-file, --dump-config
+    and --json-config: relative to the output directory unless absolute; an
+    empty name for a configuration file writes none."""
+    for key, name in (("stats", stats), ("config_ini", config_ini), ("config_json", config_json)):
+        if name is not None:
+            if key == "stats" and not name:
+                raise ValueError("the stats file needs a name")
+            _state["files"][key] = name
+
+
+def output_path(key: str) -> str | None:
+    """Where output file `key` ("stats", "config_ini", "config_json") goes, or None if not written."""
+    name = _state["files"][key]
+    return os.path.join(_state["outdir"], name) if name else None
 
 
 class ExitEvent:
@@ -250,12 +268,14 @@ def instantiate(outdir: str | None = None):
             _core.bind_ports(obj.getCxx().get_port(local.name, idx), peer.owner.getCxx().get_port(peer.name, pidx))
     _state.update(root=root, objects=objs, instantiated=True)
     os.makedirs(_state["outdir"], exist_ok=True)
-    with open(os.path.join(_state["outdir"], "config.json"), "w") as f:
-        json.dump(_config_dict(root), f, indent=2)
-    ini: list[str] = []
-    _config_ini(root, ini)
-    with open(os.path.join(_state["outdir"], "config.ini"), "w") as f:
-        f.write("\n".join(ini))
+    if path := output_path("config_json"):
+        with open(path, "w") as f:
+            json.dump(_config_dict(root), f, indent=2)
+    if path := output_path("config_ini"):
+        ini: list[str] = []
+        _config_ini(root, ini)
+        with open(path, "w") as f:
+            f.write("\n".join(ini))
     for obj in order:
         obj.getCxx().init()
     for obj in objs:

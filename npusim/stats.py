@@ -21,12 +21,13 @@ _JSON_CLOSE = "\n]}\n"
 
 
 def begin(objects):
-    from .simulation import outdir
-    d = outdir()
+    from .simulation import output_path
+    txt = output_path("stats")
+    # stats.json sits beside the text file and shares its name.
+    json_path = (txt[:-4] if txt.endswith(".txt") else txt) + ".json"
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dump_count=0, active=True,
-                  txt=os.path.join(d, "stats.txt"), json=os.path.join(d, "stats.json"), json_tail=None,
-                  period=0, next_dump=None)
+                  txt=txt, json=json_path, json_tail=None, period=0, next_dump=None)
     open(_state["txt"], "w").close()
 
 

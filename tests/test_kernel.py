@@ -276,6 +276,29 @@ def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
     assert "npusim: error: system.clk_domain.clock:" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_cli_output_file_options_as_gem5s(tmp_path):
+    # --stats-file, --dump-config, --json-config, -r/-e with --stdout-file and
+    # --stderr-file: gem5's names and defaults, relative to -d.
+    from npusim.analysis import read_stats
+    script = tmp_path / "cfg.py"
+    script.write_text(
+        "import sys, npusim\nfrom npusim.objects import *\n"
+        "system = System(clk_domain=SrcClockDomain(clock='1GHz'))\n"
+        "system.probe = KernelProbe(event_ticks=[100])\n"
+        "root = Root(full_system=False, system=system)\n"
+        "npusim.instantiate()\nprint(npusim.simulate().getCause())\nprint('to stderr', file=sys.stderr)\n")
+    out_dir = tmp_path / "out"
+    out = npusim_cli("-d", str(out_dir), "--stats-file", "run.txt", "--dump-config", "", "--json-config", "cfg.json",
+                     "-r", "-e", "--stderr-file", "err.log", str(script))
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["cfg.json", "err.log", "run.json", "run.txt", "simout.txt"]
+    assert read_stats(out_dir / "run.txt").iloc[-1]["simTicks"] == 100
+    assert (out_dir / "simout.txt").read_text().strip() == "event queue empty"
+    assert (out_dir / "err.log").read_text().strip() == "to stderr"
+    assert f"Redirecting stdout to {out_dir / 'simout.txt'}" in out.stdout and "event queue empty" not in out.stdout
+    assert npusim_cli("-d", str(tmp_path / "x"), "--stats-file", "", str(script)).returncode == 2
+
+
 def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
     from npusim.objects import AddrRange
     assert AddrRange("512MB") == AddrRange(0, 512 * 2**20)
