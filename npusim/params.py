@@ -157,6 +157,20 @@ def _percent(value):
     return v
 
 
+def _voltage(value):
+    # gem5 writes voltages as '1V' or '900mV'; a bare number is in volts.
+    if isinstance(value, str):
+        text = value.strip()
+        for suffix, scale in (("mV", 1e-3), ("V", 1.0)):
+            if text.endswith(suffix):
+                return _voltage(_float(text[:-len(suffix)].strip()) * scale)
+        raise units.UnitError(f"{value!r} is not a voltage (write e.g. '1V' or '900mV')")
+    v = _float(value)
+    if not v > 0:
+        raise units.UnitError(f"{v} is not a positive voltage")
+    return v
+
+
 def _cycles(value):
     if isinstance(value, str):
         raise units.UnitError(f"{value!r} is not a cycle count (give an integer number of cycles)")
@@ -235,6 +249,7 @@ _TYPES = {
     "Bool": _Simple("Bool", _bool),
     "String": _Simple("String", _string),
     "Percent": _Simple("Percent", _percent),
+    "Voltage": _Simple("Voltage", _voltage),
     "MemorySize": _Simple("MemorySize", units.to_bytes),
     "Latency": _Simple("Latency", units.to_ticks),
     "Tick": _Simple("Tick", units.to_ticks),

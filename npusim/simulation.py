@@ -180,16 +180,17 @@ def _cxx_params(obj):
 
 
 def _port_peers(obj, name) -> list[str]:
-    """The full names of the ports connected to `obj`'s port `name`."""
+    """The full names of the ports connected to `obj`'s port `name`, in the
+    order of that port's indices (as gem5 lists a vector port's peers)."""
     peers = []
     for (local, idx, peer, pidx) in obj._connections:
         if local.name == name:
-            peers.append(peer.full_name() + (f"[{pidx}]" if pidx >= 0 else ""))
+            peers.append((idx, peer.full_name() + (f"[{pidx}]" if pidx >= 0 else "")))
     for other in _state["objects"]:
         for (local, idx, peer, pidx) in other._connections:
             if peer.owner is obj and peer.name == name:
-                peers.append(local.full_name() + (f"[{idx}]" if idx >= 0 else ""))
-    return peers
+                peers.append((pidx, local.full_name() + (f"[{idx}]" if idx >= 0 else "")))
+    return [full_name for _, full_name in sorted(peers, key=lambda p: p[0])]
 
 
 def _config_dict(obj):

@@ -299,6 +299,55 @@ def test_cli_output_file_options_as_gem5s(tmp_path):
     assert npusim_cli("-d", str(tmp_path / "x"), "--stats-file", "", str(script)).returncode == 2
 
 
+def test_gem5s_first_config_runs_unchanged(tmp_path):
+    # learning_gem5's simple.py, with a traffic generator for the core:
+    # VoltageDomain, mem_mode, system_port and a DDR3 controller on the membus.
+    script = tmp_path / "simple.py"
+    script.write_text("""
+import npusim as m5
+from npusim.objects import *
+system = System()
+system.clk_domain = SrcClockDomain()
+system.clk_domain.clock = '1GHz'
+system.clk_domain.voltage_domain = VoltageDomain()
+system.mem_mode = 'timing'
+system.mem_ranges = [AddrRange('512MB')]
+system.cpu = TrafficGen(num_requests=100)
+system.membus = SystemXBar()
+system.cpu.port = system.membus.cpu_side_ports
+system.mem_ctrl = MemCtrl()
+system.mem_ctrl.dram = DDR3_1600_8x8()
+system.mem_ctrl.dram.range = system.mem_ranges[0]
+system.mem_ctrl.port = system.membus.mem_side_ports
+system.system_port = system.membus.cpu_side_ports
+root = Root(full_system = False, system = system)
+m5.instantiate()
+exit_event = m5.simulate()
+print('Exiting @ tick {} because {}'.format(m5.curTick(), exit_event.getCause()))
+""")
+    out = npusim_cli("-d", str(tmp_path / "m5out"), str(script))
+    assert out.returncode == 0, out.stderr
+    assert "because system.cpu finished" in out.stdout
+    stats = (tmp_path / "m5out" / "stats.txt").read_text()
+    assert "system.clk_domain.voltage_domain.voltage            1" in stats   # gem5's line
+    ini = (tmp_path / "m5out" / "config.ini").read_text()
+    # A vector port lists its peers in index order, as gem5's config.ini does.
+    assert "cpu_side_ports=system.cpu.port system.system_port" in ini
+    assert "mem_mode=timing" in ini
+
+
+def test_gem5_params_npusim_cannot_honour_are_refused_by_name():
+    from npusim.objects import VoltageDomain
+    system = System(clk_domain=SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain(voltage=["900mV"])))
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.ParamError, match=r"system\.mem_mode: 'atomic' is not one of timing"):
+        system.mem_mode = "atomic"
+    with pytest.raises(npusim.ParamError, match=r"system\.clk_domain\.voltage_domain\.voltage: .*not a voltage"):
+        system.clk_domain.voltage_domain.voltage = ["high"]
+    npusim.instantiate()
+    assert stats_dict(system.clk_domain.voltage_domain)["voltage"] == pytest.approx(0.9)
+
+
 def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
     from npusim.objects import AddrRange
     assert AddrRange("512MB") == AddrRange(0, 512 * 2**20)

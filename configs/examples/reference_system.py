@@ -9,12 +9,13 @@ silently: build_hierarchy() returns them."""
 
 from __future__ import annotations
 
-from npusim.objects import AddrRange, SrcClockDomain, System, all_classes
+from npusim.objects import AddrRange, SrcClockDomain, System, VoltageDomain, all_classes
 
 # The figures of gem5-system.md, for use without the reference folder.
 DEFAULT_HIERARCHY = {
     "cache_line_size": 64,
     "frequency_hz": 2e9,
+    "voltage": [1.0],
     "l1d": dict(size=32768, assoc=8, tag_latency=2, data_latency=2, response_latency=2, mshrs=16,
                 tgts_per_mshr=20, write_buffers=8, clusivity="mostly_incl", writeback_clean=False),
     "l2": dict(size=262144, assoc=16, tag_latency=12, data_latency=12, response_latency=12, mshrs=32,
@@ -66,7 +67,9 @@ def _kwargs(cls, params: dict, what: str, skipped: list):
 def hierarchy_from_reference(ref) -> dict:
     """DEFAULT_HIERARCHY's shape filled from a ReferenceRun's config.json."""
     h = ref.hierarchy
-    out = {"cache_line_size": h["cache_line_size"], "frequency_hz": h["frequency_hz"],
+    domain = ref.config.get("system", {}).get("clk_domain") or {}
+    voltage = (domain.get("voltage_domain") or {}).get("voltage") or DEFAULT_HIERARCHY["voltage"]
+    out = {"cache_line_size": h["cache_line_size"], "frequency_hz": h["frequency_hz"], "voltage": list(voltage),
            "l1d": dict(h["l1d"]), "l2": dict(h["l2"]), "l2bus": dict(h["l2bus"]), "membus": dict(h["membus"]),
            "memory": h["memory"]}
     ranges = ref.config.get("system", {}).get("mem_ranges") or []
@@ -81,7 +84,8 @@ def hierarchy_from_reference(ref) -> dict:
 
 def make_system(hierarchy: dict) -> System:
     ghz = hierarchy["frequency_hz"] / 1e9
-    system = System(clk_domain=SrcClockDomain(clock=f"{ghz:g}GHz"))
+    voltage = VoltageDomain(voltage=hierarchy.get("voltage", DEFAULT_HIERARCHY["voltage"]))
+    system = System(clk_domain=SrcClockDomain(clock=f"{ghz:g}GHz", voltage_domain=voltage))
     system.cache_line_size = hierarchy["cache_line_size"]
     system.mem_ranges = [mem_range(hierarchy)]
     return system

@@ -288,9 +288,18 @@ class SimObject(metaclass=MetaSimObject):
         return self._cxx
 
 
+class VoltageDomain(SimObject):
+    """gem5's voltage domain. npusim models no power: the voltage changes
+    nothing and is only reported (``voltage`` in stats.txt, as gem5 does)."""
+
+    type = "VoltageDomain"
+    voltage = VectorParam.Voltage(["1V"], "Operational voltage(s); the first is the one reported")
+
+
 class SrcClockDomain(SimObject):
     type = "SrcClockDomain"
     clock = Param.Clock("1GHz", "Clock period of the domain (a frequency or a period)")
+    voltage_domain = Param.VoltageDomain(None, "Voltage domain (gem5's; no effect on timing)")
 
 
 class ClockedObject(SimObject):
@@ -303,6 +312,8 @@ class System(SimObject):
     clk_domain = Param.SrcClockDomain(Parent.clk_domain, "Default clock domain of the system")
     cache_line_size = Param.Unsigned(64, "Cache line size in bytes")
     mem_ranges = VectorParam.AddrRange([], "Physical memory ranges of the system")
+    mem_mode = Param.Enum(["timing"], "timing", "Memory access mode; npusim simulates gem5's timing mode only")
+    system_port = RequestPort("System port (gem5's; npusim sends nothing on it)", optional=True)
 
 
 class Root(SimObject):
