@@ -20,7 +20,7 @@ void PacketQueue::trySend() {
             return;
         }
         queue.pop_front();
-        onSent(pkt);
+        if (callsOnSent) onSent(pkt);
     }
     scheduleNext(now);
 }

@@ -831,10 +831,9 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
         fromCore = true;
         const int ci = CacheStats::cmdIndex(tp->cmd);
         satisfyRequest(tp, blk, lineData);
-        // Words after the critical one wait for the rest of the payload.
-        int transfer = int(tp->offsetIn(blkSize)) - int(initialOffset);
-        if (transfer < 0) transfer += int(blkSize);
-        const Tick completion = respondAt + (transfer ? pkt->payloadDelay : 0);
+        // Words other than the critical one wait for the rest of the payload.
+        const bool waitsForPayload = tp->offsetIn(blkSize) != initialOffset;
+        const Tick completion = respondAt + (waitsForPayload ? pkt->payloadDelay : 0);
         stats->row(tp->requestorId).missLatency[ci] += CacheStats::spanAsDouble(completion - t.recvTime);
         tp->makeResponse();
         tp->headerDelay = tp->payloadDelay = 0;

@@ -32,13 +32,15 @@ class PacketQueue {
     std::size_t size() const { return queue.size(); }
     bool empty() const { return queue.empty(); }
     bool waitingForRetry() const { return waitingRetry; }
-    // Called after every successful send (e.g. to unblock the owner).
+    // Called after every successful send (e.g. to unblock the owner), by
+    // queues that set callsOnSent: the others skip the virtual call.
     virtual void onSent(PacketPtr) {}
 
   protected:
     // Sends through `requestPort` (sendTimingReq) if it is set, otherwise
     // through `responsePort` (sendTimingResp).
     PacketQueue(RequestPort *requestPort, ResponsePort *responsePort, std::string label);
+    bool callsOnSent = false;  // set by a subclass that overrides onSent
 
   private:
     struct Entry {

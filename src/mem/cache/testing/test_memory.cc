@@ -82,7 +82,9 @@ class TestMemory final : public SimObject {
   private:
     class Queue final : public RespPacketQueue {
       public:
-        Queue(TestMemory &o, ResponsePort &p) : RespPacketQueue(p, o.name() + ".port"), owner(o) {}
+        Queue(TestMemory &o, ResponsePort &p) : RespPacketQueue(p, o.name() + ".port"), owner(o) {
+            callsOnSent = true;
+        }
         void onSent(PacketPtr) override { owner.responseSent(); }
       private:
         TestMemory &owner;
