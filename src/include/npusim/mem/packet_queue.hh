@@ -37,8 +37,8 @@ class PacketQueue {
     virtual void onSent(PacketPtr) {}
 
   protected:
-    // Sends through `requestPort` (sendTimingReq) if it is set, otherwise
-    // through `responsePort` (sendTimingResp).
+    // Sends through `responsePort` (sendTimingResp) if it is set, otherwise
+    // through `requestPort` (sendTimingReq).
     PacketQueue(RequestPort *requestPort, ResponsePort *responsePort, std::string label);
     bool callsOnSent = false;  // set by a subclass that overrides onSent
 
@@ -48,7 +48,9 @@ class PacketQueue {
         PacketPtr pkt;
     };
     bool sendOut(PacketPtr pkt) {
-        return requestPort ? requestPort->sendTimingReq(pkt) : responsePort->sendTimingResp(pkt);
+        // (responses first: every queue in the hot paths sends responses)
+        if (responsePort) [[likely]] return responsePort->sendTimingResp(pkt);
+        return requestPort->sendTimingReq(pkt);
     }
     void insertOutOfOrder(const Entry &e);
     void trySend();
