@@ -45,14 +45,7 @@ class ResponseDelay {
             (owner->*Handler)(pkt);
             return;
         }
-        const Held h{curTick() + delay, nextSeq++, pkt};
-        // kept sorted, earliest last: responses mostly arrive in order
-        auto it = std::upper_bound(held.begin(), held.end(), h,
-                                   [](const Held &value, const Held &e) { return e.before(value); });
-        held.insert(it, h);
-        const Tick first = held.back().when;
-        if (!event.scheduled()) schedule(event, first);
-        else if (first < event.when()) reschedule(event, first);
+        hold(pkt, delay);
     }
     // Responses still on their way.
     std::size_t pending() const { return held.size(); }
@@ -64,6 +57,18 @@ class ResponseDelay {
         PacketPtr pkt;
         bool before(const Held &o) const { return when != o.when ? when < o.when : seq < o.seq; }
     };
+    // Out of line: the receiver's common path (no delay) then needs no
+    // registers saved for it.
+    [[gnu::noinline]] void hold(PacketPtr pkt, Tick delay) {
+        const Held h{curTick() + delay, nextSeq++, pkt};
+        // kept sorted, earliest last: responses mostly arrive in order
+        auto it = std::upper_bound(held.begin(), held.end(), h,
+                                   [](const Held &value, const Held &e) { return e.before(value); });
+        held.insert(it, h);
+        const Tick first = held.back().when;
+        if (!event.scheduled()) schedule(event, first);
+        else if (first < event.when()) reschedule(event, first);
+    }
     void release() {
         while (!held.empty() && held.back().when <= curTick()) {
             PacketPtr pkt = held.back().pkt;
