@@ -93,6 +93,30 @@ def test_a_functional_read_does_not_see_a_pending_clean_evict_as_data():
     assert npusim.functional_read(system.cpu, "port", A, 8) == value
 
 
+def run_across(l1_bus, membus=None):
+    """The first test's sequence on cpu -> L1 -> `l1_bus` -> L2 -> [`membus` ->]
+    memory, run to the end; returns the system."""
+    from npusim.objects import Cache, CacheTestMemory, Root, SrcClockDomain, System
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = requestor([(0, A), (50 * NS, B), (100 * NS, C), (150 * NS, A)])
+    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
+    system.l1bus = l1_bus
+    system.mem = CacheTestMemory(latency="10ns")
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.l1bus.cpu_side_ports
+    system.l1bus.mem_side_ports = system.l2.cpu_side
+    if membus is None:
+        system.l2.mem_side = system.mem.port
+    else:
+        system.membus = membus
+        system.l2.mem_side = system.membus.cpu_side_ports
+        system.membus.mem_side_ports = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    run_until_done(drain=True)
+    return system
+
+
 def test_crossbars_carry_and_sink_the_notices_and_count_the_snoops():
     # The first test's sequence, with gem5's crossbars between the levels:
     # cpu -> L1 -> L2XBar -> L2 -> SystemXBar (the point of coherency) -> memory.
@@ -100,22 +124,10 @@ def test_crossbars_carry_and_sink_the_notices_and_count_the_snoops():
     # its victim B: the L2XBar carries 3 + 1 CleanEvicts, one a snoop. B's
     # notice misses in the L2 and goes on, and the SystemXBar sinks it:
     # memory sees only the three reads.
-    from npusim.objects import Cache, CacheTestMemory, L2XBar, Root, SrcClockDomain, System, SystemXBar
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.cpu = requestor([(0, A), (50 * NS, B), (100 * NS, C), (150 * NS, A)])
-    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
-    system.l2bus, system.membus = L2XBar(), SystemXBar()
-    system.mem = CacheTestMemory(latency="10ns")
-    system.cpu.port = system.l1.cpu_side
-    system.l1.mem_side = system.l2bus.cpu_side_ports
-    system.l2bus.mem_side_ports = system.l2.cpu_side
-    system.l2.mem_side = system.membus.cpu_side_ports
-    system.membus.mem_side_ports = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    run_until_done(drain=True)
+    from npusim.objects import L2XBar, SystemXBar
+    system = run_across(L2XBar(), SystemXBar())
     assert [(r.cmd, r.addr) for r in memory_log(system.mem)] == [(READ_SHARED, A), (READ_SHARED, B), (READ_SHARED, C)]
-    l2bus, membus = stats_dict(system.l2bus), stats_dict(system.membus)
+    l2bus, membus = stats_dict(system.l1bus), stats_dict(system.membus)
     assert l2bus["transDist::CleanEvict"] == 4 and l2bus["snoops"] == 1 and l2bus["snoopTraffic"] == 0
     assert membus["transDist::CleanEvict"] == 1 and membus["snoops"] == 0
     assert membus["transDist::ReadSharedReq"] == 3
@@ -125,20 +137,9 @@ def test_a_crossbar_without_a_snoop_filter_passes_no_snoops():
     # As gem5's NoncoherentXBar: the L2 below it cannot learn that the L1
     # still holds its victim B, so its notice goes down as well as the L1's
     # own one later (compare the first test, where the L2 asks the L1).
-    from npusim.objects import Cache, CacheTestMemory, NoncoherentXBar, Root, SrcClockDomain, System
-    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
-    system.cpu = requestor([(0, A), (50 * NS, B), (100 * NS, C), (150 * NS, A)])
-    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
-    system.bus = NoncoherentXBar(width=32, frontend_latency=1, forward_latency=0, response_latency=1)
-    system.mem = CacheTestMemory(latency="10ns")
-    system.cpu.port = system.l1.cpu_side
-    system.l1.mem_side = system.bus.cpu_side_ports
-    system.bus.mem_side_ports = system.l2.cpu_side
-    system.l2.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    run_until_done(drain=True)
+    from npusim.objects import NoncoherentXBar
+    system = run_across(NoncoherentXBar(width=32, frontend_latency=1, forward_latency=0, response_latency=1))
     assert [(r.cmd, r.addr) for r in memory_log(system.mem)] == [
         (READ_SHARED, A), (READ_SHARED, B), (READ_SHARED, C), (CLEAN_EVICT, B), (CLEAN_EVICT, B)]
-    bus = stats_dict(system.bus)
+    bus = stats_dict(system.l1bus)
     assert bus["transDist::CleanEvict"] == 3 and "snoops" not in bus
