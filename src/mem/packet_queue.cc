@@ -20,7 +20,7 @@ void PacketQueue::trySend() {
             return;
         }
         queue.pop_front();
-        if (callsOnSent) onSent(pkt);
+        if (sentListener) sentListener->packetSent(pkt);
     }
     scheduleNext(now);
 }

@@ -32,15 +32,20 @@ class PacketQueue {
     std::size_t size() const { return queue.size(); }
     bool empty() const { return queue.empty(); }
     bool waitingForRetry() const { return waitingRetry; }
-    // Called after every successful send (e.g. to unblock the owner), by
-    // queues that set callsOnSent: the others skip the virtual call.
-    virtual void onSent(PacketPtr) {}
+    // Told of every successful send (e.g. to unblock the owner). Most queues
+    // have no listener, and then pay no call per send.
+    class SentListener {
+      public:
+        virtual void packetSent(PacketPtr pkt) = 0;
+      protected:
+        ~SentListener() = default;
+    };
+    void setSentListener(SentListener *listener) { sentListener = listener; }
 
   protected:
     // Sends through `responsePort` (sendTimingResp) if it is set, otherwise
     // through `requestPort` (sendTimingReq).
     PacketQueue(RequestPort *requestPort, ResponsePort *responsePort, std::string label);
-    bool callsOnSent = false;  // set by a subclass that overrides onSent
 
   private:
     struct Entry {
@@ -66,6 +71,7 @@ class PacketQueue {
     MemberEvent<PacketQueue, &PacketQueue::trySend> sendEvent;
     RequestPort *requestPort;
     ResponsePort *responsePort;
+    SentListener *sentListener = nullptr;
     bool waitingRetry = false;
     std::string name;
 };

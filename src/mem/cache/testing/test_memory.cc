@@ -17,14 +17,14 @@
 namespace npusim {
 namespace {
 
-class TestMemory final : public SimObject {
+class TestMemory final : public SimObject, private PacketQueue::SentListener {
   public:
     explicit TestMemory(const Params &p)
         : SimObject(p),
           latency(p.get<Tick>("latency")),
           maxOutstanding(p.get<unsigned>("max_outstanding", 0)),
           port("port", this),
-          respQueue(*this, port),
+          respQueue(port, name() + ".port"),
           reqTick(this, "reqTick", stats::units::Tick, "tick each timing request arrived"),
           reqCmd(this, "reqCmd", stats::units::Count, "gem5 MemCmd number of each timing request"),
           reqAddr(this, "reqAddr", stats::units::Count, "address of each timing request"),
@@ -36,6 +36,7 @@ class TestMemory final : public SimObject {
         reqAddr.define([this] { return column(2); }, nullptr);
         reqSize.define([this] { return column(3); }, nullptr);
         reqRequestor.define([this] { return column(4); }, nullptr);
+        respQueue.setSentListener(this);
         if (p.has("range")) {
             auto r = p.get<std::vector<std::int64_t>>("range");
             range = AddrRange(Addr(r.at(0)), Addr(r.at(1)));
@@ -80,17 +81,8 @@ class TestMemory final : public SimObject {
     AddrRangeList getAddrRanges(int) const { return {range}; }
 
   private:
-    class Queue final : public RespPacketQueue {
-      public:
-        Queue(TestMemory &o, ResponsePort &p) : RespPacketQueue(p, o.name() + ".port"), owner(o) {
-            callsOnSent = true;
-        }
-        void onSent(PacketPtr) override { owner.responseSent(); }
-      private:
-        TestMemory &owner;
-    };
-
-    void responseSent() {
+    // A response left: one fewer outstanding (the queue tells us).
+    void packetSent(PacketPtr) override {
         --outstanding;
         if (mustRetry) {
             mustRetry = false;
@@ -112,7 +104,7 @@ class TestMemory final : public SimObject {
     BackingStore store;
     std::vector<std::array<double, 5>> log;
     ForwardingResponsePort<TestMemory> port;
-    Queue respQueue;
+    RespPacketQueue respQueue;
     stats::VectorFormula reqTick, reqCmd, reqAddr, reqSize, reqRequestor;
     stats::Scalar refused;
 };
