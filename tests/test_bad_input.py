@@ -358,3 +358,14 @@ def test_a_loop_in_the_wiring_warns_that_requests_were_never_answered():
     npusim.instantiate()
     with pytest.warns(RuntimeWarning, match=r"still in flight: a request was never answered"):
         assert npusim.simulate().getCause() == "event queue empty"
+
+
+def test_a_port_connected_twice_names_both_peers():
+    system = system_with()
+    system.cpu2 = TrafficGen(num_requests=5)
+    with raises_naming(npusim.ParamError, "system.mem.port", "already connected to system.cpu.port",
+                       "cannot also connect system.cpu2.port"):
+        system.cpu2.port = system.mem.port
+    # the refused connection left the wiring as it was
+    assert system.mem._peer_of("port").full_name() == "system.cpu.port"
+    assert not system.cpu2._is_port_connected("port")

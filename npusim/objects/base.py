@@ -137,7 +137,8 @@ class SimObject(metaclass=MetaSimObject):
         object.__setattr__(self, "_connections", [])   # (local PortRef, idx, peer PortRef, peer idx)
         object.__setattr__(self, "_vector_counts", {})
         object.__setattr__(self, "_cxx", None)
-        object.__setattr__(self, "_connected_as_peer", set())
+        # port name -> the port that connected to it (for error messages)
+        object.__setattr__(self, "_connected_as_peer", {})
         for key, value in kwargs.items():
             setattr(self, key, value)
 
@@ -244,18 +245,25 @@ class SimObject(metaclass=MetaSimObject):
         if desc.is_request == peer.desc.is_request:
             kind = "request" if desc.is_request else "response"
             raise ParamError(f"cannot connect {self.path()}.{name} to {peer.full_name()}: both are {kind} ports")
-        for obj, pname in ((self, name), (peer.owner, peer.name)):
-            pdesc = type(obj)._ports[pname]
-            if not pdesc.is_vector and obj._is_port_connected(pname):
-                raise ParamError(f"{obj.path()}.{pname}: port is already connected")
         local = PortRef(self, desc)
+        for port, other in ((local, peer), (peer, local)):
+            existing = port.owner._peer_of(port.name)
+            if existing is not None and not type(port.owner)._ports[port.name].is_vector:
+                raise ParamError(f"{port.full_name()}: port is already connected to {existing.full_name()}, "
+                                 f"cannot also connect {other.full_name()} (a port has one peer; a crossbar "
+                                 "shares one between several)")
         self._connections.append((local, self._port_index(desc), peer, peer.owner._port_index(peer.desc)))
-        peer.owner._connected_as_peer.add(peer.name)
+        peer.owner._connected_as_peer[peer.name] = local
+
+    def _peer_of(self, name: str):
+        """The port connected to this object's port `name` (the first, for a vector port), or None."""
+        for local, _, peer, _ in self._connections:
+            if local.name == name:
+                return peer
+        return self._connected_as_peer.get(name)
 
     def _is_port_connected(self, name: str) -> bool:
-        if any(c[0].name == name for c in self._connections):
-            return True
-        return name in self._connected_as_peer
+        return self._peer_of(name) is not None
 
     # --- tree -------------------------------------------------------------
     def children(self) -> list["SimObject"]:
