@@ -67,6 +67,16 @@ def _redirect(parser, stream, option: str, path: str) -> None:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`npusim --list-sim-objects | head`): stop
+        # quietly, as a Unix tool does, instead of with a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="npusim", description="Run an npusim config script (gem5 style).")
     parser.add_argument("-d", "--outdir", default="m5out", help="directory for stats.txt, stats.json, config.json")
     # gem5's names and defaults for the output files; relative to --outdir.
@@ -84,6 +94,8 @@ def main(argv=None) -> int:
                         help="file for -e [default: simerr.txt]")
     parser.add_argument("--list-objects", action="store_true", help="list every SimObject type and exit")
     parser.add_argument("--describe", metavar="NAME", help="show a SimObject's parameters and ports and exit")
+    parser.add_argument("--list-sim-objects", action="store_true",
+                        help="describe every SimObject type, its params and defaults, and exit (gem5's option)")
     parser.add_argument("--debug-flags", metavar="FLAGS", help="comma-separated debug flags to enable (see --debug-help)")
     parser.add_argument("--debug-start", metavar="TICK", type=int, default=0, help="start tracing at this tick")
     parser.add_argument("--debug-end", metavar="TICK", type=int, default=None, help="stop tracing at this tick")
@@ -99,6 +111,12 @@ def main(argv=None) -> int:
         return 0
     if opts.describe:
         return describe(opts.describe)
+    if opts.list_sim_objects:
+        from .objects import all_classes
+        for name in sorted(all_classes()):
+            describe(name)
+            print()
+        return 0
     if opts.debug_help:
         from . import debug
         for name, doc in debug.flags().items():

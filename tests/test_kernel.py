@@ -3,6 +3,8 @@
 import json
 import math
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -257,6 +259,23 @@ def test_cli_describe_and_list():
     out = npusim_cli("--list-objects")
     assert out.returncode == 0 and "KernelProbe" in out.stdout and "SrcClockDomain" in out.stdout
     assert npusim_cli("--describe", "NoSuchThing").returncode == 1
+    # gem5's --list-sim-objects: every type described, params and defaults
+    out = npusim_cli("--list-sim-objects")
+    assert out.returncode == 0
+    listed = npusim_cli("--list-objects").stdout.count("\n")
+    assert out.stdout.count("  C++ type: ") == listed > 50
+    assert "KernelProbe (" in out.stdout and "exit_tick" in out.stdout
+
+
+def test_cli_output_cut_short_by_its_reader_ends_without_a_traceback():
+    exe = os.path.join(os.path.dirname(sys.executable), "npusim")
+    cmd = [exe] if os.path.exists(exe) else [sys.executable, "-m", "npusim.cli"]
+    proc = subprocess.Popen([*cmd, "--list-sim-objects"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err, err
 
 
 def test_cli_runs_script_and_reports_config_errors_cleanly(tmp_path):
