@@ -15,8 +15,8 @@ from ._core import SimulationError
 from .params import ParamError
 from .simulation import (MaxTick, ExitEvent, curTick, functional_read, functional_write, instantiate, reset,
                          simulate)
-from . import debug, stats
+from . import debug, options, stats, ticks, util
 from . import objects as _objects  # noqa: F401  (declares every SimObject type)
 
-__all__ = ["instantiate", "simulate", "curTick", "stats", "MaxTick", "ExitEvent", "SimulationError",
+__all__ = ["instantiate", "simulate", "curTick", "stats", "ticks", "options", "util", "MaxTick", "ExitEvent", "SimulationError",
            "ParamError", "functional_read", "functional_write", "reset"]
