@@ -149,3 +149,17 @@ def reference_or_skip(kernel):
         return load_reference(kernel)
     except ReferenceDataError as e:
         pytest.skip(f"no reference data: {e}")
+
+
+def replay_against_gem5(tmp_path, kernel, *args):
+    """configs/examples/trace_replay.py --kernel `kernel` `args` run through
+    the npusim command into tmp_path; returns (npusim's stats, gem5's
+    stats/none-l2.txt), each a row by stat name."""
+    from npusim.analysis.stats_reader import read_stats
+
+    ref = reference_or_skip(kernel)
+    out = tmp_path / "m5out"
+    run = npusim_cli("-d", str(out), os.path.join(ROOT, "configs", "examples", "trace_replay.py"), "--kernel", kernel,
+                     *args, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    return read_stats(out / "stats.txt").iloc[-1], read_stats(ref.stats_path("none", "l2")).iloc[-1]

@@ -13,7 +13,7 @@ from npusim.objects.requestors import REPLAY_DTYPE, replay_records
 from npusim.testing import stats_dict
 from npusim.traces import load_memory_image, load_trace, make_packets, read_csv_trace, think_times
 
-from helpers import npusim_cli
+from helpers import npusim_cli, replay_against_gem5
 
 REF = Path("/work/shared/reference/gem5")
 LAT = 30000  # SimpleMemory latency in ticks (30 ns)
@@ -227,15 +227,7 @@ def test_warm_replay_of_stream_sum_times_the_roi_as_gem5(tmp_path):
     Guards the timing model end to end (crossbar and cache latencies, the
     response alignment, the snoop-filter lookup, DRAM): at 4758d2c simTicks
     is 0.013% short of gem5's; a cycle more or less per miss is ~0.35%."""
-    from npusim.analysis.stats_reader import read_stats
-
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "m5out"
-    run = npusim_cli("-d", str(out), str(root / "configs" / "examples" / "trace_replay.py"), "--kernel", "stream_sum",
-                     "--warm-start", cwd=root)
-    assert run.returncode == 0, run.stderr
-    ours = read_stats(out / "stats.txt").iloc[-1]
-    gem5 = read_stats(REF / "stream_sum" / "stats" / "none-l2.txt").iloc[-1]
+    ours, gem5 = replay_against_gem5(tmp_path, "stream_sum", "--warm-start")
     # The crossbars' traffic too: the L1's CleanEvict notices and the L2's
     # snoops upward on l2bus, the L2's notices that reach membus. (gem5's L2
     # also served one L1I miss: 16 + 1 tag accesses, a request and a response.)
