@@ -156,6 +156,24 @@ void IntDistribution::collect(const std::string &prefix, std::vector<Row> &out) 
                                 [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }
 
+void TallyDistribution::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const std::vector<double> bucketValues(tally.begin(), tally.end());
+    double sum = 0, squares = 0, minSeen = NAN, maxSeen = NAN;
+    std::uint64_t count = 0;
+    for (std::size_t v = 0; v < tally.size(); ++v) {
+        if (!tally[v]) continue;
+        const double x = double(v), n = double(tally[v]);
+        sum += x * n;
+        squares += x * x * n;
+        count += tally[v];
+        if (std::isnan(minSeen)) minSeen = x;
+        maxSeen = x;
+    }
+    const detail::DistributionValues d{0, 1, bucketValues, 0, 0, sum, squares, minSeen, maxSeen, count};
+    detail::collectDistribution(join(prefix, statName), d, displayFlags,
+                                [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
 void Formula::collect(const std::string &prefix, std::vector<Row> &out) const {
     double v = value();
     if ((displayFlags & kNoZero) && v == 0) return;

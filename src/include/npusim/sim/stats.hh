@@ -269,6 +269,23 @@ class IntDistribution : public StatBase {
     std::uint64_t minSeen = ~std::uint64_t(0), maxSeen = 0;
 };
 
+// A distribution of small whole numbers 0..max, one bucket each (gem5's
+// init(0, max, 1)), for samples on the per-request path: a sample is one
+// increment; the mean, stdev, min and max are derived from the tallies when
+// dumped, and print as a Distribution with the same samples would. Samples
+// above max are a caller's error (not checked).
+class TallyDistribution : public StatBase {
+  public:
+    using StatBase::StatBase;
+    TallyDistribution &init(std::size_t max) { tally.assign(max + 1, 0); return *this; }
+    void sample(std::size_t v) { ++tally[v]; }
+    std::uint64_t samples() const { return std::accumulate(tally.begin(), tally.end(), std::uint64_t(0)); }
+    void reset() override { std::fill(tally.begin(), tally.end(), 0); }
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    std::vector<std::uint64_t> tally;
+};
+
 // A value computed at dump time from other stats.
 class Formula : public StatBase {
   public:
