@@ -25,13 +25,15 @@ class BaseXBar(ClockedObject):
 
 
 class SnoopFilter(SimObject):
-    """gem5's snoop filter, for its timing: the crossbar that owns one adds
-    the lookup latency to every request's header delay. npusim has no
-    coherence, so it tracks no sharers and never runs out of capacity."""
+    """gem5's snoop filter: the crossbar that owns one adds the lookup latency
+    to every request's header delay, and the filter keeps gem5's record of
+    which CPU-side ports hold or have requested each line, for gem5's
+    statistics (totRequests, hitSingleRequests, ..., and the crossbar's
+    snoopFanout). It never runs out of capacity (see src/mem/snoop_filter.hh)."""
 
     type = "SnoopFilter"
     lookup_latency = Param.Cycles(1, "Lookup latency (cycles of the owning crossbar), charged to every request")
-    max_capacity = Param.MemorySize("8MiB", "gem5's capacity bound; not modelled (nothing is tracked)")
+    max_capacity = Param.MemorySize("8MiB", "gem5's capacity bound; not modelled (no limit)")
 
 
 class NoncoherentXBar(BaseXBar):

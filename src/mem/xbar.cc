@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "npusim/sim/debug.hh"
-#include "snoop_filter.hh"
 
 NPUSIM_DEBUG_FLAG(XBar, "Crossbars: packets forwarded (which ports) and refused")
 
@@ -109,7 +108,7 @@ NoncoherentXBar::NoncoherentXBar(const Params &p)
       headerLatency(p.get<Cycles>("header_latency")),
       width(p.get<unsigned>("width")),
       pointOfCoherency(p.get<bool>("point_of_coherency", false)),
-      hasSnoopFilter(p.get<SnoopFilter *>("snoop_filter", nullptr) != nullptr),
+      snoopFilter(p.get<SnoopFilter *>("snoop_filter", nullptr)),
       period(clockPeriod()),
       // gem5 adds a snoop filter's lookup to every request's header delay,
       // after the frontend and forward latencies: the same sum.
@@ -223,9 +222,20 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
-    if (hasSnoopFilter) {
+    if (snoopFilter) {
+        if (cpuPorts.size() > SnoopFilter::kMaxPorts)
+            fatal(name(), ": a crossbar with a snoop filter has at most ", SnoopFilter::kMaxPorts, " cpu-side ports");
+        std::size_t snooping = 0;
+        for (std::size_t i = 0; i < cpuPorts.size(); ++i) {
+            if (!cpuPorts[i]->peer().isSnooping()) continue;
+            snoopingPorts |= SnoopFilter::Mask(1) << i;
+            ++snooping;
+        }
         snoops = std::make_unique<stats::Counter>(this, "snoops", stats::units::Count, "Total snoops");
         snoopTraffic = std::make_unique<stats::Counter>(this, "snoopTraffic", stats::units::Byte, "Total snoop traffic");
+        snoopFanout = std::make_unique<stats::TallyDistribution>(this, "snoopFanout", stats::units::Count,
+                                                                 "Request fanout histogram");
+        snoopFanout->init(snooping);
     }
 }
 
@@ -272,6 +282,7 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
     if (!layer.tryTiming(cpuIdx)) return false;
 
     const Tick edge = clockEdge();
+    if (snoopFilter) snoopFilterRequest(pkt, cpuIdx);
     if (pointOfCoherency && !pkt->isRead() && !pkt->isWrite()) {
         sinkCleanEviction(pkt, cpuIdx, memIdx, layer, edge);
         return true;
@@ -293,8 +304,11 @@ inline bool NoncoherentXBar::recvTimingReq(PacketPtr pkt, int cpuIdx) {
 
 void NoncoherentXBar::requestRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload) {
     NPUSIM_DPRINTF(XBar, "request ", pkt->print(), " refused by ", memPorts[std::size_t(memIdx)]->name());
-    // (a refused packet is the sender's again, unchanged)
+    // (a refused packet is the sender's again, unchanged; as in gem5, the
+    // snoop filter's counts stay, and so does BLOCK_CACHED if it set it)
     uncountPacket(cpuIdx, memIdx, *pkt);
+    if (snoopFilter)
+        snoopFilter->undoRequest(pkt->addr, unsigned(cpuIdx), snooping(cpuIdx), pkt->isEviction());
     if (pkt->needsResponse()) pkt->popRoute();
     pkt->headerDelay = oldHeader;
     pkt->payloadDelay = oldPayload;
@@ -319,6 +333,7 @@ inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
     const Tick edge = clockEdgeAt(arrival);
     const bool payload = carriesData(pkt->cmd);
     const Tick busyUntil = addPacketTiming(pkt, edge - arrival + responseLatencyTicks, payload, edge);
+    if (snoopFilter && snooping(cpuIdx)) snoopFilter->updateResponse(pkt->addr, cpuIdx);
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
     NPUSIM_DPRINTF(XBar, "response ", pkt->print(), " from ", memPorts[std::size_t(memIdx)]->name(), " to ",
                    cpuPorts[cpuIdx]->name());
@@ -349,10 +364,11 @@ void NoncoherentXBar::recvReqRetry(int memIdx) { reqLayers[std::size_t(memIdx)]-
 inline bool NoncoherentXBar::recvCachedAboveSnoop(const Packet &pkt, int) {
     // Without a snoop filter this is gem5's NoncoherentXBar, which passes no
     // snoops: the cache below it never learns of copies above.
-    if (!hasSnoopFilter) return false;
+    if (!snoopFilter) return false;
     transDist[std::size_t(pkt.cmd)] += 1;
     *snoops += 1;
     if (carriesData(pkt.cmd)) *snoopTraffic += pkt.size;
+    snoopFanout->sample(snoopFilter->lookupSnoop(pkt.addr));
     for (const auto &port : cpuPorts)
         if (port->sendCachedAboveSnoop(pkt)) return true;
     return false;

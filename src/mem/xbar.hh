@@ -37,6 +37,7 @@
 #include "npusim/mem/port.hh"
 #include "npusim/sim/clocked_object.hh"
 #include "npusim/sim/ring.hh"
+#include "snoop_filter.hh"
 
 namespace npusim::xbar {
 
@@ -147,7 +148,8 @@ class NoncoherentXBar : public ClockedObject {
     // A cache below asks whether a cache above holds a line. With a snoop
     // filter (gem5's CoherentXBar) every cpu-side peer is asked (the filter
     // would ask only the holders: the same answer), and the snoop is counted
-    // as gem5 counts it; without one the answer is no.
+    // as gem5 counts it (snoops, snoopTraffic, the filter's lookup and
+    // snoopFanout with the holders it finds); without one the answer is no.
     // (Inlined into the port's virtual function, its only caller.)
     [[gnu::always_inline]] inline bool recvCachedAboveSnoop(const Packet &pkt, int memIdx);
 
@@ -203,6 +205,17 @@ class NoncoherentXBar : public ClockedObject {
         countPacket(cpuIdx, memIdx, pkt.cmd, pkt.size, carriesData(pkt.cmd), ~std::uint64_t(0));
     }
     static bool carriesData(MemCmd cmd) { return kPayload.carries[unsigned(cmd)]; }
+    // gem5's snoop filter lookup for a request from `cpuIdx`: an eviction
+    // learns whether another port holds the line (BLOCK_CACHED), any other
+    // request samples snoopFanout with the ports the filter would snoop.
+    void snoopFilterRequest(PacketPtr pkt, int cpuIdx) {
+        const bool eviction = pkt->isEviction();
+        const SnoopFilter::Mask others = snoopFilter->lookupRequest(pkt->addr, unsigned(cpuIdx), snooping(cpuIdx),
+                                                                    eviction, pkt->blockCached);
+        if (!eviction) snoopFanout->sample(SnoopFilter::portCount(others));
+        else if (others) pkt->blockCached = true;
+    }
+    bool snooping(int cpuIdx) const { return (snoopingPorts >> cpuIdx) & 1; }
     // The slow halves of the timing handlers: the destination refused the
     // packet (out of line, so the send keeps few values live across the call).
     [[gnu::noinline]] void requestRefused(PacketPtr pkt, int cpuIdx, int memIdx, Tick oldHeader, Tick oldPayload);
@@ -211,7 +224,8 @@ class NoncoherentXBar : public ClockedObject {
     Cycles frontendLatency, forwardLatency, responseLatency, headerLatency;
     unsigned width;
     bool pointOfCoherency;
-    bool hasSnoopFilter;
+    SnoopFilter *snoopFilter;
+    SnoopFilter::Mask snoopingPorts = 0;  // CPU-side ports whose requestor keeps copies
     // The latencies in ticks (the clock period never changes): gem5's
     // calcPacketTiming adds the wait for the next edge and then these.
     Tick period, requestLatencyTicks, responseLatencyTicks, headerLatencyTicks;
@@ -237,6 +251,9 @@ class NoncoherentXBar : public ClockedObject {
     std::unique_ptr<stats::Formula> pktCountTotal, pktSizeTotal;
     // gem5's CoherentXBar snoop counts, kept when there is a snoop filter.
     std::unique_ptr<stats::Counter> snoops, snoopTraffic;
+    // gem5's "Request fanout histogram": per request (evictions aside) and
+    // per snoop from below, how many CPU-side ports the filter would snoop.
+    std::unique_ptr<stats::TallyDistribution> snoopFanout;
 };
 
 }  // namespace npusim::xbar

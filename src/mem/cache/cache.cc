@@ -703,12 +703,14 @@ void Cache::growTargetSlots() {
 
 [[gnu::always_inline]] inline void Cache::doWritebacks(Tick forwardTime) {
     for (PacketPtr pkt : pendingWritebacks) {
-        // A clean line still held above need not be announced below.
-        // (gem5 asks for dirty writebacks too, only to tell its snoop filters.)
-        if (cpuSide.sendCachedAboveSnoop(*pkt) && pkt->cmd != MemCmd::WritebackDirty) {
+        // A clean line still held above need not be announced below; a
+        // dirty one goes down marked, for the snoop filters below.
+        const bool cachedAbove = cpuSide.sendCachedAboveSnoop(*pkt);
+        if (cachedAbove && pkt->cmd != MemCmd::WritebackDirty) {
             NPUSIM_DPRINTF(Cache, "dropping ", pkt->print(), ": the line is cached above");
             Packet::destroy(pkt);
         } else {
+            pkt->blockCached = cachedAbove;
             allocateWriteBuffer(pkt, forwardTime);
         }
     }

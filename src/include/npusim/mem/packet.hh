@@ -38,7 +38,13 @@ bool isValidMemCmd(unsigned raw);
 
 // What each command is (gem5's MemCmd attributes), one table lookup per test.
 namespace detail {
-enum CmdAttr : std::uint8_t { kCmdRead = 1, kCmdWrite = 2, kCmdResponse = 4, kCmdNeedsResponse = 8 };
+enum CmdAttr : std::uint8_t {
+    kCmdRead = 1,
+    kCmdWrite = 2,
+    kCmdResponse = 4,
+    kCmdNeedsResponse = 8,
+    kCmdEviction = 16,  // gem5's isEviction: writebacks and clean evictions
+};
 struct CmdAttrTable {
     std::uint8_t attr[256] = {};
     constexpr CmdAttrTable() {
@@ -47,9 +53,9 @@ struct CmdAttrTable {
         set(MemCmd::ReadResp, kCmdRead | kCmdResponse);
         set(MemCmd::WriteReq, kCmdWrite | kCmdNeedsResponse);
         set(MemCmd::WriteResp, kCmdWrite | kCmdResponse);
-        set(MemCmd::WritebackDirty, kCmdWrite);
-        set(MemCmd::WritebackClean, kCmdWrite);
-        set(MemCmd::CleanEvict, 0);
+        set(MemCmd::WritebackDirty, kCmdWrite | kCmdEviction);
+        set(MemCmd::WritebackClean, kCmdWrite | kCmdEviction);
+        set(MemCmd::CleanEvict, kCmdEviction);
         set(MemCmd::HardPFReq, kCmdRead | kCmdNeedsResponse);
         set(MemCmd::HardPFResp, kCmdRead | kCmdResponse);
         set(MemCmd::ReadExReq, kCmdRead | kCmdNeedsResponse);
@@ -103,6 +109,9 @@ class Packet {
     bool hasPC = false;
     // Set on a demand packet by a cache when it hit on a prefetched line.
     bool servedByPrefetch = false;
+    // gem5's BLOCK_CACHED, on an eviction: a cache above the sender still
+    // holds the line (the sender's snoop filters below keep it as a holder).
+    bool blockCached = false;
     std::uint64_t id = 0;
     Tick createTick = 0;
     // Extra delay charged by interconnect before the packet may be acted on.
@@ -117,9 +126,7 @@ class Packet {
     bool isRequest() const { return !isResponse(); }
     bool needsResponse() const { return detail::cmdHas(cmd, detail::kCmdNeedsResponse); }
     bool isPrefetch() const { return cmd == MemCmd::HardPFReq || cmd == MemCmd::HardPFResp; }
-    bool isEviction() const {
-        return cmd == MemCmd::WritebackDirty || cmd == MemCmd::WritebackClean || cmd == MemCmd::CleanEvict;
-    }
+    bool isEviction() const { return detail::cmdHas(cmd, detail::kCmdEviction); }
     bool hasData() const { return dataValid; }
     bool isDemand() const { return !isPrefetch() && !isEviction(); }
 
@@ -226,6 +233,7 @@ inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID 
     pkt->pc = 0;
     pkt->hasPC = false;
     pkt->servedByPrefetch = false;
+    pkt->blockCached = false;
     pkt->id = p.created;
     pkt->createTick = curTick();
     pkt->headerDelay = pkt->payloadDelay = 0;

@@ -56,6 +56,9 @@ class RequestPort : public Port {
     // answer: does anything on this side hold the line (gem5's
     // BLOCK_CACHED)? A requestor that keeps no copies answers no.
     virtual bool recvCachedAboveSnoop(const Packet &pkt) { return false; }
+    // gem5's isSnooping(): does this requestor keep copies (answer the
+    // question above)? A snoop filter below tracks only such requestors.
+    bool isSnooping() const { return answersCachedAboveSnoop; }
 
   protected:
     // False when recvCachedAboveSnoop always answers no: the snoop is then
