@@ -35,6 +35,7 @@ COMPONENTS = [
     ("DRAM controller and interface", r"/mem/dram/"),
     ("caches (tags, MSHRs, write buffer, replacement)", r"/mem/cache/"),
     ("crossbars", r"xbar"),
+    ("snoop filters", r"snoop_filter"),
     ("event queue and simulate loop", r"eventq|simulate\.cc|clocked_object"),
     ("ports and packet queues", r"port\.hh|packet_queue|ring\.hh"),
     ("packets (pool, route stack)", r"packet\.hh|packet\.cc"),
