@@ -410,14 +410,11 @@ void MemCtrl::recvFunctional(PacketPtr pkt, int) { dram->functionalAccess(pkt); 
 
 void MemCtrl::processRespondEvent() {
     MemPacket *mp = respFront();
-    if (mp->burstHelper) {
-        BurstHelper *h = mp->burstHelper;
-        if (++h->burstsServiced == h->burstCount) {
-            respondToRead(mp->pkt);
-            freeHelper(h);
-        }
-    } else {
+    // (one call site, so that respondToRead() is inlined)
+    BurstHelper *h = mp->burstHelper;
+    if (!h || ++h->burstsServiced == h->burstCount) {
         respondToRead(mp->pkt);
+        if (h) freeHelper(h);
     }
     respPop();
     if (respSize()) schedule(respondEvent, std::max(respFront()->readyTime, curTick()));
