@@ -174,7 +174,7 @@ class DRAMInterface final : public AbstractMemory {
     // FR-FCFS over the queue of the current bus state (reads if ReadState);
     // in the header so that the controller's scheduler can inline the scan.
     template <bool ReadState>
-    MemPacketQueue::iterator chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
+    [[gnu::always_inline]] MemPacketQueue::iterator chooseNextFRFCFS(MemPacketQueue &queue, Tick minColAt) {
         // checkRefresh() ran just before: no rank refreshes if now >= refreshQuietFrom
         if (curTick() < refreshQuietFrom) [[unlikely]] return chooseFRFCFSRefreshing<ReadState>(queue, minColAt);
         return chooseFRFCFS<ReadState, false>(queue, minColAt);
