@@ -81,7 +81,7 @@ class CommandWindows {
         unsigned count = 0;
     };
 
-    void claim(Slot &s, Tick windowTick, Tick now) {
+    [[gnu::always_inline]] void claim(Slot &s, Tick windowTick, Tick now) {
         // (the test that usually fails first: the slot's window is older)
         if (s.window > windowTick && s.window >= now && s.window != kMaxTick) [[unlikely]]
             panic(*owner, ": command booked more than ", kSlots, " command windows ahead");

@@ -25,6 +25,9 @@
 
 #include "abstract_mem.hh"
 #include "command_windows.hh"
+#include "npusim/sim/debug.hh"
+
+NPUSIM_DECLARE_DEBUG_FLAG(DRAM)
 
 namespace npusim::memory {
 
@@ -181,9 +184,9 @@ class DRAMInterface final : public AbstractMemory {
     }
     // Books the burst's commands, sets its readyTime and moves nextBurstAt
     // and nextReqTime on; `queue` is the burst's own queue (for the
-    // adaptive page policies).
+    // adaptive page policies). In the header, inlined into the scheduler.
     template <bool IsRead>
-    void doBurstAccess(MemPacket *mp, const MemPacketQueue &queue);
+    [[gnu::always_inline]] void doBurstAccess(MemPacket *mp, const MemPacketQueue &queue);
 
     // Bus state shared with the controller (gem5 keeps it in MemInterface).
     enum BusState { READ, WRITE };
@@ -220,7 +223,7 @@ class DRAMInterface final : public AbstractMemory {
     // instead of a histogram update. The samples are whole numbers, so the
     // sums come out exactly as with one sample() each.
     std::vector<std::uint64_t> activationsByBursts;
-    void sampleBytesPerActivate(std::uint32_t bytes) {
+    [[gnu::always_inline]] void sampleBytesPerActivate(std::uint32_t bytes) {
         const std::uint32_t bursts = bytes >> burstShift;
         if (bursts < trackedActivationBursts && (bytes & (burstSize - 1)) == 0) [[likely]]
             ++activationsByBursts[bursts];
@@ -347,7 +350,7 @@ class DRAMInterface final : public AbstractMemory {
     // When bank `b` could take an ACT (ignoring rank switching), and whether
     // its column command could then issue by minColAt.
     template <bool ReadState>
-    bool bankPrep(const Rank &r, const Bank &b, Tick now, Tick minColAt, Tick &actAt) const {
+    [[gnu::always_inline]] bool bankPrep(const Rank &r, const Bank &b, Tick now, Tick minColAt, Tick &actAt) const {
         // max(pre, prePending, now) + tRP, the rank's part folded separately
         actAt = b.openRow == kNoRow
                     ? std::max(std::max(b.actAllowedAt, b.groupState->actAllowedAt), std::max(r.actFloor, now))
@@ -444,5 +447,183 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
     if (earliestActAt <= hiddenActMax) return earliestMiss;
     return firstHit != end ? firstHit : earliestMiss;
 }
+
+// ------------------------------------------------------------ burst path
+// Here rather than in the .cc so that the controller's scheduler inlines the
+// whole burst path: one call and its register saves fewer per burst.
+
+[[gnu::always_inline]] inline void DRAMInterface::activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row,
+                                                               Tick now) {
+    Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick, now);
+    bank.openRow = row;
+    bank.rowAccesses = 0;
+    ++rank.numBanksActive;
+
+    setPre(rank, bank, actAt + tRAS);
+    bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
+    bank.wrAllowedAt = std::max(actAt + tRCD_WR, bank.wrAllowedAt);
+
+    // ACT to ACT: tRRD_L within a bank group, tRRD otherwise; tRRD_L >= tRRD
+    // (checked in the constructor), so tRRD goes into the rank's floor.
+    rank.actFloor = std::max(actAt + tRRD, rank.actFloor);
+    if (bankGroupArch) {
+        GroupTiming &own = *bank.groupState;
+        own.actAllowedAt = std::max(actAt + tRRD_L, own.actAllowedAt);
+    }
+
+    // At most activation_limit ACTs in any tXAW window.
+    if (activationLimit) {
+        rank.actTicks[rank.oldest] = actAt;  // replaces the oldest
+        if (++rank.oldest == activationLimit) rank.oldest = 0;
+        Tick oldest = rank.actTicks[rank.oldest];
+        if (oldest && oldest + tXAW > actAt) {
+            rank.actFloor = std::max(oldest + tXAW, rank.actFloor);
+        }
+    }
+}
+
+[[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall,
+                                                                Tick now) {
+    // bytes accessed, wrapping at 2^32 as a 32-bit byte counter would
+    sampleBytesPerActivate(std::uint32_t(bank.rowAccesses * burstSize));
+    bank.openRow = kNoRow;
+    Tick preAt = preTick;
+    if (autoOrPreall) {
+        setPre(rank, bank, preAt);
+    } else {
+        preAt = commands.verifySingle(preTick, now);
+        rank.prePending = std::max(rank.prePending, preAt + tPPD);  // every bank, tPPD
+    }
+    Tick preDone = preAt + tRP;
+    bank.actAllowedAt = std::max(bank.actAllowedAt, preDone);
+    rank.lastPreDoneAt = std::max(rank.lastPreDoneAt, preDone);
+    --rank.numBanksActive;
+}
+
+template <bool IsRead>
+inline void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &queue) {
+    Bank &bank = *mp->bankState;
+    Rank &rank = *bank.rankState;
+    Tick now = curTick();
+
+    bool rowHit = true;
+    if (bank.openRow != mp->row) {
+        rowHit = false;
+        if (bank.openRow != kNoRow) prechargeBank(rank, bank, std::max(preAllowed(rank, bank), now), false, now);
+        Tick actTick = std::max(actAllowed(rank, bank), now);
+        activateBank(rank, bank, actTick, mp->row, now);
+    }
+
+    Tick colAllowedAt = colAllowed(rank, bank, IsRead);
+    Tick cmdAt = std::max(std::max(colAllowedAt, nextBurstAt), now);
+
+    const Tick maxSync = IsRead ? readMaxSync : writeMaxSync;
+    if (dataClockSync && (cmdAt - rank.lastBurstTick) > maxSync)
+        cmdAt = commands.verifyMulti(cmdAt, tCK);
+    else
+        cmdAt = commands.verifySingle(cmdAt, now);
+
+    // Interleaved bursts (LPDDR5 BL32): never double-interleave, and stay on
+    // a tBURST boundary.
+    Tick burstGap = tBURST_MIN;
+    if (burstInterleave) {
+        if (cmdAt == rank.lastBurstTick + tBURST_MIN) burstGap = tBURST;
+        else if (cmdAt < rank.lastBurstTick + tBURST) cmdAt = rank.lastBurstTick + tBURST;
+    }
+
+    mp->readyTime = cmdAt + (IsRead ? readDataDelay : writeDataDelay);
+    rank.lastBurstTick = cmdAt;
+    NPUSIM_DPRINTF(DRAM, IsRead ? "read" : "write", " burst ", debug::hex(mp->addr), " rank ", unsigned(mp->rank),
+                   " bank ", unsigned(mp->bank), " row ", mp->row, rowHit ? " row hit" : " row miss", ", command at ",
+                   cmdAt, ", data ready at ", mp->readyTime);
+
+    // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
+    // burst gap otherwise, read/write turnarounds, rank-to-rank switching
+    // (kept per bank group: see Bank). The delays are the same for all
+    // groups but the burst's own, so the loops carry no branch: the own
+    // group is redone from its saved value afterwards.
+    if (ranksPerChannel > 1) {
+        const Tick r2r = cmdAt + r2rDelay;
+        if (ranksPerChannel == 2) {
+            Rank &other = ranks[mp->rank ^ 1u];
+            other.rdFloor = std::max(r2r, other.rdFloor);
+            other.wrFloor = std::max(r2r, other.wrFloor);
+        } else {
+            for (unsigned j = 0; j < ranksPerChannel; ++j)
+                if (j != mp->rank) {
+                    ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
+                    ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
+                }
+        }
+    }
+    {
+        GroupTiming &own = *bank.groupState;
+        const Tick rdAt = cmdAt + (IsRead ? burstGap : wrToRdDelay);
+        const Tick wrAt = cmdAt + (IsRead ? rdToWrDelay : burstGap);
+        const Tick dlyRd = IsRead ? tCCD_L : ownGroupWrToRd;
+        const Tick dlyWr = IsRead ? ownGroupRdToWr : tCCD_L_WR;
+        if (ownGroupDominates) {
+            // the own group's bound is at least rdAt/wrAt: the floor may cover it too
+            rank.rdFloor = std::max(rdAt, rank.rdFloor);
+            rank.wrFloor = std::max(wrAt, rank.wrFloor);
+            if (bankGroupArch) {
+                own.rdAllowedAt = std::max(cmdAt + dlyRd, own.rdAllowedAt);
+                own.wrAllowedAt = std::max(cmdAt + dlyWr, own.wrAllowedAt);
+            }
+        } else {
+            const GroupTiming saved = own;
+            for (GroupTiming &t : rank.groups) {
+                t.rdAllowedAt = std::max(rdAt, t.rdAllowedAt);
+                t.wrAllowedAt = std::max(wrAt, t.wrAllowedAt);
+            }
+            own.rdAllowedAt = std::max(cmdAt + dlyRd, saved.rdAllowedAt);
+            own.wrAllowedAt = std::max(cmdAt + dlyWr, saved.wrAllowedAt);
+        }
+    }
+
+    // Write recovery / read to precharge before this bank may close.
+    bank.preAllowedAt = std::max(bank.preAllowedAt, IsRead ? cmdAt + tRTP : mp->readyTime + tWR);
+    ++bank.rowAccesses;
+
+    bool autoPrecharge = closeAfterEveryBurst || bank.rowAccesses == maxAccessesPerRow;
+    if (!autoPrecharge && adaptivePolicy) {
+        // open_adaptive closes the row if nothing queued hits it and some
+        // queued request conflicts with it; close_adaptive closes it unless
+        // something queued hits it.
+        bool moreHits = false, conflict = false;
+        // Only other queued bursts to this bank matter; often there are none.
+        if (queued[IsRead ? 0 : 1].perBank[mp->bankId] > 1) {
+            for (const MemPacket *q : queue) {
+                if (q == mp) continue;
+                bool sameBank = q->rank == mp->rank && q->bank == mp->bank;
+                bool sameRow = q->row == mp->row;
+                if (sameBank && sameRow) {
+                    moreHits = true;
+                    break;
+                }
+                conflict |= sameBank && !sameRow;
+            }
+        }
+        autoPrecharge = !moreHits && (conflict || pageMgmt == PageMgmt::CloseAdaptive);
+    }
+    if (autoPrecharge) prechargeBank(rank, bank, std::max(now, preAllowed(rank, bank)), true, now);
+
+    // (bytes and bus time follow from the burst counts: see the stats' formulas)
+    if constexpr (IsRead) {
+        ++readBursts;
+        readRowHits += rowHit;
+        ++perBankRdBursts[mp->bankId];
+        totMemAccLat += mp->readyTime - mp->entryTime;
+        totQLat += cmdAt - mp->entryTime;
+    } else {
+        ++writeBursts;
+        writeRowHits += rowHit;
+        ++perBankWrBursts[mp->bankId];
+    }
+    nextBurstAt = cmdAt + burstGap;
+    // Wake up early enough to book the next burst without a bubble.
+    nextReqTime = nextBurstAt > cmdOffset ? nextBurstAt - cmdOffset : 0;
+}
+
 
 }  // namespace npusim::memory
