@@ -366,6 +366,14 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
     return allBusy;
 }
 
+// ---------------------------------------------------------------- tracing
+
+void DRAMInterface::traceBurst(const MemPacket &mp, bool rowHit, Tick cmdAt) const {
+    NPUSIM_DPRINTF(DRAM, mp.isRead() ? "read" : "write", " burst ", debug::hex(mp.addr), " rank ", unsigned(mp.rank),
+                   " bank ", unsigned(mp.bank), " row ", mp.row, rowHit ? " row hit" : " row miss", ", command at ",
+                   cmdAt, ", data ready at ", mp.readyTime);
+}
+
 // -------------------------------------------------------------- scheduling
 
 template <bool ReadState>

@@ -234,6 +234,11 @@ class DRAMInterface final : public AbstractMemory {
     std::uint32_t trackedActivationBursts = 0;  // activationsByBursts.size()
     unsigned burstShift = 0;  // log2(burstSize)
 
+    // doBurstAccess()'s trace point, out of line and given copies: a trace
+    // point captures by reference, which would keep the burst's variables in
+    // memory throughout the scheduler.
+    [[gnu::cold, gnu::noinline]] void traceBurst(const MemPacket &mp, bool rowHit, Tick cmdAt) const;
+
     // (`now` is curTick())
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row, Tick now);
     void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall, Tick now);
@@ -533,9 +538,7 @@ inline void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &qu
 
     mp->readyTime = cmdAt + (IsRead ? readDataDelay : writeDataDelay);
     rank.lastBurstTick = cmdAt;
-    NPUSIM_DPRINTF(DRAM, IsRead ? "read" : "write", " burst ", debug::hex(mp->addr), " rank ", unsigned(mp->rank),
-                   " bank ", unsigned(mp->bank), " row ", mp->row, rowHit ? " row hit" : " row miss", ", command at ",
-                   cmdAt, ", data ready at ", mp->readyTime);
+    if (NPUSIM_TRACING && debug::DRAM.on) [[unlikely]] traceBurst(*mp, rowHit, cmdAt);
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the
     // burst gap otherwise, read/write turnarounds, rank-to-rank switching
