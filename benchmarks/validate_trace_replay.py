@@ -1,7 +1,8 @@
 """Replays each gem5 reference kernel (no prefetcher) with
 configs/examples/trace_replay.py and compares npusim's stats with gem5's
-``stats/none-l2.txt``: L1D and L2 demand misses, simTicks, and the traffic
-that explains differences (writebacks, DRAM reads/writes, L2 accesses).
+``stats/none-l2.txt``: L1D and L2 demand misses, simTicks, the traffic
+that explains differences (writebacks, DRAM reads/writes, L2 accesses) and
+the crossbars' eviction notices, snoops and snoop-filter counts.
 
     .venv/bin/python benchmarks/validate_trace_replay.py [--kernels stream_sum,spmv_csr,embedding_bag] [--outdir /tmp/npusim_validate]
 
@@ -35,6 +36,16 @@ ROWS = [
     ("L2 avg demand miss latency", "system.l2.demandAvgMissLatency::total", None),
     ("DRAM read requests", "system.mem_ctrl.readReqs", None),
     ("DRAM write requests", "system.mem_ctrl.writeReqs", None),
+    # the crossbars' eviction traffic and snoop filters
+    ("l2bus CleanEvict", "system.l2bus.transDist::CleanEvict", None),
+    ("l2bus snoops", "system.l2bus.snoops", None),
+    ("l2bus snoop filter requests", "system.l2bus.snoop_filter.totRequests", None),
+    ("l2bus snoop filter single-holder hits", "system.l2bus.snoop_filter.hitSingleRequests", None),
+    ("l2bus snoop filter snoops", "system.l2bus.snoop_filter.totSnoops", None),
+    ("l2bus snoopFanout samples", "system.l2bus.snoopFanout::samples", None),
+    ("membus CleanEvict", "system.membus.transDist::CleanEvict", None),
+    ("membus snoop filter requests", "system.membus.snoop_filter.totRequests", None),
+    ("membus snoop filter single-holder hits", "system.membus.snoop_filter.hitSingleRequests", None),
 ]
 
 
