@@ -1,0 +1,222 @@
+"""Parameter sweeps over a config script: one simulation per process, and
+the results in one table that survives an interruption.
+
+    from npusim.sweep import sweep
+    table = sweep("configs/examples/traffic_gen.py",
+                  {"--pattern": ["linear", "random"], "--window": [1, 16]},
+                  outdir="sweep_out", jobs=2, stats=[r"system\\.mem\\."])
+
+or from the shell (each --grid names one of the script's options, without
+its dashes, and its values):
+
+    python -m npusim.sweep configs/examples/traffic_gen.py -o sweep_out --jobs 2 \\
+        --grid pattern=linear,random --grid window=1,16 -- --requests 5000
+
+Each combination runs as ``npusim -d OUTDIR/runs/NAME SCRIPT ARGS`` in a
+process of its own. When it ends, one row goes to ``OUTDIR/results.jsonl``
+(the run's name, its options, status, host seconds, then the stats of its
+last dump), written and flushed at once. A sweep that is stopped keeps
+every finished row, and running it again runs only what is missing or
+failed. A run that fails becomes a row with status "error" and the end of
+its error output; the others go on.
+
+Runs fan out over a ``concurrent.futures`` executor: threads waiting on
+local processes by default (``jobs`` at a time). For a cluster, pass an
+existing engine's executor, e.g. dask.distributed's
+``Client(address).get_executor()``; its workers need npusim installed and
+OUTDIR on a shared file system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pandas as pd
+
+RESULTS = "results.jsonl"
+
+
+def _value_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_name(options: dict) -> str:
+    """A folder name that says which options a run had: "pattern=random,window=16"."""
+    parts = [f"{key.lstrip('-')}={_value_text(value)}" for key, value in options.items()]
+    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(parts)) or "default"
+
+
+def _command_line(options: dict) -> list[str]:
+    args = []
+    for key, value in options.items():
+        if value is True:  # a flag
+            args.append(key)
+        elif value is not False and value is not None:
+            args += [key, _value_text(value)]
+    return args
+
+
+def _plain(value):
+    """A stat's value as JSON writes it: whole numbers as integers, NaN as null."""
+    if pd.isna(value):
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def run_one(script: str, options: dict, fixed_args: list[str], rundir: str, stats: list[str] | None) -> dict:
+    """Runs one simulation in its own process; returns its row. (Module level,
+    so that process and cluster executors can send it to a worker.)"""
+    from .analysis import read_stats
+
+    cmd = [sys.executable, "-m", "npusim.cli", "-d", rundir, script, *_command_line(options), *fixed_args]
+    row = {"run": os.path.basename(rundir), **{k.lstrip("-"): v for k, v in options.items()}}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    row["wall_seconds"] = round(time.perf_counter() - start, 3)
+    stats_path = os.path.join(rundir, "stats.txt")
+    if proc.returncode != 0 or not os.path.exists(stats_path):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        return {**row, "status": "error", "message": " / ".join(tail) or f"exit status {proc.returncode}"}
+    dumps = read_stats(stats_path)
+    if dumps.empty:
+        return {**row, "status": "error", "message": "the run wrote no statistics"}
+    last = dumps.iloc[-1]
+    keep = [re.compile(p) for p in stats] if stats else None
+    for name, value in last.items():
+        if keep is None or any(p.search(name) for p in keep) or name in ("simTicks", "hostSeconds"):
+            row[name] = _plain(value)
+    row["status"] = "ok"
+    return row
+
+
+def read_results(outdir: str) -> pd.DataFrame:
+    """Every row written so far (an incomplete last line, from a sweep killed
+    while writing, is left out)."""
+    path = os.path.join(outdir, RESULTS)
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    return pd.DataFrame(rows)
+
+
+def _append(path: str, row: dict) -> None:
+    with open(path, "a+b") as f:
+        # a sweep killed mid-write leaves a partial last line: end it first
+        f.seek(0, os.SEEK_END)
+        if f.tell():
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+        f.write((json.dumps(row) + "\n").encode())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def grid_runs(grid: dict[str, list]) -> list[dict]:
+    """Every combination of the grid's values, in the grid's order."""
+    keys = list(grid)
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"sweep grid {key!r}: give a list of values, not {values!r}")
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
+
+
+def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu_count() or 1,
+          fixed_args: list[str] = (), stats: list[str] | None = None, executor: cf.Executor | None = None,
+          force: bool = False, progress=None) -> pd.DataFrame:
+    """Runs `script` once per combination of `grid` (option -> values) that
+    has no "ok" row yet in OUTDIR/results.jsonl; returns this grid's rows, in
+    the grid's order. `stats`: regular expressions selecting which stats go
+    into the table (default: all of them). `progress(done, total, row)` is
+    called as each run ends."""
+    if not os.path.isfile(script):
+        raise FileNotFoundError(f"sweep: config script {script!r} not found")
+    script = os.path.abspath(script)
+    runs = grid_runs(grid)
+    names = [run_name(r) for r in runs]
+    if len(set(names)) != len(names):
+        raise ValueError("sweep: two combinations give the same run name; make the values distinct")
+    os.makedirs(os.path.join(outdir, "runs"), exist_ok=True)
+    results_path = os.path.join(outdir, RESULTS)
+    done = read_results(outdir)
+    finished = set() if force or done.empty else set(done.loc[done["status"] == "ok", "run"])
+    todo = [(n, r) for n, r in zip(names, runs) if n not in finished]
+
+    own = executor is None
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, jobs)) if own else executor
+    try:
+        futures = [pool.submit(run_one, script, options, list(fixed_args), os.path.join(outdir, "runs", name),
+                               stats) for name, options in todo]
+        for i, fut in enumerate(cf.as_completed(futures), 1):
+            row = fut.result()
+            _append(results_path, row)
+            if progress:
+                progress(i, len(todo), row)
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    table = read_results(outdir)
+    table = table.drop_duplicates("run", keep="last").set_index("run")
+    return table.loc[[n for n in names if n in table.index]].reset_index()
+
+
+def _parse_grid(items: list[str]) -> dict[str, list[str]]:
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip("-") or not values:
+            raise ValueError(f"--grid {item!r}: write OPTION=V1,V2 (e.g. --grid window=1,16)")
+        grid[key if key.startswith("-") else "--" + key] = values.split(",")
+    return grid
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m npusim.sweep", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("script", help="the config script")
+    ap.add_argument("-o", "--outdir", required=True, help="folder for runs/ and results.jsonl")
+    ap.add_argument("--grid", action="append", default=[], metavar="OPTION=V1,V2",
+                    help="one of the script's options and its values (repeatable)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="simulations at a time")
+    ap.add_argument("--stats", action="append", metavar="REGEX", help="keep only matching stats (repeatable)")
+    ap.add_argument("--force", action="store_true", help="run every combination again")
+    ap.epilog = "Arguments after -- go to every run."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    fixed = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    try:
+        grid = _parse_grid(args.grid)
+    except ValueError as err:
+        ap.error(str(err))
+
+    def report(i, n, row):
+        print(f"[{i}/{n}] {row['run']}: {row['status']}" + (f" ({row['message']})" if row["status"] != "ok" else
+                                                             f", {row['wall_seconds']:.1f} s"), file=sys.stderr)
+
+    try:
+        table = sweep(args.script, grid, args.outdir, jobs=args.jobs, fixed_args=fixed, stats=args.stats,
+                      force=args.force, progress=report)
+    except (FileNotFoundError, ValueError, TypeError) as err:
+        ap.error(str(err))
+    failed = int((table["status"] != "ok").sum()) if not table.empty else 0
+    print(f"{len(table)} runs in {os.path.join(args.outdir, RESULTS)}, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
