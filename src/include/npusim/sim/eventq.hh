@@ -38,10 +38,7 @@ class Event {
         kMaximumPri = 127,
     };
 
-    explicit Event(int priority = kDefaultPri)
-        : priority_(priority), rankBase_(std::uint64_t(priority + 128) << kOrderBits) {
-        if (priority < -128 || priority > 127) badPriority(priority);
-    }
+    explicit Event(int priority = kDefaultPri) : Event(priority, &Event::runProcess) {}
     Event(const Event &) = delete;
     Event &operator=(const Event &) = delete;
     virtual ~Event();
@@ -53,8 +50,18 @@ class Event {
     Tick when() const { return when_; }
     int priority() const { return priority_; }
 
+  protected:
+    // What the queue calls to run the event: a plain function pointer, so
+    // that MemberEvent, the kind of nearly every event, costs no vtable load.
+    using Handler = void (*)(Event *);
+    Event(int priority, Handler handler)
+        : priority_(priority), rankBase_(std::uint64_t(priority + 128) << kOrderBits), handler_(handler) {
+        if (priority < -128 || priority > 127) badPriority(priority);
+    }
+
   private:
     friend class EventQueue;
+    static void runProcess(Event *e) { e->process(); }
     // An event's rank: its priority (biased to 0..255) in the top byte, the
     // queue's insertion order below.
     static constexpr int kOrderBits = 56;
@@ -68,15 +75,17 @@ class Event {
     std::int64_t heapIndex_ = kNotScheduled;  // slot in the heap, or kInWheel
     Event *prev_ = nullptr;  // neighbours in a wheel bucket
     Event *next_ = nullptr;
+    Handler handler_;
 };
 
 // Calls a member function; the cheapest kind of event (no std::function).
 template <typename T, void (T::*Method)()>
 class MemberEvent final : public Event {
   public:
-    explicit MemberEvent(T *obj, int priority = kDefaultPri) : Event(priority), target(obj) {}
+    explicit MemberEvent(T *obj, int priority = kDefaultPri) : Event(priority, &MemberEvent::run), target(obj) {}
     void process() override { (target->*Method)(); }
   private:
+    static void run(Event *e) { (static_cast<MemberEvent *>(e)->target->*Method)(); }
     T *target;
 };
 
@@ -320,7 +329,7 @@ inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
     detail::currentTick = e->when_;
     currentRank = e->rank_;
     ++processed;
-    e->process();
+    e->handler_(e);
     return Step::kRan;
 }
 
