@@ -67,9 +67,32 @@ void EventQueue::clear() {
         bucketHead[b] = bucketTail[b] = nullptr;
     }
     for (auto &w : occupied) w = 0;
-    wheelCount = 0;
     currentRank = 0;
     lastReserved = 0;
+}
+
+std::size_t EventQueue::size() const {
+    std::size_t n = heap.size();
+    for (const Event *head : bucketHead)
+        for (const Event *e = head; e; e = e->next_) ++n;
+    return n;
+}
+
+std::size_t EventQueue::wheelFirstBucketPastWord(std::size_t word) const {
+    // (coming back round to `word`, only its bits below the current window's
+    // can be set)
+    for (std::size_t i = 1; i <= kWheelWords; ++i) {
+        const std::size_t w = (word + i) % kWheelWords;
+        if (occupied[w]) return w * 64 + unsigned(__builtin_ctzll(occupied[w]));
+    }
+    return kWheelBuckets;
+}
+
+void EventQueue::scheduleBeyondWheel(Event *e, Tick when) {
+    if (when < detail::currentTick) badSchedule(e, when);
+    e->when_ = when;
+    e->rank_ = nextRank(e);
+    heapInsert(e);
 }
 
 void EventQueue::heapInsert(Event *e) {

@@ -113,12 +113,12 @@ class EventQueue {
     void deschedule(Event *event);
     void reschedule(Event *event, Tick when, bool always = false);
 
-    bool empty() const { return wheelCount == 0 && !heapTop; }
+    bool empty() const { return !heapTop && wheelFirstBucket() == kWheelBuckets; }
     Tick nextTick() const {
         const Event *e = earliest();
         return e ? e->when_ : kMaxTick;
     }
-    std::size_t size() const { return wheelCount + heap.size(); }
+    std::size_t size() const;  // (walks the wheel: for reports, not hot paths)
     std::uint64_t eventsProcessed() const { return processed; }
 
     // The simulate() loop's step: pops the earliest event if it is due by
@@ -165,18 +165,23 @@ class EventQueue {
     static constexpr std::size_t kWheelBuckets = 512;
     static constexpr std::size_t kWheelWords = kWheelBuckets / 64;
     static std::size_t bucketOf(Tick when) { return std::size_t(when >> kBucketShift) & (kWheelBuckets - 1); }
-    // An event goes into the wheel if its window is fewer than kWheelBuckets
-    // windows after the current one (so no two pending windows share a bucket).
-    static bool inWheelRange(Tick when) {
-        return (when >> kBucketShift) - (detail::currentTick >> kBucketShift) < kWheelBuckets;
-    }
+    // An event goes into the wheel if it is due within kWheelBuckets - 1
+    // windows' worth of ticks, so its window is fewer than kWheelBuckets after
+    // the current one and no two pending windows share a bucket. A tick in
+    // the past wraps round to a huge distance: it fails this test too, so
+    // schedule() checks for the past only off the wheel's path.
+    static constexpr Tick kWheelReach = Tick(kWheelBuckets - 1) << kBucketShift;
+    static bool inWheelRange(Tick when) { return when - detail::currentTick < kWheelReach; }
     void wheelInsert(Event *e);
     void wheelRemove(Event *e);
-    Event *wheelFirst() const;
-    std::size_t wheelFirstBucket() const;  // (the wheel must not be empty)
+    // The first non-empty bucket, kWheelBuckets (whose head is always null)
+    // if the wheel is empty. No count of wheel events is kept: the bitmap
+    // answers emptiness, so schedule and service need not maintain one.
+    std::size_t wheelFirstBucket() const;
+    [[gnu::noinline]] std::size_t wheelFirstBucketPastWord(std::size_t word) const;
     // The pending event with the smallest key (null if none).
     Event *earliest() const {
-        Event *w = wheelCount ? wheelFirst() : nullptr;
+        Event *w = bucketHead[wheelFirstBucket()];
         Event *h = heapTop;
         if (!h) return w;
         return w && before(w, h) ? w : h;
@@ -192,12 +197,14 @@ class EventQueue {
     // Out of line: the rare far-future path would otherwise make every
     // schedule() save and restore the registers the heap code needs.
     [[gnu::noinline]] void heapInsert(Event *e);
+    [[gnu::noinline]] void scheduleBeyondWheel(Event *e, Tick when);
     static bool before(const Event *a, const Event *b) {
         using Key = unsigned __int128;
         return ((Key(a->when_) << 64) | a->rank_) < ((Key(b->when_) << 64) | b->rank_);
     }
     std::uint64_t nextRank(const Event *e) {
-        if (nextOrder >> kOrderBits) orderOverflow();
+        // (checked at every increment, so bit kOrderBits is the first to set)
+        if (nextOrder & (std::uint64_t(1) << kOrderBits)) orderOverflow();
         return e->rankBase_ | nextOrder++;
     }
     [[noreturn]] void orderOverflow() const;
@@ -211,10 +218,9 @@ class EventQueue {
     void removeAt(std::size_t i);
     void updateHeapTop() { heapTop = heap.empty() ? nullptr : heap.front(); }
 
-    Event *bucketHead[kWheelBuckets] = {};
+    Event *bucketHead[kWheelBuckets + 1] = {};  // (the last: the empty wheel's)
     Event *bucketTail[kWheelBuckets] = {};
     std::uint64_t occupied[kWheelWords] = {};
-    std::size_t wheelCount = 0;
     std::vector<Event *> heap;
     Event *heapTop = nullptr;  // heap.front(), null if the heap is empty (one load per event)
     std::uint64_t currentRank = 0;  // rank of the event being processed
@@ -237,16 +243,16 @@ extern MainQueueStorage mainQueueStorage;
 inline EventQueue &mainEventQueue() { return detail::mainQueueStorage.queue; }
 
 inline void EventQueue::schedule(Event *event, Tick when) {
-    if (event->scheduled() || when < detail::currentTick) badSchedule(event, when);
+    if (event->scheduled()) badSchedule(event, when);
+    if (!inWheelRange(when)) [[unlikely]] return scheduleBeyondWheel(event, when);
     event->when_ = when;
     event->rank_ = nextRank(event);
-    insert(event);
+    wheelInsert(event);
 }
 
 inline void EventQueue::wheelInsert(Event *e) {
     const std::size_t b = bucketOf(e->when_);
     e->heapIndex_ = Event::kInWheel;
-    ++wheelCount;
     Event *t = bucketTail[b];
     if (!t) {
         e->prev_ = e->next_ = nullptr;
@@ -277,7 +283,6 @@ inline void EventQueue::wheelInsert(Event *e) {
 
 inline void EventQueue::wheelRemove(Event *e) {
     const std::size_t b = bucketOf(e->when_);
-    --wheelCount;
     if (e->prev_) e->prev_->next_ = e->next_;
     else bucketHead[b] = e->next_;
     if (e->next_) e->next_->prev_ = e->prev_;
@@ -286,28 +291,19 @@ inline void EventQueue::wheelRemove(Event *e) {
     e->heapIndex_ = Event::kNotScheduled;
 }
 
-inline Event *EventQueue::wheelFirst() const { return bucketHead[wheelFirstBucket()]; }
-
 inline std::size_t EventQueue::wheelFirstBucket() const {
-    // The first non-empty bucket from the current window on, circularly.
+    // The first non-empty bucket from the current window on, circularly;
+    // nearly always in the current window's bitmap word.
     const std::size_t start = bucketOf(detail::currentTick);
-    std::size_t w = start / 64;
-    std::uint64_t bits = occupied[w] & (~std::uint64_t(0) << (start % 64));
-    // (coming back round to word `w`, only its bits below `start` can be set)
-    while (!bits) {
-        w = (w + 1) % kWheelWords;
-        bits = occupied[w];
-    }
-    return w * 64 + std::size_t(__builtin_ctzll(bits));
+    const std::size_t w = start / 64;
+    if (const std::uint64_t bits = occupied[w] & (~std::uint64_t(0) << (start % 64))) [[likely]]
+        return w * 64 + unsigned(__builtin_ctzll(bits));
+    return wheelFirstBucketPastWord(w);
 }
 
 inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
-    Event *e = nullptr;
-    std::size_t bucket = 0;
-    if (wheelCount) {
-        bucket = wheelFirstBucket();
-        e = bucketHead[bucket];
-    }
+    const std::size_t bucket = wheelFirstBucket();
+    Event *e = bucketHead[bucket];
     if (Event *h = heapTop; h && (!e || before(h, e))) [[unlikely]] {
         if (h->when_ > limit) return Step::kBeyondLimit;
         removeAt(0);
@@ -316,7 +312,6 @@ inline EventQueue::Step EventQueue::serviceNext(Tick limit) {
         if (!e) return Step::kEmpty;
         if (e->when_ > limit) return Step::kBeyondLimit;
         // the bucket's head: unlink it without wheelRemove's general case
-        --wheelCount;
         Event *n = e->next_;
         bucketHead[bucket] = n;
         if (n) n->prev_ = nullptr;
