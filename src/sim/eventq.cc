@@ -88,8 +88,9 @@ std::size_t EventQueue::wheelFirstBucketPastWord(std::size_t word) const {
     return kWheelBuckets;
 }
 
-void EventQueue::scheduleBeyondWheel(Event *e, Tick when) {
-    if (when < detail::currentTick) badSchedule(e, when);
+void EventQueue::scheduleUnusual(Event *e, Tick when) {
+    if (e->scheduled() || when < detail::currentTick) badSchedule(e, when);
+    if (inWheelRange(when)) orderOverflow();  // (the one case left on the wheel)
     e->when_ = when;
     e->rank_ = nextRank(e);
     heapInsert(e);

@@ -197,14 +197,18 @@ class EventQueue {
     // Out of line: the rare far-future path would otherwise make every
     // schedule() save and restore the registers the heap code needs.
     [[gnu::noinline]] void heapInsert(Event *e);
-    [[gnu::noinline]] void scheduleBeyondWheel(Event *e, Tick when);
+    // Every unusual case of schedule(): misuse (a panic), the far future (the
+    // heap), the insertion order running out (a panic). One way out, taken as
+    // a tail call, so that schedule() itself needs no stack frame.
+    [[gnu::noinline]] void scheduleUnusual(Event *e, Tick when);
+    static constexpr std::uint64_t kOrderOverflowBit = std::uint64_t(1) << kOrderBits;
     static bool before(const Event *a, const Event *b) {
         using Key = unsigned __int128;
         return ((Key(a->when_) << 64) | a->rank_) < ((Key(b->when_) << 64) | b->rank_);
     }
     std::uint64_t nextRank(const Event *e) {
         // (checked at every increment, so bit kOrderBits is the first to set)
-        if (nextOrder & (std::uint64_t(1) << kOrderBits)) orderOverflow();
+        if (nextOrder & kOrderOverflowBit) orderOverflow();
         return e->rankBase_ | nextOrder++;
     }
     [[noreturn]] void orderOverflow() const;
@@ -243,10 +247,10 @@ extern MainQueueStorage mainQueueStorage;
 inline EventQueue &mainEventQueue() { return detail::mainQueueStorage.queue; }
 
 inline void EventQueue::schedule(Event *event, Tick when) {
-    if (event->scheduled()) badSchedule(event, when);
-    if (!inWheelRange(when)) [[unlikely]] return scheduleBeyondWheel(event, when);
+    if (event->scheduled() || !inWheelRange(when) || (nextOrder & kOrderOverflowBit)) [[unlikely]]
+        return scheduleUnusual(event, when);
     event->when_ = when;
-    event->rank_ = nextRank(event);
+    event->rank_ = event->rankBase_ | nextOrder++;
     wheelInsert(event);
 }
 
