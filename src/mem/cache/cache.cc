@@ -253,16 +253,17 @@ void Cache::recvRespRetry(int) { cpuRespQueue.retry(); }
     return ci;
 }
 
-bool Cache::recvTimingReq(PacketPtr pkt, int) {
+inline bool Cache::recvTimingReq(PacketPtr pkt, int) {
     if (blocked || mustSendRetry) {
         // Refuse; the requestor gets a retry once we unblock.
         mustSendRetry = true;
         return false;
     }
-    if (pkt->cmd == MemCmd::CleanEvict && !prefetcher) {
-        recvCleanEvict(pkt);
-        return true;
-    }
+    if (pkt->cmd == MemCmd::CleanEvict && !prefetcher) return recvCleanEvict(pkt);
+    return recvAccess(pkt);
+}
+
+bool Cache::recvAccess(PacketPtr pkt) {
     const int ci = checkRequest(pkt);
 
     // Anything forwarded pays the forward latency and the interconnect's delay.
@@ -307,7 +308,7 @@ bool Cache::recvTimingReq(PacketPtr pkt, int) {
 // above once the caches are warm) that apply to it: it reads only the tags,
 // evicts nothing and needs no response. (A cache with a prefetcher takes the
 // general path, which tells the prefetcher of the access.)
-void Cache::recvCleanEvict(PacketPtr pkt) {
+bool Cache::recvCleanEvict(PacketPtr pkt) {
     const int ci = checkRequest(pkt);
     const Tick forwardTime = clockEdge() + forwardTicks + pkt->headerDelay;
     Cycles lat;
@@ -316,10 +317,11 @@ void Cache::recvCleanEvict(PacketPtr pkt) {
     NPUSIM_DPRINTF(Cache, "access for ", pkt->print(), satisfied ? " hit" : " miss", " (", lat.value(), " cycles)");
     if (satisfied) {
         Packet::destroy(pkt);
-        return;
+        return true;
     }
     pkt->headerDelay = pkt->payloadDelay = 0;
     handleMiss(pkt, ci, forwardTime);
+    return true;
 }
 
 PrefetchInfo Cache::accessInfo(const Packet *pkt, bool miss) const {

@@ -55,7 +55,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     Port &getPort(const std::string &portName, int idx = -1) override;
 
     // cpu_side (response port) handlers.
-    bool recvTimingReq(PacketPtr pkt, int idx);
+    // Only dispatches, inlined into the port's virtual function (its only
+    // caller): a clean eviction goes straight to recvCleanEvict, without
+    // first saving the registers that the general path needs.
+    [[gnu::always_inline]] inline bool recvTimingReq(PacketPtr pkt, int idx);
     void recvRespRetry(int idx);
     void recvFunctional(PacketPtr pkt, int idx);
     AddrRangeList getAddrRanges(int idx) const;
@@ -207,8 +210,11 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- access path ------------------------------------------------------
     // Fails on a request the cache cannot take; its command's stats index.
     int checkRequest(PacketPtr pkt);
-    // recvTimingReq for a CleanEvict, in a cache without a prefetcher.
-    void recvCleanEvict(PacketPtr pkt);
+    // recvTimingReq once the request is taken: for a CleanEvict in a cache
+    // without a prefetcher, and for everything else. (Both return true, so
+    // that the dispatch can end in a jump to them.)
+    bool recvCleanEvict(PacketPtr pkt);
+    bool recvAccess(PacketPtr pkt);
     bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
     bool accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat);
     Cycles accessLatency(int blk, Tick headerDelay) const;
