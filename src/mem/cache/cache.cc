@@ -179,7 +179,6 @@ Cache::Cache(const Params &p)
     writes.resize(writeSlots);
     for (std::size_t i = writeSlots; i-- > 0;) writeFree.push_back(int(i));
     writeReady.init(writeSlots);
-    pendingWritebacks.reserve(4);
 
     stats = std::make_unique<CacheStats>(*this);
 
@@ -275,7 +274,7 @@ bool Cache::recvAccess(PacketPtr pkt) {
     NPUSIM_DPRINTF(Cache, "access for ", pkt->print(), satisfied ? " hit" : " miss", " (", lat.value(), " cycles)");
     // Evictions caused by the access go to the write buffer first, so they
     // logically precede anything happening below.
-    if (!pendingWritebacks.empty()) doWritebacks(edge + cyclesToTicks(lat + forwardLatency));
+    if (pendingEviction) doWriteback(edge + cyclesToTicks(lat + forwardLatency));
     const Tick requestTime = edge + cyclesToTicks(lat);
     pkt->headerDelay = pkt->payloadDelay = 0;
 
@@ -512,7 +511,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     const RequestorID oldSrc = victim.src;
     const std::uint8_t flags = victim.flags;
     if (prefetcher) notifyEvict(int(b), victim.tag, flags);
-    pendingWritebacks.push_back(evictionPacket(int(b), victim.tag, flags));
+    pendingEviction = evictionPacket(int(b), victim.tag, flags);
     if (flags & kPrefetched) prefetcher->prefetchUnused(victim.pfEpoch);
     stats->tagsInUse += 0.0;
     if (oldSrc == src) {
@@ -576,7 +575,7 @@ void Cache::evictBlock(int blk) {
     const Addr line = blk == kTemp ? tempBlock.addr : blocks[std::size_t(blk)].tag;
     const std::uint8_t flags = blockFlags(blk);
     if (prefetcher && blk != kTemp) notifyEvict(blk, line, flags);
-    pendingWritebacks.push_back(evictionPacket(blk, line, flags));
+    pendingEviction = evictionPacket(blk, line, flags);
     invalidateBlock(blk);
 }
 
@@ -703,20 +702,19 @@ void Cache::growTargetSlots() {
     writeFree[writes.size() - writesInUse - 1] = i;
 }
 
-[[gnu::always_inline]] inline void Cache::doWritebacks(Tick forwardTime) {
-    for (PacketPtr pkt : pendingWritebacks) {
-        // A clean line still held above need not be announced below; a
-        // dirty one goes down marked, for the snoop filters below.
-        const bool cachedAbove = cpuSide.sendCachedAboveSnoop(*pkt);
-        if (cachedAbove && pkt->cmd != MemCmd::WritebackDirty) {
-            NPUSIM_DPRINTF(Cache, "dropping ", pkt->print(), ": the line is cached above");
-            Packet::destroy(pkt);
-        } else {
-            pkt->blockCached = cachedAbove;
-            allocateWriteBuffer(pkt, forwardTime);
-        }
+[[gnu::always_inline]] inline void Cache::doWriteback(Tick forwardTime) {
+    PacketPtr pkt = pendingEviction;
+    pendingEviction = nullptr;
+    // A clean line still held above need not be announced below; a dirty
+    // one goes down marked, for the snoop filters below.
+    const bool cachedAbove = cpuSide.sendCachedAboveSnoop(*pkt);
+    if (cachedAbove && pkt->cmd != MemCmd::WritebackDirty) {
+        NPUSIM_DPRINTF(Cache, "dropping ", pkt->print(), ": the line is cached above");
+        Packet::destroy(pkt);
+    } else {
+        pkt->blockCached = cachedAbove;
+        allocateWriteBuffer(pkt, forwardTime);
     }
-    pendingWritebacks.clear();
 }
 
 inline bool Cache::recvCachedAboveSnoop(const Packet &pkt, int) const {
@@ -799,7 +797,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
         if (next != kMaxTick) schedMemSideSend(next);
     }
     if (blk == kTemp && tempBlock.addr != kNoLine) evictBlock(kTemp);
-    if (!pendingWritebacks.empty()) doWritebacks(edge + forwardTicks);
+    if (pendingEviction) doWriteback(edge + forwardTicks);
     Packet::destroy(pkt);
     return true;
 }

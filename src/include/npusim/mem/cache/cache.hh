@@ -262,7 +262,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     [[gnu::noinline]] void growWriteBuffer();
     void deallocateWrite(int i);
     bool writeBufferFull() const { return writesInUse >= numWriteBuffers; }
-    void doWritebacks(Tick forwardTime);
+    // Sends pendingEviction on (to the write buffer, unless it can be dropped).
+    void doWriteback(Tick forwardTime);
     void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge);
 
     // --- mem side sending -----------------------------------------------------
@@ -369,7 +370,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::vector<int> writeFree;
     std::size_t writesInUse = 0;
     ReadyList writeReady;                                  // every allocated entry, by ready time
-    std::vector<PacketPtr> pendingWritebacks;             // reused between accesses
+    // The eviction an access or a fill caused, until doWriteback: at most
+    // one, as each allocates at most one block (or uses the temporary one).
+    PacketPtr pendingEviction = nullptr;
     std::uint64_t nextOrder = 0;
     int noTargetMshr = -1;
 
