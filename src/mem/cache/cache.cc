@@ -161,6 +161,7 @@ Cache::Cache(const Params &p)
     const std::size_t blockCount = numSets * assoc;
     blocks.assign(blockCount, BlockState{});
     tagHint.assign(blockCount + 16, tagHintOf(kNoLine));
+    lastGroupWays = (std::uint32_t(1) << ((assoc - 1) % 16 + 1)) - 1;
     blkData.assign(blockCount * blkSize, 0);
     tempBlock.data.assign(blkSize, 0);
     repl = replPolicy->instantiate(numSets, assoc);

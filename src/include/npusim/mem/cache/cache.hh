@@ -152,7 +152,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         const std::uint8_t hint = tagHintOf(line);
         for (unsigned w0 = 0; w0 < assoc; w0 += 16) {
             std::uint32_t match = hintMatches(hints + w0, hint);
-            if (assoc - w0 < 16) match &= (std::uint32_t(1) << (assoc - w0)) - 1;
+            if (assoc - w0 < 16) match &= lastGroupWays;
             for (; match; match &= match - 1) {
                 const unsigned w = w0 + unsigned(__builtin_ctz(match));
                 if (row[w].tag == line) return int(base + w);
@@ -165,7 +165,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     static std::uint32_t hintMatches(const std::uint8_t *hints, std::uint8_t hint) {
 #if defined(__SSE2__)
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(hints));
-        return std::uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(char(hint)))));
+        // (Spread by a multiply and one shuffle: SSE2 has no byte broadcast.)
+        const __m128i h = _mm_set1_epi32(int(std::uint32_t(hint) * 0x01010101u));
+        return std::uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, h)));
 #else
         std::uint32_t m = 0;
         for (unsigned i = 0; i < 16; ++i) m |= std::uint32_t(hints[i] == hint) << i;
@@ -311,6 +313,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     std::vector<BlockState> blocks;
     // Kept apart from the records: findBlock compares 16 hints per SIMD load.
     std::vector<std::uint8_t> tagHint;       // tagHintOf(tag), + 16 bytes of padding
+    std::uint32_t lastGroupWays;             // findBlock: the ways of a set's last group of 16, as bits
     std::vector<std::uint8_t> blkData;
     std::unique_ptr<ReplacementState> repl;
     LruState *lruRepl = nullptr;             // repl, when it is the usual LRU/BIP kind
