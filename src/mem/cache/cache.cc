@@ -58,13 +58,14 @@ bool isPow2(std::uint64_t v) { return v && !(v & (v - 1)); }
 
 template <typename Entries>
 void Cache::ReadyList::insertSorted(const Entries &entries, int idx) {
-    if (tail == buf.size()) {
+    if (tail == bufSize) {
         if (head > 0) {
             std::copy(buf.begin() + std::ptrdiff_t(head), buf.begin() + std::ptrdiff_t(tail), buf.begin());
             tail -= head;
             head = 0;
         } else {
             buf.resize(2 * buf.size() + 2, -1);  // only if the write buffer grew
+            bufSize = buf.size();
         }
     }
     const Tick t = entries[std::size_t(idx)].readyTime;

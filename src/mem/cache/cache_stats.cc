@@ -250,6 +250,7 @@ void CacheStats::grow(std::size_t n) {
     Row fresh;
     fresh.occLastChange = occResetTick;
     rows.resize(n, fresh);
+    rowCount = n;
 }
 
 double CacheStats::sum(Field f, std::size_t i, bool overall) const {

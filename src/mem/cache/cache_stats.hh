@@ -74,9 +74,9 @@ class CacheStats {
 
     // Makes room for requestor `id` (requestors may register late).
     void ensure(std::size_t id) {
-        if (id >= rows.size()) grow(id + 1);
+        if (id >= rowCount) grow(id + 1);
     }
-    bool covers(std::size_t id) const { return id < rows.size(); }
+    bool covers(std::size_t id) const { return id < rowCount; }
     // Requestor `id`'s row; covers(id) must hold (the Cache ensures every
     // requestor whose packet it takes, so every line's owner has a row).
     Row &row(std::size_t id) { return rows[id]; }
@@ -121,6 +121,7 @@ class CacheStats {
 
     Cache &cache;
     std::vector<Row> rows;  // one per requestor id
+    std::size_t rowCount = 0;  // rows.size(), which would divide by sizeof(Row) on every check
 
     // Printed stats, in gem5's order.
     std::vector<std::unique_ptr<stats::StatBase>> top;

@@ -328,7 +328,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // the end: both are O(1) in the common case, with no allocation.
     class ReadyList {
       public:
-        void init(std::size_t capacity) { buf.assign(2 * capacity + 2, -1); }
+        void init(std::size_t capacity) {
+            buf.assign(2 * capacity + 2, -1);
+            bufSize = buf.size();
+        }
         bool empty() const { return head == tail; }
         int front() const { return buf[head]; }
         const int *begin() const { return buf.data() + head; }
@@ -336,7 +339,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         // The usual cases inline: joining at the back, leaving from the front.
         template <typename Entries>
         [[gnu::always_inline]] void insert(const Entries &entries, int idx) {
-            if (tail != buf.size() &&
+            if (tail != bufSize &&
                 (head == tail || entries[std::size_t(buf[tail - 1])].readyTime <= entries[std::size_t(idx)].readyTime)) {
                 buf[tail++] = idx;
                 return;
@@ -355,6 +358,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
         [[gnu::noinline]] void insertSorted(const Entries &entries, int idx);
         [[gnu::noinline]] void eraseAnywhere(int idx);
         std::vector<int> buf;
+        std::size_t bufSize = 0;  // buf.size(), kept so that insert need not compute it
         std::size_t head = 0, tail = 0;
     };
     std::vector<Mshr> mshrs;
