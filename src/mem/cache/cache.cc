@@ -260,10 +260,12 @@ inline bool Cache::recvTimingReq(PacketPtr pkt, int) {
         mustSendRetry = true;
         return false;
     }
-    if (pkt->cmd == MemCmd::CleanEvict && !prefetcher) return recvCleanEvict(pkt);
-    return recvAccess(pkt);
+    if (prefetcher) [[unlikely]] return recvAccess<true>(pkt);
+    if (pkt->cmd == MemCmd::CleanEvict) return recvCleanEvict(pkt);
+    return recvAccess<false>(pkt);
 }
 
+template <bool kMayPrefetch>
 bool Cache::recvAccess(PacketPtr pkt) {
     const int ci = checkRequest(pkt);
 
@@ -283,8 +285,8 @@ bool Cache::recvAccess(PacketPtr pkt) {
     if (satisfied) {
         const Addr line = lineOf(pkt->addr);
         const bool present = blk >= 0 && blocks[std::size_t(blk)].tag == line;
-        const bool wasPrefetched = present && (blocks[std::size_t(blk)].flags & kPrefetched);
-        if (prefetcher) notifyPrefetcher(pkt, present ? blk : -1, false, wasPrefetched);
+        const bool wasPrefetched = kMayPrefetch && present && (blocks[std::size_t(blk)].flags & kPrefetched);
+        if (kMayPrefetch && prefetcher) notifyPrefetcher(pkt, present ? blk : -1, false, wasPrefetched);
         if (wasPrefetched) {
             BlockState &s = blocks[std::size_t(blk)];
             s.flags &= std::uint8_t(~kPrefetched);
@@ -292,13 +294,13 @@ bool Cache::recvAccess(PacketPtr pkt) {
             pkt->servedByPrefetch = true;
         }
         handleHit(pkt, requestTime);
-    } else if (prefetcher) {
+    } else if (kMayPrefetch && prefetcher) {
         handleMissWithPrefetcher(pkt, ci, forwardTime);
     } else {
-        handleMiss(pkt, ci, forwardTime);
+        handleMiss<kMayPrefetch>(pkt, ci, forwardTime);
     }
 
-    if (prefetcher) {
+    if (kMayPrefetch && prefetcher) {
         const Tick next = prefetcher->nextPrefetchReadyTime();
         if (next != kMaxTick) schedMemSideSend(next);
     }
@@ -321,7 +323,7 @@ bool Cache::recvCleanEvict(PacketPtr pkt) {
         return true;
     }
     pkt->headerDelay = pkt->payloadDelay = 0;
-    handleMiss(pkt, ci, forwardTime);
+    handleMiss<false>(pkt, ci, forwardTime);
     return true;
 }
 
@@ -344,7 +346,7 @@ void Cache::handleMissWithPrefetcher(PacketPtr pkt, int cmdIdx, Tick forwardTime
     // gem5 notifies the miss after the MSHR exists; the packet may be
     // consumed by then, so its description is taken first.
     const PrefetchInfo info = accessInfo(pkt, true);
-    handleMiss(pkt, cmdIdx, forwardTime);
+    handleMiss<true>(pkt, cmdIdx, forwardTime);
     prefetcher->probeNotify(info);
 }
 
@@ -426,7 +428,7 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
         fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
     if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
     if (blk < 0) {
-        blk = allocateBlock(line, rid);
+        blk = allocateBlock<true>(line, rid);
         // The only way a line with a miss in flight becomes present (see
         // recvTimingResp).
         const int mi = findMshr(line);
@@ -465,6 +467,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
     }
 }
 
+template <bool kMayPrefetch>
 [[gnu::always_inline]] inline void Cache::handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime) {
     const Addr line = lineOf(pkt->addr);
     CacheStats::Row &counts = stats->row(pkt->requestorId);
@@ -485,7 +488,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
         return;
     }
     ++counts.mshrMisses[cmdIdx];
-    if (prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
+    if (kMayPrefetch && prefetcher && pkt->isDemand()) prefetcher->incrDemandMshrMisses();
     if (cmdTraits(pkt->cmd) & kEviction) allocateWriteBuffer(pkt, forwardTime);
     else allocateMissBuffer(pkt, forwardTime, false);
 }
@@ -493,6 +496,7 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
 // ---------------------------------------------------------------------------
 // Blocks.
 
+template <bool kMayPrefetch>
 [[gnu::always_inline]] inline int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
     const unsigned way = withReplacement([set](auto &r) { return r.getVictim(set); });
@@ -512,9 +516,9 @@ inline void Cache::handleHit(PacketPtr pkt, Tick requestTime) {
                    " with ", debug::hex(line));
     const RequestorID oldSrc = victim.src;
     const std::uint8_t flags = victim.flags;
-    if (prefetcher) notifyEvict(int(b), victim.tag, flags);
+    if (kMayPrefetch && prefetcher) notifyEvict(int(b), victim.tag, flags);
     pendingEviction = evictionPacket(int(b), victim.tag, flags);
-    if (flags & kPrefetched) prefetcher->prefetchUnused(victim.pfEpoch);
+    if (kMayPrefetch && (flags & kPrefetched)) prefetcher->prefetchUnused(victim.pfEpoch);
     stats->tagsInUse += 0.0;
     if (oldSrc == src) {
         stats->occupancyHold(src);
@@ -628,7 +632,7 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     m.order = nextOrder++;
     m.inService = false;
     m.isPrefetch = ownPrefetch;
-    m.pfEpoch = m.isPrefetch && prefetcher ? prefetcher->epoch() : 0;
+    m.pfEpoch = ownPrefetch ? prefetcher->epoch() : 0;
     m.needsWritable = m.allocOnFill = m.hasFromCache = m.writtenBack = false;
     // (m has no targets: serviceMshrTargets emptied it before the MSHR was freed.)
     allocateTarget(m, pkt, ownPrefetch);
@@ -733,7 +737,13 @@ inline bool Cache::recvCachedAboveSnoop(const Packet &pkt, int) const {
 // ---------------------------------------------------------------------------
 // Responses from the mem side.
 
-bool Cache::recvTimingResp(PacketPtr pkt, int) {
+inline bool Cache::recvTimingResp(PacketPtr pkt, int) {
+    if (prefetcher) [[unlikely]] return recvFill<true>(pkt);
+    return recvFill<false>(pkt);
+}
+
+template <bool kMayPrefetch>
+bool Cache::recvFill(PacketPtr pkt) {
     // (One unsigned compare checks both bounds; a null senderState fails it.)
     const std::uintptr_t offset =
         reinterpret_cast<std::uintptr_t>(pkt->senderState) - reinterpret_cast<std::uintptr_t>(mshrs.data());
@@ -770,7 +780,7 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     int blk = m.writtenBack ? findBlock(line) : -1;
     std::uint8_t *lineData;
     if (blk < 0) {
-        blk = m.allocOnFill ? allocateBlock(line, initialReq) : -1;
+        blk = m.allocOnFill ? allocateBlock<kMayPrefetch>(line, initialReq) : -1;
         if (blk < 0) {
             // Not allocating (mostly exclusive): serve from the temporary line.
             tempBlock.addr = line;
@@ -786,15 +796,15 @@ bool Cache::recvTimingResp(PacketPtr pkt, int) {
     // was in flight: its data is newer than the fill's.)
     if (blk != kTemp) blocks[std::size_t(blk)].ready = edge + fillTicks + pkt->payloadDelay;
 
-    if (prefetcher) notifyPrefetcherOfFill(m, lineData);
+    if (kMayPrefetch && prefetcher) notifyPrefetcherOfFill(m, lineData);
 
-    serviceMshrTargets(m, pkt, blk, lineData, edge);
+    serviceMshrTargets<kMayPrefetch>(m, pkt, blk, lineData, edge);
 
     const bool wasFull = mshrFull();
     deallocateMshr(mi);
     if (wasFull && !mshrFull()) clearBlocked(kNoMshrs);
     // A freed MSHR may let a prefetch go.
-    if (prefetcher && canPrefetch() && !isBlocked()) {
+    if (kMayPrefetch && prefetcher && canPrefetch() && !isBlocked()) {
         const Tick next = std::max(prefetcher->nextPrefetchReadyTime(), clockEdge());
         if (next != kMaxTick) schedMemSideSend(next);
     }
@@ -821,13 +831,14 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
     prefetcher->notifyFill(info);
 }
 
+template <bool kMayPrefetch>
 [[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
     const unsigned initialOffset = m.firstTarget().pkt->offsetIn(blkSize);
     const Tick respondAt = edge + responseTicks;
     bool fromCore = false, fromPref = false;
     for (const Target &t : std::span(m.targets, m.targetCount)) {
         PacketPtr tp = t.pkt;
-        if (t.fromPrefetcher) {
+        if (kMayPrefetch && t.fromPrefetcher) {
             fromPref = true;
             Packet::destroy(tp);
             continue;
@@ -844,9 +855,9 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
         cpuRespQueue.schedSend(tp, completion);
     }
     m.targetCount = 0;
-    if (m.isPrefetch && fromCore && prefetcher) prefetcher->prefetchLate(m.pfEpoch);
+    if (kMayPrefetch && m.isPrefetch && fromCore) prefetcher->prefetchLate(m.pfEpoch);
     // Only a line that no demand has touched counts as prefetched.
-    if (blk >= 0 && !fromCore && fromPref) {
+    if (kMayPrefetch && blk >= 0 && !fromCore && fromPref) {
         BlockState &s = blocks[std::size_t(blk)];
         s.flags |= kPrefetched;
         s.pfEpoch = m.pfEpoch;

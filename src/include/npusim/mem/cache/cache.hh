@@ -56,14 +56,16 @@ class Cache final : public ClockedObject, public CacheAccessor {
 
     // cpu_side (response port) handlers.
     // Only dispatches, inlined into the port's virtual function (its only
-    // caller): a clean eviction goes straight to recvCleanEvict, without
+    // caller): to the path compiled for the cache's prefetcher or its
+    // absence, and a clean eviction straight to recvCleanEvict, without
     // first saving the registers that the general path needs.
     [[gnu::always_inline]] inline bool recvTimingReq(PacketPtr pkt, int idx);
     void recvRespRetry(int idx);
     void recvFunctional(PacketPtr pkt, int idx);
     AddrRangeList getAddrRanges(int idx) const;
-    // mem_side (request port) handlers.
-    bool recvTimingResp(PacketPtr pkt, int idx);
+    // mem_side (request port) handlers. recvTimingResp only dispatches (to
+    // recvFill), as recvTimingReq does.
+    [[gnu::always_inline]] inline bool recvTimingResp(PacketPtr pkt, int idx);
     void recvReqRetry(int idx);
     void recvRangeChange(int idx);
     // From a cache below: is `line` here, in an MSHR, leaving in the write
@@ -215,7 +217,13 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // recvTimingReq once the request is taken: for a CleanEvict in a cache
     // without a prefetcher, and for everything else. (Both return true, so
     // that the dispatch can end in a jump to them.)
+    //
+    // kMayPrefetch (here and below): false on the paths dispatched for a
+    // cache without a prefetcher, which are then compiled without any of
+    // the prefetcher's checks; true where the cache may have one (checked
+    // at run time, as before).
     bool recvCleanEvict(PacketPtr pkt);
+    template <bool kMayPrefetch>
     bool recvAccess(PacketPtr pkt);
     bool access(PacketPtr pkt, int cmdIdx, int &blk, Cycles &lat);
     bool accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycles &lat);
@@ -230,6 +238,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     }
     void dropIfClean(int blk);
     void handleHit(PacketPtr pkt, Tick requestTime);
+    template <bool kMayPrefetch>
     void handleMiss(PacketPtr pkt, int cmdIdx, Tick forwardTime);
     // The prefetcher's notifications, out of line: the hot paths without a
     // prefetcher keep fewer values live across them.
@@ -242,6 +251,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- blocks -------------------------------------------------------------
     template <typename Op>
     decltype(auto) withReplacement(Op &&op);
+    template <bool kMayPrefetch>
     int allocateBlock(Addr line, RequestorID src);
     void evictBlock(int blk);
     void notifyEvict(int blk, Addr line, std::uint8_t flags);
@@ -266,6 +276,10 @@ class Cache final : public ClockedObject, public CacheAccessor {
     bool writeBufferFull() const { return writesInUse >= numWriteBuffers; }
     // Sends pendingEviction on (to the write buffer, unless it can be dropped).
     void doWriteback(Tick forwardTime);
+    // recvTimingResp's work: the fill and the answers to the MSHR's targets.
+    template <bool kMayPrefetch>
+    bool recvFill(PacketPtr pkt);
+    template <bool kMayPrefetch>
     void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge);
 
     // --- mem side sending -----------------------------------------------------
