@@ -104,6 +104,8 @@ Cache::Cache(const Params &p)
     : ClockedObject(p),
       blkSize(p.get<unsigned>("cache_line_size", 64)),
       lBlkSize(log2Of(blkSize)),
+      offsetMask(Addr(blkSize) - 1),
+      lineMask(~offsetMask),
       assoc(p.get<unsigned>("assoc")),
       tagLatency(p.get<Cycles>("tag_latency")),
       dataLatency(p.get<Cycles>("data_latency")),
@@ -241,7 +243,7 @@ void Cache::recvRespRetry(int) { cpuRespQueue.retry(); }
     // (Only request commands have a command index.)
     const int ci = CacheStats::cmdIndex(pkt->cmd);
     if (ci < 0) fatal(name(), ": cannot handle ", pkt->print());
-    if (pkt->size == 0 || pkt->offsetIn(blkSize) + pkt->size > blkSize)
+    if (pkt->size == 0 || offsetOf(*pkt) + pkt->size > blkSize)
         fatal(name(), ": ", pkt->print(), " does not fit in one ", blkSize, "-byte cache line");
     if (isReadOnly && pkt->cmd == MemCmd::WriteReq) fatal(name(), ": write ", pkt->print(), " to a read-only cache");
     if (!stats->covers(pkt->requestorId)) {
@@ -443,7 +445,7 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
 }
 
 [[gnu::always_inline]] inline void Cache::satisfyRequest(PacketPtr pkt, int blk, std::uint8_t *line) {
-    const unsigned off = pkt->offsetIn(blkSize);
+    const unsigned off = offsetOf(*pkt);
     if (pkt->cmd == MemCmd::WriteReq) {
         std::memcpy(line + off, pkt->data(), pkt->size);
         blockFlags(blk) |= kDirty;
@@ -833,7 +835,7 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
 
 template <bool kMayPrefetch>
 [[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
-    const unsigned initialOffset = m.firstTarget().pkt->offsetIn(blkSize);
+    const unsigned initialOffset = offsetOf(*m.firstTarget().pkt);
     const Tick respondAt = edge + responseTicks;
     bool fromCore = false, fromPref = false;
     for (const Target &t : std::span(m.targets, m.targetCount)) {
@@ -847,7 +849,7 @@ template <bool kMayPrefetch>
         const int ci = CacheStats::cmdIndex(tp->cmd);
         satisfyRequest(tp, blk, lineData);
         // Words other than the critical one wait for the rest of the payload.
-        const bool waitsForPayload = tp->offsetIn(blkSize) != initialOffset;
+        const bool waitsForPayload = offsetOf(*tp) != initialOffset;
         const Tick completion = respondAt + (waitsForPayload ? pkt->payloadDelay : 0);
         stats->row(tp->requestorId).missLatency[ci] += CacheStats::spanAsDouble(completion - t.recvTime);
         tp->makeResponse();

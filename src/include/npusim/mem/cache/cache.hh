@@ -141,7 +141,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     static constexpr int kTemp = -2;
 
     // --- geometry and lookups ------------------------------------------
-    Addr lineOf(Addr a) const { return a & ~Addr(blkSize - 1); }
+    Addr lineOf(Addr a) const { return a & lineMask; }
+    unsigned offsetOf(const Packet &pkt) const { return unsigned(pkt.addr & offsetMask); }
     std::size_t setOf(Addr line) const { return (line >> lBlkSize) & setMask; }
     // A way's tag is compared only if its one-byte hint (a hash of the line)
     // matches: one SIMD compare filters 16 ways, so a lookup reads a full
@@ -300,6 +301,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // --- parameters ---------------------------------------------------------
     unsigned blkSize;
     unsigned lBlkSize;
+    Addr offsetMask, lineMask;  // blkSize - 1 and its complement, made once (several uses per request)
     unsigned assoc;
     std::size_t numSets;
     std::size_t setMask;
