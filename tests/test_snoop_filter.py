@@ -6,9 +6,11 @@ than an eviction, and per snoop, the ports the filter would snoop).
 Hand-worked on 1 GHz systems (requests 50 ns apart, each done long before
 the next), then against gem5's own run of a reference kernel."""
 
+import pytest
+
 import npusim
-from npusim.objects import (Cache, CacheTestMemory, CacheTestRequestor, L2XBar, Root, SrcClockDomain, System,
-                            SystemXBar)
+from npusim.objects import (Cache, CacheTestMemory, CacheTestRequestor, L2XBar, Root, SimpleMemory, SrcClockDomain,
+                            System, SystemXBar, TrafficGen)
 from npusim.testing import packets_live, stats_dict
 
 from helpers import replay_against_gem5
@@ -117,3 +119,16 @@ def test_the_filters_counts_are_gem5s_on_the_warm_stream_sum_roi(tmp_path):
     # the L1D's 16,384 misses and as many evictions, each evicted line held
     assert ours["system.l2bus.snoop_filter.totRequests"] == 32768
     assert ours["system.l2bus.snoop_filter.hitSingleRequests"] == 16384
+
+
+def test_a_filtered_crossbar_with_more_ports_than_the_filter_tracks_is_refused():
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.bus = L2XBar()
+    system.mem = SimpleMemory(range="0:64MiB")
+    system.mem.port = system.bus.mem_side_ports
+    system.gens = [TrafficGen(num_requests=1) for _ in range(33)]
+    for gen in system.gens:
+        gen.port = system.bus.cpu_side_ports
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.SimulationError, match=r"system\.bus: .*at most 32 cpu-side ports"):
+        npusim.instantiate()
