@@ -25,6 +25,12 @@ local processes by default (``jobs`` at a time). For a cluster, pass an
 existing engine's executor, e.g. dask.distributed's
 ``Client(address).get_executor()``; its workers need npusim installed and
 OUTDIR on a shared file system.
+
+The pieces are public for scripts whose runs are not one config script
+with options (benchmarks/gem5_validation.py, configs/nvr_compare.py):
+``ResultsTable`` (the resumable JSON Lines file: append a row, read the
+last row of each run, list the runs still to do) and ``run_all`` (fan a
+function out over an executor, writing each row as it arrives).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import argparse
 import concurrent.futures as cf
 import itertools
 import json
+import multiprocessing as mp
 import os
 import re
 import subprocess
@@ -98,32 +105,135 @@ def run_one(script: str, options: dict, fixed_args: list[str], rundir: str, stat
     return row
 
 
+class ResultsTable:
+    """A results file in JSON Lines: one row (a dict) a line, each written,
+    flushed and synced as its run ends, so that an interruption loses only
+    the runs in flight. A torn last line (a writer killed mid-row) is left
+    out when reading and ended before the next append, so it costs no later
+    row. Values are JSON as Python writes it (NaN and Infinity included).
+
+    `key`: the column, or tuple of columns, that names the run a row is of;
+    a run's last row is its current one. `finished(row)`: whether that run
+    needs no rerun (default: its status is "ok")."""
+
+    def __init__(self, path, key, finished=None):
+        self.path = os.fspath(path)
+        self.columns = key
+        self.finished = finished or (lambda row: row.get("status") == "ok")
+
+    def key(self, row: dict):
+        if isinstance(self.columns, str):
+            return row.get(self.columns)
+        return tuple(row.get(c) for c in self.columns)
+
+    def rows(self) -> list[dict]:
+        """Every complete row, in the order written."""
+        rows = []
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                for line in f:
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue
+        return rows
+
+    def latest(self) -> dict:
+        """Run key -> its last row."""
+        return {self.key(row): row for row in self.rows()}
+
+    def pending(self, keys, force: bool = False) -> list:
+        """The keys, in their order, whose run has no finished last row (all of them with `force`)."""
+        latest = self.latest()
+        return [k for k in keys if force or k not in latest or not self.finished(latest[k])]
+
+    def append(self, row: dict) -> None:
+        with open(self.path, "a+b") as f:
+            # a writer killed mid-row leaves a partial last line: end it first
+            f.seek(0, os.SEEK_END)
+            if f.tell():
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+            f.write((json.dumps(row) + "\n").encode())
+            f.flush()
+            os.fsync(f.fileno())
+
+
 def read_results(outdir: str) -> pd.DataFrame:
-    """Every row written so far (an incomplete last line, from a sweep killed
-    while writing, is left out)."""
-    path = os.path.join(outdir, RESULTS)
-    rows = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    return pd.DataFrame(rows)
+    """Every row written so far to OUTDIR/results.jsonl (an incomplete last
+    line, from a sweep killed while writing, is left out)."""
+    return pd.DataFrame(ResultsTable(os.path.join(outdir, RESULTS), "run").rows())
 
 
-def _append(path: str, row: dict) -> None:
-    with open(path, "a+b") as f:
-        # a sweep killed mid-write leaves a partial last line: end it first
-        f.seek(0, os.SEEK_END)
-        if f.tell():
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                f.write(b"\n")
-        f.write((json.dumps(row) + "\n").encode())
-        f.flush()
-        os.fsync(f.fileno())
+class SerialExecutor(cf.Executor):
+    """Runs each call at submit time, in the caller's thread (debugging, one core)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed over through the future, as a pool would
+            fut.set_exception(exc)
+        return fut
+
+
+EXECUTORS = {
+    # for runs that are processes of their own: a thread only waits on one
+    "thread": lambda jobs: cf.ThreadPoolExecutor(max_workers=max(1, jobs)),
+    # for runs simulated in the worker; forked, so that a worker has the
+    # modules a script loaded from its file path (not importable by name)
+    "process": lambda jobs: cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("fork")),
+    "serial": lambda jobs: SerialExecutor(),
+}
+
+
+def make_executor(kind: str, jobs: int) -> cf.Executor:
+    """A local executor of one of the EXECUTORS kinds, `jobs` runs at a time."""
+    return EXECUTORS[kind](jobs)
+
+
+def run_all(fn, tasks, table: ResultsTable, *, executor: cf.Executor | str = "thread",
+            jobs: int = os.cpu_count() or 1, progress=None) -> list[dict]:
+    """Calls fn(*args) for each args in `tasks` on `executor` and appends
+    each row it returns to `table` as soon as it arrives; returns the rows
+    in that order. `executor`: any concurrent.futures executor (left
+    running), or the name of a local kind (made with `jobs` workers, shut
+    down here). fn should return failures as rows: an exception stops the
+    sweep. `progress(done, total, row)` is called after each row."""
+    tasks = list(tasks)
+    own = isinstance(executor, str)
+    pool = make_executor(executor, jobs) if own else executor
+    rows, waiting = [], set()
+
+    def collect(block: bool) -> None:
+        nonlocal waiting
+        done, waiting = cf.wait(waiting, timeout=None if block else 0, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            row = fut.result()
+            # written here, in the caller's thread only: the workers never share the file
+            table.append(row)
+            rows.append(row)
+            if progress:
+                progress(len(rows), len(tasks), row)
+
+    submitted = []
+    try:
+        for args in tasks:
+            submitted.append(pool.submit(fn, *args))
+            waiting.add(submitted[-1])
+            # an executor that runs at submit time (serial) gets each row written before the next run
+            collect(block=False)
+        while waiting:
+            collect(block=True)
+    except BaseException:
+        for fut in submitted:
+            fut.cancel()
+        raise
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return rows
 
 
 def grid_runs(grid: dict[str, list]) -> list[dict]:
@@ -138,11 +248,11 @@ def grid_runs(grid: dict[str, list]) -> list[dict]:
 def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu_count() or 1,
           fixed_args: list[str] = (), stats: list[str] | None = None, executor: cf.Executor | None = None,
           force: bool = False, progress=None) -> pd.DataFrame:
-    """Runs `script` once per combination of `grid` (option -> values) that
-    has no "ok" row yet in OUTDIR/results.jsonl; returns this grid's rows, in
-    the grid's order. `stats`: regular expressions selecting which stats go
-    into the table (default: all of them). `progress(done, total, row)` is
-    called as each run ends."""
+    """Runs `script` once per combination of `grid` (option -> values) whose
+    last row in OUTDIR/results.jsonl is not "ok" (each, with `force`);
+    returns this grid's last rows, in the grid's order. `stats`: regular
+    expressions selecting which stats go into the table (default: all of
+    them). `progress(done, total, row)` is called as each run ends."""
     if not os.path.isfile(script):
         raise FileNotFoundError(f"sweep: config script {script!r} not found")
     script = os.path.abspath(script)
@@ -151,28 +261,13 @@ def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu
     if len(set(names)) != len(names):
         raise ValueError("sweep: two combinations give the same run name; make the values distinct")
     os.makedirs(os.path.join(outdir, "runs"), exist_ok=True)
-    results_path = os.path.join(outdir, RESULTS)
-    done = read_results(outdir)
-    finished = set() if force or done.empty else set(done.loc[done["status"] == "ok", "run"])
-    todo = [(n, r) for n, r in zip(names, runs) if n not in finished]
-
-    own = executor is None
-    pool = cf.ThreadPoolExecutor(max_workers=max(1, jobs)) if own else executor
-    try:
-        futures = [pool.submit(run_one, script, options, list(fixed_args), os.path.join(outdir, "runs", name),
-                               stats) for name, options in todo]
-        for i, fut in enumerate(cf.as_completed(futures), 1):
-            row = fut.result()
-            _append(results_path, row)
-            if progress:
-                progress(i, len(todo), row)
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    table = read_results(outdir)
-    table = table.drop_duplicates("run", keep="last").set_index("run")
-    return table.loc[[n for n in names if n in table.index]].reset_index()
+    table = ResultsTable(os.path.join(outdir, RESULTS), "run")
+    todo = set(table.pending(names, force))
+    tasks = [(script, options, list(fixed_args), os.path.join(outdir, "runs", name), stats)
+             for name, options in zip(names, runs) if name in todo]
+    run_all(run_one, tasks, table, executor=executor or "thread", jobs=jobs, progress=progress)
+    latest = table.latest()
+    return pd.DataFrame([latest[n] for n in names if n in latest])
 
 
 def _parse_grid(items: list[str]) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from npusim.sweep import read_results, run_name, sweep, main as sweep_main
+from npusim.sweep import ResultsTable, make_executor, read_results, run_all, run_name, sweep, main as sweep_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "configs", "examples", "traffic_gen.py")
@@ -87,3 +87,75 @@ def test_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         sweep_main([SCRIPT, "-o", str(tmp_path), "--grid", "window"])
     assert "OPTION=V1,V2" in capsys.readouterr().err
+
+
+# --- the shared pieces: ResultsTable and run_all -----------------------------------
+
+def _square(name, x):
+    # module level: a process pool sends it to a worker by name
+    return {"name": name, "status": "ok" if x >= 0 else "error", "value": x * x}
+
+
+def test_results_table_keeps_rows_around_a_torn_line(tmp_path):
+    table = ResultsTable(tmp_path / "t.jsonl", key=("a", "b"))
+    table.append({"a": 1, "b": "x", "status": "ok", "v": 1.5})
+    table.append({"a": 1, "b": "y", "status": "error"})
+    with open(table.path, "a") as f:
+        f.write('{"a": 2, "b": "x", "sta')          # killed mid-row
+    table.append({"a": 1, "b": "y", "status": "ok", "v": float("nan")})
+    rows = table.rows()
+    assert [(r["a"], r["b"], r["status"]) for r in rows] == [(1, "x", "ok"), (1, "y", "error"), (1, "y", "ok")]
+    assert rows[0]["v"] == 1.5 and rows[2]["v"] != rows[2]["v"]   # NaN survives the round trip
+    assert (tmp_path / "t.jsonl").read_text().count("\n") == 4    # the torn line was ended, not overwritten
+    assert table.latest()[1, "y"]["status"] == "ok"
+    assert table.pending([(2, "x"), (1, "x"), (1, "y")]) == [(2, "x")]
+    assert table.pending([(1, "x"), (2, "x")], force=True) == [(1, "x"), (2, "x")]
+
+
+def test_results_table_finished_rule_and_missing_file(tmp_path):
+    table = ResultsTable(tmp_path / "none.jsonl", key="config", finished=lambda r: r["check"] in ("PASS", "FAIL"))
+    assert table.rows() == [] and table.pending(["a"]) == ["a"]
+    for config, check in (("a", "PASS"), ("b", "FAIL"), ("c", "ERROR")):
+        table.append({"config": config, "check": check})
+    assert table.pending(["a", "b", "c", "d"]) == ["c", "d"]
+
+
+def test_run_all_writes_each_row_as_it_arrives(tmp_path):
+    table = ResultsTable(tmp_path / "t.jsonl", key="name")
+    seen = []
+    rows = run_all(_square, [("p", 2), ("q", -3)], table, executor="thread", jobs=2,
+                   progress=lambda i, n, row: seen.append((i, n)))
+    assert sorted(r["name"] for r in rows) == ["p", "q"]
+    assert seen == [(1, 2), (2, 2)]
+    assert table.latest() == {"p": {"name": "p", "status": "ok", "value": 4},
+                              "q": {"name": "q", "status": "error", "value": 9}}
+    assert table.pending(["p", "q"]) == ["q"]
+
+
+def test_an_interrupted_run_all_keeps_the_rows_before_it(tmp_path):
+    table = ResultsTable(tmp_path / "t.jsonl", key="name")
+
+    def stop_at_c(name, x):
+        if name == "c":
+            raise KeyboardInterrupt
+        return _square(name, x)
+
+    # the serial executor runs at submit time: rows a and b must be on disk before c runs
+    tasks = [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+    with pytest.raises(KeyboardInterrupt):
+        run_all(stop_at_c, tasks, table, executor="serial")
+    assert [r["name"] for r in table.rows()] == ["a", "b"]
+    # the rerun repeats exactly what did not finish
+    todo = table.pending([t[0] for t in tasks])
+    assert todo == ["c", "d"]
+    run_all(_square, [t for t in tasks if t[0] in todo], table, executor="serial")
+    assert [r["name"] for r in table.rows()] == ["a", "b", "c", "d"]
+
+
+def test_run_all_on_a_process_pool_and_a_given_executor(tmp_path):
+    table = ResultsTable(tmp_path / "t.jsonl", key="name")
+    run_all(_square, [("p", 5)], table, executor="process", jobs=1)
+    with make_executor("thread", 1) as pool:
+        run_all(_square, [("q", 6)], table, executor=pool)
+        assert pool.submit(_square, "r", 7).result()["value"] == 49   # a given executor is left running
+    assert [(r["name"], r["value"]) for r in table.rows()] == [("p", 25), ("q", 36)]
