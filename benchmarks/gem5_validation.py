@@ -33,15 +33,16 @@ configs/examples/warm_start.py) before the ROI, blocking, each store the
 median ROI think time of the kernel after the previous response, and resets
 the statistics at roi_begin(), as gem5 did: its prefetchers and caches ran
 through the set-up too. The compared stats are the ROI's only either way.
-Warm and cold runs are separate rows of results.csv (column ``start``) and
+Warm and cold runs are separate rows of results.jsonl (column ``start``) and
 separate folders (``-warm``), so both can share an --outdir; the report
 covers the mode asked for.
 
 Every run is a fresh process (one simulation per process); --jobs of them at
-a time. Each finished run appends one row to <outdir>/results.csv at once,
-so an interrupted sweep loses only the runs in flight: a rerun skips the
-(kernel, prefetcher, level, config, max_packets) rows already there (--force redoes
-them). npusim's stats.txt of each run stays in <outdir>/<kernel>/<pf>-<level>/
+a time. Each finished run appends one row to <outdir>/results.jsonl at once
+(JSON Lines, npusim.sweep's ResultsTable: a row is a JSON object of the
+columns() below), so an interrupted sweep loses only the runs in flight: a
+rerun skips the (kernel, prefetcher, level, config, max_packets, start) runs
+whose last row there is ok (--force redoes them). npusim's stats.txt of each run stays in <outdir>/<kernel>/<pf>-<level>/
 for a per-stat comparison (scripts/compare_stats.py).
 
 "L2 demand misses" is gem5's system.l2.demandMisses::total. With a
@@ -55,8 +56,6 @@ whole region of interest: the errors then mean nothing.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import csv
 import json
 import math
 import os
@@ -70,6 +69,7 @@ ROOT = HERE.parent
 TRACE_REPLAY = ROOT / "configs" / "examples" / "trace_replay.py"
 sys.path.insert(0, str(ROOT / "configs" / "examples"))
 from reference_system import PREFETCHERS  # noqa: E402  (short gem5 run names -> npusim classes)
+from npusim.sweep import RESULTS, ResultsTable, run_all  # noqa: E402
 
 KERNELS = ("stream_sum", "spmv_csr", "embedding_bag")
 LEVELS = ("l2", "l1d")
@@ -84,7 +84,7 @@ METRICS = [
     ("accuracy", "accuracy", "{pf}.accuracy"),
     ("coverage", "coverage", "{pf}.coverage"),
 ]
-# Recorded in the CSV (both simulators) to explain differences.
+# Recorded in the results (both simulators) to explain differences.
 EXTRA = [
     ("l2_demand_misses_data", "system.l2.demandMisses::cpu.data"),
     ("l1d_demand_accesses", "system.cpu.dcache.demandAccesses::total"),
@@ -227,8 +227,10 @@ def replay(kernel, prefetcher, level, config, max_packets, start, outdir: Path, 
 
 
 def run_one(kernel, prefetcher, level, config, max_packets, start, outdir: Path, reference_root, commit) -> dict:
+    """One run's row: every one of columns(), None where it has no value."""
     from npusim.analysis.reference import load_reference
-    row = dict(kernel=kernel, prefetcher=prefetcher, level=level, config=config, max_packets=max_packets,
+    row = dict.fromkeys(columns())
+    row.update(kernel=kernel, prefetcher=prefetcher, level=level, config=config, max_packets=max_packets,
                start=start, commit=commit)
     try:
         r = replay(kernel, prefetcher, level, config, max_packets, start, outdir, reference_root)
@@ -248,53 +250,9 @@ def run_one(kernel, prefetcher, level, config, max_packets, start, outdir: Path,
 
 # --- the results table --------------------------------------------------------------
 
-def _key(row) -> tuple:
-    return (row["kernel"], row["prefetcher"], row["level"], row.get("config") or "default",
-            int(row["max_packets"] or 0), row.get("start") or "cold")
-
-
-def _num(v):
-    if v is None or v == "":
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        return v
-
-
-def load_results(path: Path) -> dict[tuple, dict]:
-    """The last row of each run in the CSV, numbers as floats."""
-    out = {}
-    if not path.exists():
-        return out
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            row = {k: (v if k in ("kernel", "prefetcher", "level", "config", "start", "status", "commit") else _num(v))
-                   for k, v in row.items()}
-            out[_key(row)] = row
-    return out
-
-
-def append_result(path: Path, row: dict) -> None:
-    new = not path.exists() or path.stat().st_size == 0
-    if not new:
-        with open(path, newline="") as f:
-            header = next(csv.reader(f), [])
-        if header != columns():            # written by an older version: rewrite with today's columns
-            with open(path, newline="") as f:
-                old = list(csv.DictReader(f))
-            with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=columns(), extrasaction="ignore")
-                w.writeheader()
-                for r in old:
-                    w.writerow({**r, "config": r.get("config") or "default", "start": r.get("start") or "cold"})
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns(), extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        f.flush()
-        os.fsync(f.fileno())
+def results_table(outdir: Path) -> ResultsTable:
+    """<outdir>/results.jsonl, a run's key being its KEY columns (a planned_runs() tuple)."""
+    return ResultsTable(Path(outdir) / RESULTS, key=KEY)
 
 
 # --- report ---------------------------------------------------------------------------
@@ -515,10 +473,10 @@ def main(argv=None) -> int:
                              "(configs/examples/warm_start.py); the report covers the warm runs")
     parser.add_argument("--jobs", type=int, default=2, help="simulations at a time (one process each)")
     parser.add_argument("--outdir", default=str(ROOT / "m5out" / "gem5_validation"),
-                        help="results.csv and one folder of npusim output per run")
+                        help=f"{RESULTS} and one folder of npusim output per run")
     parser.add_argument("--reference-root", default=None, help="reference kernels folder (default: shared)")
-    parser.add_argument("--force", action="store_true", help="rerun runs already in results.csv")
-    parser.add_argument("--report-only", action="store_true", help="run nothing; report from results.csv")
+    parser.add_argument("--force", action="store_true", help=f"rerun runs already in {RESULTS}")
+    parser.add_argument("--report-only", action="store_true", help=f"run nothing; report from {RESULTS}")
     parser.add_argument("--markdown", help="also write the report to this file")
     args = parser.parse_args(argv)
 
@@ -534,38 +492,33 @@ def main(argv=None) -> int:
             parser.error(f"--configs: {c!r} is not one of {', '.join(CONFIGS)}")
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    csv_path = outdir / "results.csv"
+    table = results_table(outdir)
 
     start = "warm" if args.warm_start else "cold"
     runs = planned_runs(kernels, prefetchers, levels, configs, args.max_packets, args.reference_root, start)
     if not runs:
         parser.error("no gem5 run matches the selection")
-    results = load_results(csv_path)
-    todo = [r for r in runs if args.force or results.get(r, {}).get("status") != "ok"]
-    if args.report_only:
-        todo = []
+    todo = [] if args.report_only else table.pending(runs, args.force)
     if todo:
         commit = git_commit()
-        print(f"{len(todo)} runs to do ({len(runs) - len(todo)} already in {csv_path}), {args.jobs} at a time",
+        print(f"{len(todo)} runs to do ({len(runs) - len(todo)} already in {table.path}), {args.jobs} at a time",
               file=sys.stderr)
         t0 = time.perf_counter()
-        with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:   # each run is its own process
-            futures = {pool.submit(run_one, *run, outdir, args.reference_root, commit): run for run in todo}
-            try:
-                for i, fut in enumerate(cf.as_completed(futures), 1):
-                    row = fut.result()
-                    append_result(csv_path, row)
-                    results[_key(row)] = row
-                    e = row.get("err_l2_demand_misses")
-                    print(f"[{i}/{len(todo)} {time.perf_counter() - t0:7.1f}s] {row['kernel']} {row['prefetcher']}-"
-                          f"{row['level']} ({row['config']}, {row['start']}): {row['status']}" +
-                          (f", {row['host_seconds']:.1f}s, L2 demand misses {fmt_err(e)}" if row["status"] == "ok"
-                           else ""), file=sys.stderr)
-            except KeyboardInterrupt:
-                for f in futures:
-                    f.cancel()
-                print(f"interrupted: finished runs are in {csv_path}", file=sys.stderr)
-                raise
+
+        def show(i, n, row):
+            e = row.get("err_l2_demand_misses")
+            print(f"[{i}/{n} {time.perf_counter() - t0:7.1f}s] {row['kernel']} {row['prefetcher']}-"
+                  f"{row['level']} ({row['config']}, {row['start']}): {row['status']}" +
+                  (f", {row['host_seconds']:.1f}s, L2 demand misses {fmt_err(e)}" if row["status"] == "ok"
+                   else ""), file=sys.stderr)
+
+        try:   # threads: each run is its own process
+            run_all(run_one, [(*run, outdir, args.reference_root, commit) for run in todo], table,
+                    jobs=args.jobs, progress=show)
+        except KeyboardInterrupt:
+            print(f"interrupted: finished runs are in {table.path}", file=sys.stderr)
+            raise
+    results = table.latest()
     text, summary = report(results, kernels, set(runs), args.max_packets, start)
     print(text)
     if args.markdown:

@@ -7,10 +7,10 @@ packets of spmv_csr through the real harness (two processes), then
   gem5's config.json): a blocking core has one access in flight, so every
   access that misses the LRU model is exactly one L1D demand miss;
 - a prefetcher at L2 leaves the L1D misses alone, and one at L1D removes some;
-- a second sweep skips finished runs, --force redoes them;
+- a second sweep skips finished runs, --force redoes them, and a row torn
+  by an interruption is rerun without losing the rows after it;
 - the ranking and relative-error helpers on hand-made cases."""
 
-import csv
 import importlib.util
 import json
 import math
@@ -61,10 +61,15 @@ def lru_misses(addrs, size, assoc, line):
     return misses
 
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        return reader.fieldnames, list(reader)
+def read_rows(path):
+    """Every complete row of a results.jsonl."""
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +82,14 @@ def sweep(harness, ref, tmp_path_factory):
 
 
 def test_table_columns_and_rows(harness, sweep):
-    header, rows = read_csv(sweep / "results.csv")
-    assert header == harness.columns()
+    rows = read_rows(sweep / "results.jsonl")
     for key in ("l1d_demand_misses", "l2_demand_misses", "pfIssued", "pfUseful", "accuracy", "coverage"):
-        assert {f"npusim_{key}", f"gem5_{key}", f"err_{key}"} <= set(header)
+        assert {f"npusim_{key}", f"gem5_{key}", f"err_{key}"} <= set(harness.columns())
+    assert all(list(r) == harness.columns() for r in rows)
     assert sorted((r["prefetcher"], r["level"], r["config"]) for r in rows) == [
         ("none", "l2", "default"), ("stride", "l1d", "default"), ("stride", "l2", "default")]
     for r in rows:
-        assert r["status"] == "ok" and r["kernel"] == "spmv_csr" and int(r["max_packets"]) == N
+        assert r["status"] == "ok" and r["kernel"] == "spmv_csr" and r["max_packets"] == N
         assert (sweep / "spmv_csr" / f"{r['prefetcher']}-{r['level']}-{N}" / "stats.txt").exists()
         # gem5's side is the whole ROI's figure from the reference stats file
         g = load_reference("spmv_csr").summary
@@ -98,7 +103,7 @@ def test_l1d_misses_equal_an_lru_model(sweep, ref):
     assert (l1d["size"], l1d["assoc"], ref.hierarchy["cache_line_size"]) == (32768, 8, 64)
     expected = lru_misses(ref.requests["addr"][:N], l1d["size"], l1d["assoc"], ref.hierarchy["cache_line_size"])
     assert 5000 < expected < N          # the slice misses a lot (CSR streams + x gathers)
-    rows = {(r["prefetcher"], r["level"]): r for r in read_csv(sweep / "results.csv")[1]}
+    rows = {(r["prefetcher"], r["level"]): r for r in read_rows(sweep / "results.jsonl")}
     assert float(rows["none", "l2"]["npusim_l1d_demand_misses"]) == expected
     assert float(rows["stride", "l2"]["npusim_l1d_demand_misses"]) == expected
     # a prefetcher at L1D must save some L1D misses on the CSR streams
@@ -107,19 +112,37 @@ def test_l1d_misses_equal_an_lru_model(sweep, ref):
 
 
 def test_second_sweep_skips_finished_runs(harness, sweep, capsys):
-    before = (sweep / "results.csv").read_text()
+    before = (sweep / "results.jsonl").read_text()
     assert harness.main(["--kernels", "spmv_csr", "--prefetchers", "none", "--levels", "l2",
                          "--max-packets", str(N), "--outdir", str(sweep)]) == 0
-    assert (sweep / "results.csv").read_text() == before
+    assert (sweep / "results.jsonl").read_text() == before
     assert "runs to do" not in capsys.readouterr().err
     assert harness.main(["--kernels", "spmv_csr", "--prefetchers", "none", "--levels", "l2",
                          "--max-packets", str(N), "--outdir", str(sweep), "--force"]) == 0
-    _, rows = read_csv(sweep / "results.csv")
+    rows = read_rows(sweep / "results.jsonl")
     assert len(rows) == 4
     assert rows[-1]["prefetcher"] == "none" and rows[-1]["npusim_l1d_demand_misses"] == \
         next(r for r in rows if r["prefetcher"] == "none")["npusim_l1d_demand_misses"]  # deterministic
-    assert len(harness.load_results(sweep / "results.csv")) == 3
-    assert all(k[3] == "default" for k in harness.load_results(sweep / "results.csv"))
+    latest = harness.results_table(sweep).latest()
+    assert len(latest) == 3 and all(k[3] == "default" for k in latest)
+    assert latest["spmv_csr", "none", "l2", "default", N, "cold"] == rows[-1]
+
+
+def test_a_torn_row_is_rerun_and_the_rest_kept(harness, ref, tmp_path, capsys):
+    argv = ["--kernels", "spmv_csr", "--prefetchers", "none,stride", "--levels", "l2", "--max-packets", "3000",
+            "--outdir", str(tmp_path)]
+    assert harness.main(argv) == 0
+    path = tmp_path / "results.jsonl"
+    first, second = path.read_text().splitlines()
+    # killed while writing the second row
+    path.write_text(first + "\n" + second[:50])
+    capsys.readouterr()
+    assert harness.main(argv) == 0
+    assert "1 runs to do (1 already in" in capsys.readouterr().err
+    rows = read_rows(path)
+    assert [r["prefetcher"] for r in rows] == [json.loads(first)["prefetcher"], json.loads(second)["prefetcher"]]
+    assert rows[1] | {"host_seconds": 0, "peak_rss_mib": 0} == \
+        json.loads(second) | {"host_seconds": 0, "peak_rss_mib": 0}   # the same figures again
 
 
 def test_gem5_configuration_sets_the_gem5_parameters(harness, ref, tmp_path):
@@ -129,7 +152,7 @@ def test_gem5_configuration_sets_the_gem5_parameters(harness, ref, tmp_path):
     assert harness.compat_params("stride") == {} and harness.compat_params("none") == {}
     assert harness.main(["--kernels", "spmv_csr", "--prefetchers", "bop", "--levels", "l2", "--max-packets", "5000",
                          "--outdir", str(tmp_path)]) == 0
-    _, rows = read_csv(tmp_path / "results.csv")
+    rows = read_rows(tmp_path / "results.jsonl")
     assert sorted(r["config"] for r in rows) == ["default", "gem5"]
     for config, flag in (("default", False), ("gem5", True)):
         d = harness.run_dir(tmp_path, "spmv_csr", "bop", "l2", config, 5000)
