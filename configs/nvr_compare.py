@@ -3,7 +3,7 @@ sparse workload (issue 5, docs/nvr.md):
 
     npusim configs/nvr_compare.py --workload spmm [--sparsity 0.9 --seed 0 --jobs 2]
 
-Systems (one row of the CSV each, run in parallel processes):
+Systems (one row of the results each, run in parallel processes):
 
     none           NPU -> L2XBar -> L2 (256 KiB) -> SystemXBar -> DRAM
     <Prefetcher>   the same with that gem5 prefetcher at the L2 (and, with
@@ -25,12 +25,13 @@ timeliness = 1 - late_share; gem5's own accuracy/coverage are kept too.
 
 Every run checks the workload's result against numpy (a FAIL is reported
 in the `check` column and fails the process). Rows are appended to
-OUTDIR/nvr_compare_<workload>.csv as runs finish, so an interrupted sweep
-keeps its rows and a rerun skips the configurations already there
-(--fresh starts over). Figures: OUTDIR/nvr_compare_<workload>.png.
+OUTDIR/nvr_compare_<workload>.jsonl (JSON Lines, npusim.sweep's
+ResultsTable) as runs finish, so an interrupted sweep keeps its rows and a
+rerun skips the configurations already there (--fresh starts over).
+Figures: OUTDIR/nvr_compare_<workload>.png.
 
-The executor is pluggable (make_executor): local processes by default; a
-cluster engine's concurrent.futures-compatible executor (Dask's
+The executor is pluggable (npusim.sweep's run_all): local processes by
+default; a cluster engine's concurrent.futures-compatible executor (Dask's
 ``Client.get_executor()``, Ray's ``ray.util`` pools) can be passed to
 run_sweep() instead. build_system(), run_config() and run_sweep() are
 importable for scripts (scripts/nvr_suite.py) and tests.
@@ -40,13 +41,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import csv
 import inspect
 import math
-import multiprocessing as mp
 import os
 import sys
 import time
+
+from npusim.sweep import ResultsTable, run_all
 
 # Compare-sized workloads: gathered tables larger than the L2, each run a
 # second or two, so that `make demo` takes a few minutes on 2 cores.
@@ -100,9 +101,10 @@ def make_parser() -> argparse.ArgumentParser:
                          "workload's presets")
     ap.add_argument("--wl", action="append", default=[], metavar="KEY=VALUE", help="workload parameter override")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
-    ap.add_argument("--executor", default="process", choices=sorted(EXECUTORS), help="how runs are fanned out")
+    # npusim.sweep's EXECUTORS but "thread": a run simulates in its worker, and a process holds one simulation
+    ap.add_argument("--executor", default="process", choices=("process", "serial"), help="how runs are fanned out")
     ap.add_argument("--configs", default=None, help="comma-separated subset of configurations")
-    ap.add_argument("--fresh", action="store_true", help="ignore rows already in the CSV")
+    ap.add_argument("--fresh", action="store_true", help="start the results file over")
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     s = ap.add_argument_group("system")
@@ -194,7 +196,7 @@ def _g(stats, name, default=0.0):
 
 
 def summarize(config: str, stats: dict, check_ok: bool, check_msg: str, finished: bool) -> dict:
-    """One CSV row from the full stats of a run."""
+    """One results row from the full stats of a run."""
     pf = None
     for path in ("system.nsb.prefetcher", "system.npu_cache.prefetcher", "system.l2.prefetcher"):
         if f"{path}.pfIssued" in stats:
@@ -259,102 +261,56 @@ def run_config(args, config: str, outdir: str) -> dict:
     return row
 
 
+def workload_params(args) -> str:
+    """The workload's parameters as one string: rows of other parameters share the file."""
+    return ";".join(f"{k}={v}" for k, v in sorted(workload_kwargs(args).items()))
+
+
 def _worker(argv: list[str], config: str, outdir: str) -> dict:
     args = make_parser().parse_args(argv)
+    head = dict(workload=args.workload, params=workload_params(args))
     try:
-        return run_config(args, config, outdir)
+        return head | run_config(args, config, outdir)
     except Exception as exc:  # one broken configuration must not sink the sweep
-        return dict(config=config, check="ERROR", check_message=f"{type(exc).__name__}: {exc}")
+        return head | dict(config=config, check="ERROR", check_message=f"{type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------------------
 # The sweep.
 
-def _process_executor(jobs: int):
-    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"))
-
-
-class _SerialExecutor(cf.Executor):
-    """Runs each job at submit time (debugging, or a single core)."""
-
-    def submit(self, fn, *a, **kw):
-        f = cf.Future()
-        try:
-            f.set_result(fn(*a, **kw))
-        except BaseException as exc:  # noqa: BLE001
-            f.set_exception(exc)
-        return f
-
-
-EXECUTORS = {"process": _process_executor, "serial": lambda jobs: _SerialExecutor()}
-
-
-def make_executor(kind: str, jobs: int) -> cf.Executor:
-    return EXECUTORS[kind](jobs)
-
-
-COLUMNS = ["workload", "params", "config", "cycles", "speedup", "l2_demand_misses", "npu_l2_misses",
-           "npu_first_level_misses", "dram_reads", "dram_bytes", "accuracy", "coverage", "late_share",
-           "timeliness", "pf_issued", "pf_useful", "pf_late", "pf_useless", "pf_demand_mshr_misses", "gem5_accuracy", "gem5_coverage",
-           "memory_stall_share", "chains", "index_loads", "index_load_misses", "check", "check_message",
-           "host_seconds", "wall_seconds"]
-
-
-def csv_path(outdir: str, workload: str) -> str:
-    return os.path.join(outdir, f"nvr_compare_{workload}.csv")
-
-
-def read_rows(path: str) -> list[dict]:
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _append(path: str, row: dict):
-    new = not os.path.exists(path) or os.path.getsize(path) == 0
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
+def results_table(outdir: str, workload: str) -> ResultsTable:
+    # a FAIL is a result (the check ran); an ERROR (an exception) is tried again
+    return ResultsTable(os.path.join(outdir, f"nvr_compare_{workload}.jsonl"), key=("params", "config"),
+                        finished=lambda row: row.get("check") in ("PASS", "FAIL"))
 
 
 def run_sweep(argv: list[str], outdir: str, executor: cf.Executor | None = None, progress: bool = True) -> list[dict]:
-    """Runs every configuration not yet in the CSV; returns all rows of this
-    workload/parameter set (with speedup filled in)."""
+    """Runs every configuration not yet in the results file; returns all
+    rows of this workload/parameter set (with speedup filled in)."""
     args = make_parser().parse_args(argv)
     os.makedirs(outdir, exist_ok=True)
-    path = csv_path(outdir, args.workload)
-    params = ";".join(f"{k}={v}" for k, v in sorted(workload_kwargs(args).items()))
-    if args.fresh and os.path.exists(path):
-        os.remove(path)
-    done = {r["config"] for r in read_rows(path) if r.get("params") == params and r.get("check") in ("PASS", "FAIL")}
-    todo = [c for c in config_names(args) if c not in done]
-    own = executor is None
-    executor = executor or make_executor(args.executor, max(1, args.jobs))
+    table = results_table(outdir, args.workload)
+    params = workload_params(args)
+    if args.fresh and os.path.exists(table.path):
+        os.remove(table.path)
+    todo = table.pending([(params, c) for c in config_names(args)])
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), desc=f"nvr_compare {args.workload}", unit="run", file=sys.stderr)
+
+    def tick(i, n, row):
+        if bar:
+            bar.set_postfix_str(f"{row['config']}: {row.get('check')}")
+            bar.update(1)
+
     try:
-        futures = {executor.submit(_worker, argv, c, outdir): c for c in todo}
-        bar = None
-        if progress and todo:
-            from tqdm import tqdm
-            bar = tqdm(total=len(todo), desc=f"nvr_compare {args.workload}", unit="run", file=sys.stderr)
-        for fut in cf.as_completed(futures):
-            row = fut.result()
-            row.update(workload=args.workload, params=params)
-            _append(path, row)
-            if bar:
-                bar.set_postfix_str(f"{row['config']}: {row.get('check')}")
-                bar.update(1)
+        run_all(_worker, [(argv, c, outdir) for _, c in todo], table, executor=executor or args.executor,
+                jobs=args.jobs, progress=tick)
+    finally:
         if bar:
             bar.close()
-    finally:
-        if own:
-            executor.shutdown()
-    rows = [r for r in read_rows(path) if r.get("params") == params]
-    return finish_rows(rows)
+    return finish_rows([r for r in table.rows() if r.get("params") == params])
 
 
 def _f(r, k):
@@ -476,7 +432,7 @@ def main(argv=None) -> int:
     if not args.quiet:
         print(f"nvr_compare: {wl.summary()}")
         print(f"nvr_compare: {len(config_names(args))} configurations, {args.jobs} jobs, results in "
-              f"{csv_path(outdir, args.workload)}")
+              f"{results_table(outdir, args.workload).path}")
     rows = run_sweep(argv, outdir, progress=not args.quiet)
     print_table(rows)
     if not args.no_figures:

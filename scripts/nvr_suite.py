@@ -8,7 +8,7 @@ the paper's four claims, measured (geometric means over the suite).
     python scripts/nvr_suite.py --wl KEY=VALUE --compare-args "--mem-type HBM_2000_4H_1x64 --configs none,nvr"
     python scripts/nvr_suite.py --breakdown    # + read / write-allocate misses, DRAM bandwidth vs peak
 
-Each workload's rows are in OUTDIR/nvr_compare_<workload>.csv (resumable,
+Each workload's rows are in OUTDIR/nvr_compare_<workload>.jsonl (resumable,
 as for nvr_compare.py) with its figure; the summary goes to
 OUTDIR/nvr_suite.md.
 """

@@ -2,6 +2,7 @@
 can be listed by hand, on the workload suite (never changes a result), its
 balanced stats, its hardware budget and the comparison script."""
 
+import json
 import types
 
 import numpy as np
@@ -292,14 +293,18 @@ def test_compare_table_survives_interruption(tmp_path):
     argv = ["--workload", "gnn", "--size", "small", "--executor", "serial", "--configs", "none,nvr"]
     rows = compare.run_sweep(argv, str(tmp_path), progress=False)
     assert [r["config"] for r in rows] == ["none", "nvr"]
-    path = compare.csv_path(str(tmp_path), "gnn")
-    n_lines = len(open(path).read().splitlines())
-    assert n_lines == 3
-    # A rerun with one more configuration runs only that one.
+    path = compare.results_table(str(tmp_path), "gnn").path
+    assert path.endswith("nvr_compare_gnn.jsonl")
+    lines = open(path).read().splitlines()
+    assert [json.loads(line)["config"] for line in lines] == ["none", "nvr"]
+    # As if killed while writing nvr's row: a rerun with one more
+    # configuration runs exactly nvr again and the new one, and keeps none.
+    with open(path, "w") as f:
+        f.write(lines[0] + "\n" + lines[1][:60])
     argv2 = argv[:-1] + ["none,nvr,l2+16KiB"]
     rows = compare.run_sweep(argv2, str(tmp_path), progress=False)
     assert sorted(r["config"] for r in rows) == ["l2+16KiB", "none", "nvr"]
-    assert len(open(path).read().splitlines()) == 4
+    assert [r["config"] for r in compare.results_table(str(tmp_path), "gnn").rows()] == ["none", "nvr", "l2+16KiB"]
     assert all(r["check"] == "PASS" for r in rows)
     assert float(next(r for r in rows if r["config"] == "none")["speedup"]) == 1.0
 
