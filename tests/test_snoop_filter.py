@@ -9,8 +9,8 @@ the next), then against gem5's own run of a reference kernel."""
 import pytest
 
 import npusim
-from npusim.objects import (Cache, CacheTestMemory, CacheTestRequestor, L2XBar, Root, SimpleMemory, SrcClockDomain,
-                            System, SystemXBar, TrafficGen)
+from npusim.objects import (Cache, CacheTestMemory, CacheTestRequestor, L2XBar, Root, SimpleMemory, SnoopFilter,
+                            SrcClockDomain, System, SystemXBar, TrafficGen)
 from npusim.testing import packets_live, stats_dict
 
 from helpers import replay_against_gem5
@@ -30,6 +30,17 @@ def fanout(bus):
     buckets = {int(k.split("::")[1]): int(v) for k, v in s.items()
                if k.startswith("snoopFanout::") and k.split("::")[1].isdigit()}
     return buckets, int(s["snoopFanout::samples"])
+
+
+def run_below_l2(system):
+    """Connects system.bus -> system.l2 -> system.mem and runs `system` to
+    the end."""
+    system.bus.mem_side_ports = system.l2.cpu_side
+    system.l2.mem_side = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    while npusim.simulate().getCause() != "event queue empty":
+        pass
 
 
 def test_one_l1_requests_miss_evictions_hit_and_a_victim_held_above_is_a_snoop_hit():
@@ -73,12 +84,7 @@ def test_three_l1s_sharing_a_line_hit_single_then_multi_and_fan_out_to_the_holde
         setattr(system, f"l1_{n}", l1)
         cpu.port = l1.cpu_side
         l1.mem_side = system.bus.cpu_side_ports
-    system.bus.mem_side_ports = system.l2.cpu_side
-    system.l2.mem_side = system.mem.port
-    Root(full_system=False, system=system)
-    npusim.instantiate()
-    while npusim.simulate().getCause() != "event queue empty":
-        pass
+    run_below_l2(system)
     assert packets_live() == 0
     assert filter_counts(system.bus) == (5, 1, 2, 1, 0, 1)
     assert fanout(system.bus) == ({0: 2, 1: 1, 2: 1, 3: 1}, 5)
@@ -131,4 +137,71 @@ def test_a_filtered_crossbar_with_more_ports_than_the_filter_tracks_is_refused()
         gen.port = system.bus.cpu_side_ports
     Root(full_system=False, system=system)
     with pytest.raises(npusim.SimulationError, match=r"system\.bus: .*at most 32 cpu-side ports"):
+        npusim.instantiate()
+
+
+def run_with_capacity(max_capacity, lines):
+    """cpu -> L1 (one line) -> L2XBar (a filter of `max_capacity`) -> L2 (one
+    set of two ways, LRU) -> memory, reading `lines` 50 ns apart."""
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = requestor([(n * 50 * NS, line) for n, line in enumerate(lines)])
+    system.l1, system.l2 = Cache(**cache("64B", 1)), Cache(**cache("128B", 2))
+    system.bus = L2XBar(snoop_filter=SnoopFilter(lookup_latency=0, max_capacity=max_capacity))
+    system.mem = CacheTestMemory(latency="10ns")
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.bus.cpu_side_ports
+    run_below_l2(system)
+    return system
+
+
+# Reads of A, B, C, D (test_clean_evict's first sequence, then D). The filter
+# holds the L1's line and the line it requests:
+#    0 ns A: {A}.
+#   50 ns B: {A, B}; the L1's CleanEvict of A removes A: {B} (and makes A the
+#            L2's most recent line).
+#  100 ns C: {B, C}; the L2 evicts B, held above: a snoop hit; the L1's
+#            CleanEvict of B: {C}. L2 {A, C}.
+#  150 ns D: {C, D}; the L2 evicts A, which the L1 does not hold: a snoop that
+#            misses while the filter holds 2 lines. Then {D}.
+D = 0x0C0
+ABCD = (A, B, C, D)
+
+
+def test_a_snoop_that_misses_in_a_full_filter_is_an_error_naming_the_filter():
+    # 128 bytes: two lines, and the snoop of A at 150 ns finds two (gem5 panics)
+    with pytest.raises(npusim.SimulationError,
+                       match=r"system\.bus\.snoop_filter\.max_capacity: exceeded: a snoop from below missed while "
+                             r"the filter held 2 lines, its capacity being 2"):
+        run_with_capacity("128B", ABCD)
+
+
+def test_the_smallest_capacity_that_fits_runs_through():
+    # 192 bytes: three lines, one more than the filter holds at the miss
+    system = run_with_capacity("192B", ABCD)
+    assert packets_live() == 0
+    # 4 reads and 3 CleanEvicts; snoops of B (a hit) and A (a miss, not counted)
+    assert filter_counts(system.bus) == (7, 3, 0, 1, 1, 0)
+    assert fanout(system.bus) == ({0: 5, 1: 1}, 6)
+
+
+def test_requests_may_take_a_filter_past_its_capacity():
+    # A, B, C with one line of capacity: the filter holds 2 lines after B's
+    # and C's requests, but gem5 checks only snoops that miss, and the one
+    # snoop (B) hits.
+    system = run_with_capacity("64B", (A, B, C))
+    assert filter_counts(system.bus) == (5, 2, 0, 1, 1, 0)
+
+
+@pytest.mark.parametrize("max_capacity", ["0B", "32B"])
+def test_a_capacity_below_one_line_is_refused(max_capacity):
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.bus = L2XBar(snoop_filter=SnoopFilter(max_capacity=max_capacity))
+    system.mem = SimpleMemory(range="0:64MiB")
+    system.gen = TrafficGen(num_requests=1)
+    system.gen.port = system.bus.cpu_side_ports
+    system.mem.port = system.bus.mem_side_ports
+    Root(full_system=False, system=system)
+    with pytest.raises(npusim.SimulationError,
+                       match=r"system\.bus\.snoop_filter\.max_capacity: must hold at least one 64-byte line, got "
+                             + max_capacity[:-1] + " bytes"):
         npusim.instantiate()

@@ -29,11 +29,13 @@ class SnoopFilter(SimObject):
     to every request's header delay, and the filter keeps gem5's record of
     which CPU-side ports hold or have requested each line, for gem5's
     statistics (totRequests, hitSingleRequests, ..., and the crossbar's
-    snoopFanout). It never runs out of capacity (see src/mem/snoop_filter.hh)."""
+    snoopFanout). As gem5's, a snoop from below that misses while the filter
+    holds max_capacity / 64 lines is an error (see src/mem/snoop_filter.hh)."""
 
     type = "SnoopFilter"
     lookup_latency = Param.Cycles(1, "Lookup latency (cycles of the owning crossbar), charged to every request")
-    max_capacity = Param.MemorySize("8MiB", "gem5's capacity bound; not modelled (no limit)")
+    max_capacity = Param.MemorySize("8MiB", "Bytes of 64-byte lines it can hold: a snoop from below that misses "
+                                            "while it holds max_capacity / 64 lines or more is an error (gem5 panics)")
 
 
 class NoncoherentXBar(BaseXBar):

@@ -1,10 +1,13 @@
 #include "snoop_filter.hh"
 
+#include <string>
+
 namespace npusim::xbar {
 
 SnoopFilter::SnoopFilter(const Params &p)
     : SimObject(p),
       lookup(p.get<Cycles>("lookup_latency")),
+      capacityLines(p.get<std::uint64_t>("max_capacity") >> kLineShift),
       totRequests(this, "totRequests", stats::units::Count, "Total number of requests made to the snoop filter."),
       hitSingleRequests(this, "hitSingleRequests", stats::units::Count,
                         "Number of requests hitting in the snoop filter with a single holder of the requested data."),
@@ -16,6 +19,9 @@ SnoopFilter::SnoopFilter(const Params &p)
                       "Number of snoops hitting in the snoop filter with a single holder of the requested data."),
       hitMultiSnoops(this, "hitMultiSnoops", stats::units::Count,
                      "Number of snoops hitting in the snoop filter with multiple (>1) holders of the requested data.") {
+    if (capacityLines == 0)
+        p.error("max_capacity", "must hold at least one 64-byte line, got " +
+                                    std::to_string(p.get<std::uint64_t>("max_capacity")) + " bytes");
     slots.resize(8192);
     mask = slots.size() - 1;
     shift = 64 - unsigned(std::countr_zero(slots.size()));
@@ -45,6 +51,11 @@ void SnoopFilter::eraseShifting(std::size_t i) {
     }
     slots[hole] = Slot{};
     --used;
+}
+
+void SnoopFilter::capacityExceeded() const {
+    fatal(name(), ".max_capacity: exceeded: a snoop from below missed while the filter held ", used,
+          " lines, its capacity being ", capacityLines, " (max_capacity / 64 bytes); gem5 panics here too");
 }
 
 void SnoopFilter::undoRequest(Addr addr, unsigned port, bool snooping, bool eviction) {

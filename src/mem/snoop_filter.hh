@@ -19,11 +19,18 @@
 // keeps no copies (not snooping, e.g. a DMA port) creates no entry and is
 // counted only when it hits, as in gem5.
 //
-// Not modelled: capacity (gem5 panics past max_capacity) and coherence: a
-// response adds its port to the holders, where gem5 first clears them when
-// the response carries no sharers (the other holders' copies would be
-// invalidated by a coherence protocol npusim does not have). With one
-// snooping port per crossbar, the usual case, the two agree.
+// Capacity: max_capacity / 64 lines. As in gem5, only a snoop from below
+// that misses checks it (gem5's lookupSnoop panics if the filter then holds
+// that many lines or more; requests allocate unchecked), so the check costs
+// a compare on snoop misses alone; npusim's error names the filter and
+// max_capacity. (gem5 divides by the system's line size; this filter tracks
+// 64-byte lines whatever the caches' line size.)
+//
+// Not modelled: coherence: a response adds its port to the holders, where
+// gem5 first clears them when the response carries no sharers (the other
+// holders' copies would be invalidated by a coherence protocol npusim does
+// not have). With one snooping port per crossbar, the usual case, the two
+// agree.
 #pragma once
 #include <bit>
 #include <cstdint>
@@ -62,7 +69,8 @@ class SnoopFilter final : public SimObject {
     // A response on its way to (snooping) CPU-side port `port`.
     [[gnu::always_inline]] inline void updateResponse(Addr addr, unsigned port);
     // A snoop from below (an eviction or a prefetch, neither of which
-    // invalidates): returns how many ports it goes to.
+    // invalidates): returns how many ports it goes to. Fatal if it misses
+    // while the filter is full (see the capacity note above).
     [[gnu::always_inline]] inline unsigned lookupSnoop(Addr addr);
     // The number of ports in `m` (most masks are empty or name one port;
     // std::popcount is a library call without the POPCNT instruction).
@@ -113,8 +121,12 @@ class SnoopFilter final : public SimObject {
         }
     }
     void eraseShifting(std::size_t i);
+    [[noreturn, gnu::cold]] void capacityExceeded() const;
 
     Cycles lookup;
+    // gem5's maxEntryCount: a snoop that misses while the filter holds this
+    // many lines is an error.
+    std::size_t capacityLines;
     std::vector<Slot> slots;
     std::size_t mask = 0, used = 0;
     unsigned shift = 64;
@@ -172,7 +184,10 @@ inline void SnoopFilter::updateResponse(Addr addr, unsigned port) {
 inline unsigned SnoopFilter::lookupSnoop(Addr addr) {
     const Addr line = addr >> kLineShift;
     const Slot &s = slots[probe(line)];
-    if (s.line != line) return 0;
+    if (s.line != line) {
+        if (used >= capacityLines) [[unlikely]] capacityExceeded();
+        return 0;
+    }
     const Mask interested = s.requested | s.holder;
     ++totSnoops;
     return countHit(interested, hitSingleSnoops, hitMultiSnoops);
