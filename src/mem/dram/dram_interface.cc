@@ -232,6 +232,10 @@ DRAMInterface::DRAMInterface(const Params &p)
     }
     for (auto &r : ranks)
         for (auto &b : r.banks) banksById.push_back(&b);  // rank by rank: bankId order
+    if (ranksPerChannel == 2) {
+        ranks[0].otherRank = &ranks[1];
+        ranks[1].otherRank = &ranks[0];
+    }
     for (auto &q : queued) q.init(ranksPerChannel, banksPerRank);
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
@@ -245,6 +249,8 @@ DRAMInterface::DRAMInterface(const Params &p)
     burstShift = unsigned(std::countr_zero(burstSize));
     activationsByBursts.assign(maxBytes / burstSize + 1, 0);
     trackedActivationBursts = std::uint32_t(std::min<std::size_t>(activationsByBursts.size(), UINT32_MAX));
+    directActivationBursts =
+        std::uint32_t(std::min<std::uint64_t>(trackedActivationBursts, (std::uint64_t(1) << 32) >> burstShift));
     bytesPerActivate.flags(stats::kNoZero);
     for (stats::Formula *f : {&avgQLat, &avgBusLat, &avgMemAccLat, &readRowHitRate, &writeRowHitRate, &peakBW,
                               &busUtil, &busUtilRead, &busUtilWrite, &pageHitRate})

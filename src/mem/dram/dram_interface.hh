@@ -92,6 +92,9 @@ struct DramRank {
     Tick refreshUntil = 0;   // no bursts to this rank before this tick
     Tick lastPreDoneAt = 0;  // when the latest precharge completes
     std::uint64_t refreshes = 0;
+    // The other rank of a two-rank channel (null otherwise): each burst
+    // delays it by the rank-to-rank switch, without indexing.
+    DramRank *otherRank = nullptr;
 };
 
 // One DRAM burst (gem5's MemPacket); pooled by the controller.
@@ -223,15 +226,26 @@ class DRAMInterface final : public AbstractMemory {
     // instead of a histogram update. The samples are whole numbers, so the
     // sums come out exactly as with one sample() each.
     std::vector<std::uint64_t> activationsByBursts;
-    [[gnu::always_inline]] void sampleBytesPerActivate(std::uint32_t bytes) {
+    // An activation of `bursts` bursts: its bytes, wrapping at 2^32 as a
+    // 32-bit byte counter would.
+    [[gnu::always_inline]] void sampleActivation(unsigned bursts) {
+        // below this the byte count neither wraps nor leaves the table: no
+        // multiplication needed
+        if (bursts < directActivationBursts) [[likely]]
+            ++activationsByBursts[bursts];
+        else
+            sampleBytesPerActivate(std::uint32_t(bursts * burstSize));
+    }
+    void sampleBytesPerActivate(std::uint32_t bytes) {
         const std::uint32_t bursts = bytes >> burstShift;
-        if (bursts < trackedActivationBursts && (bytes & (burstSize - 1)) == 0) [[likely]]
+        if (bursts < trackedActivationBursts && (bytes & (burstSize - 1)) == 0)
             ++activationsByBursts[bursts];
         else
             bytesPerActivate.sample(bytes);
     }
     void flushBytesPerActivate();
     std::uint32_t trackedActivationBursts = 0;  // activationsByBursts.size()
+    std::uint32_t directActivationBursts = 0;   // min(trackedActivationBursts, 2^32 / burstSize)
     unsigned burstShift = 0;  // log2(burstSize)
 
     // doBurstAccess()'s trace point, out of line and given copies: a trace
@@ -360,8 +374,10 @@ class DRAMInterface final : public AbstractMemory {
         actAt = b.openRow == kNoRow
                     ? std::max(std::max(b.actAllowedAt, b.groupState->actAllowedAt), std::max(r.actFloor, now))
                     : std::max(b.preAllowedAt + tRP, std::max(r.prePending, now) + tRP);
-        const Tick colAllowedAt = ReadState ? rdAllowed(r, b) : wrAllowed(r, b);
-        return std::max(colAllowedAt, actAt + (ReadState ? tRCD_RD : tRCD_WR)) <= minColAt;
+        // max(column, actAt + tRCD) <= minColAt, the half that usually fails
+        // first: most banks' preparation does not hide
+        if (actAt + (ReadState ? tRCD_RD : tRCD_WR) > minColAt) return false;
+        return (ReadState ? rdAllowed(r, b) : wrAllowed(r, b)) <= minColAt;
     }
 
   public:
@@ -489,8 +505,7 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
 
 [[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall,
                                                                 Tick now) {
-    // bytes accessed, wrapping at 2^32 as a 32-bit byte counter would
-    sampleBytesPerActivate(std::uint32_t(bank.rowAccesses * burstSize));
+    sampleActivation(bank.rowAccesses);
     bank.openRow = kNoRow;
     Tick preAt = preTick;
     if (autoOrPreall) {
@@ -545,19 +560,17 @@ inline void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &qu
     // (kept per bank group: see Bank). The delays are the same for all
     // groups but the burst's own, so the loops carry no branch: the own
     // group is redone from its saved value afterwards.
-    if (ranksPerChannel > 1) {
+    if (Rank *other = rank.otherRank) {
         const Tick r2r = cmdAt + r2rDelay;
-        if (ranksPerChannel == 2) {
-            Rank &other = ranks[mp->rank ^ 1u];
-            other.rdFloor = std::max(r2r, other.rdFloor);
-            other.wrFloor = std::max(r2r, other.wrFloor);
-        } else {
-            for (unsigned j = 0; j < ranksPerChannel; ++j)
-                if (j != mp->rank) {
-                    ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
-                    ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
-                }
-        }
+        other->rdFloor = std::max(r2r, other->rdFloor);
+        other->wrFloor = std::max(r2r, other->wrFloor);
+    } else if (ranksPerChannel > 2) {
+        const Tick r2r = cmdAt + r2rDelay;
+        for (unsigned j = 0; j < ranksPerChannel; ++j)
+            if (j != mp->rank) {
+                ranks[j].rdFloor = std::max(r2r, ranks[j].rdFloor);
+                ranks[j].wrFloor = std::max(r2r, ranks[j].wrFloor);
+            }
     }
     {
         GroupTiming &own = *bank.groupState;
