@@ -370,10 +370,10 @@ class DRAMInterface final : public AbstractMemory {
     // its column command could then issue by minColAt.
     template <bool ReadState>
     [[gnu::always_inline]] bool bankPrep(const Rank &r, const Bank &b, Tick now, Tick minColAt, Tick &actAt) const {
-        // max(pre, prePending, now) + tRP, the rank's part folded separately
+        // with a row open: PRE at max(pre, prePending, now), ACT tRP later
         actAt = b.openRow == kNoRow
                     ? std::max(std::max(b.actAllowedAt, b.groupState->actAllowedAt), std::max(r.actFloor, now))
-                    : std::max(b.preAllowedAt + tRP, std::max(r.prePending, now) + tRP);
+                    : std::max(std::max(b.preAllowedAt, r.prePending), now) + tRP;
         // max(column, actAt + tRCD) <= minColAt, the half that usually fails
         // first: most banks' preparation does not hide
         if (actAt + (ReadState ? tRCD_RD : tRCD_WR) > minColAt) return false;
