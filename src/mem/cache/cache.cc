@@ -659,12 +659,12 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     if (traits & kFromCache) m.hasFromCache = true;
 }
 
-[[gnu::always_inline]] inline void Cache::deallocateMshr(int i) {
+[[gnu::always_inline]] inline void Cache::deallocateMshr(int i, bool inService) {
     Mshr &m = mshrs[std::size_t(i)];
     m.blkAddr = kNoLine;
     mshrHint[std::size_t(i)] = tagHintOf(kNoLine);
     --mshrsInUse;
-    if (!m.inService) mshrReady.erase(i);
+    if (!inService) mshrReady.erase(i);
     m.allocated = m.inService = false;
     mshrFree[numMshrs - mshrsInUse - 1] = i;
 }
@@ -769,42 +769,40 @@ bool Cache::recvFill(PacketPtr pkt) {
         clearBlocked(kNoTargets);
     }
 
-    // The first target's wait is the MSHR miss latency.
-    const Target &initial = m.firstTarget();
-    const MemCmd initialCmd = initial.pkt->cmd;
-    const RequestorID initialReq = initial.pkt->requestorId;
-    stats->row(initialReq).mshrMissLatency[CacheStats::cmdIndex(initialCmd)] +=
-        CacheStats::spanAsDouble(arrival - initial.recvTime);
-
     const Addr line = m.blkAddr;
+    const Tick ready = edge + fillTicks + pkt->payloadDelay;
     // The line was absent when the MSHR was allocated; only a writeback
     // from above can have brought it in since, so look only then.
     int blk = m.writtenBack ? findBlock(line) : -1;
     std::uint8_t *lineData;
     if (blk < 0) {
-        blk = m.allocOnFill ? allocateBlock<kMayPrefetch>(line, initialReq) : -1;
-        if (blk < 0) {
+        blk = m.allocOnFill ? allocateBlock<kMayPrefetch>(line, m.firstTarget().pkt->requestorId) : -1;
+        if (blk >= 0) {
+            lineData = &blkData[std::size_t(blk) * blkSize];
+            blocks[std::size_t(blk)].ready = ready;
+        } else {
             // Not allocating (mostly exclusive): serve from the temporary line.
             tempBlock.addr = line;
             tempBlock.flags = 0;
             blk = kTemp;
+            lineData = tempBlock.data.data();
         }
-        lineData = blockData(blk);
         copyLine(lineData, pkt->data());
     } else {
-        lineData = blockData(blk);
+        // Written back from above while the miss was in flight: its data
+        // is newer than the fill's.
+        lineData = &blkData[std::size_t(blk) * blkSize];
+        blocks[std::size_t(blk)].ready = ready;
     }
-    // (A line already present was written back from above while the miss
-    // was in flight: its data is newer than the fill's.)
-    if (blk != kTemp) blocks[std::size_t(blk)].ready = edge + fillTicks + pkt->payloadDelay;
 
     if (kMayPrefetch && prefetcher) notifyPrefetcherOfFill(m, lineData);
 
-    serviceMshrTargets<kMayPrefetch>(m, pkt, blk, lineData, edge);
+    serviceMshrTargets<kMayPrefetch>(m, pkt, blk, lineData, arrival, edge);
 
+    // (Freeing one MSHR always ends a full state: at most numMshrs are in use.)
     const bool wasFull = mshrFull();
-    deallocateMshr(mi);
-    if (wasFull && !mshrFull()) clearBlocked(kNoMshrs);
+    deallocateMshr(mi, true);
+    if (wasFull) clearBlocked(kNoMshrs);
     // A freed MSHR may let a prefetch go.
     if (kMayPrefetch && prefetcher && canPrefetch() && !isBlocked()) {
         const Tick next = std::max(prefetcher->nextPrefetchReadyTime(), clockEdge());
@@ -834,10 +832,18 @@ void Cache::notifyPrefetcherOfFill(const Mshr &m, std::uint8_t *lineData) {
 }
 
 template <bool kMayPrefetch>
-[[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge) {
-    const unsigned initialOffset = offsetOf(*m.firstTarget().pkt);
+[[gnu::always_inline]] inline void Cache::serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData,
+                                                             Tick arrival, Tick edge) {
     const Tick respondAt = edge + responseTicks;
     bool fromCore = false, fromPref = false;
+    // The first target's wait is the MSHR miss latency. That target (usually
+    // the only one) then finds its miss latency in the same stats row, and
+    // its word is the critical one, which never waits for the payload.
+    const Target &first = m.firstTarget();
+    const int firstCi = CacheStats::cmdIndex(first.pkt->cmd);
+    CacheStats::Row &firstRow = stats->row(first.pkt->requestorId);
+    firstRow.mshrMissLatency[firstCi] += CacheStats::spanAsDouble(arrival - first.recvTime);
+    const unsigned initialOffset = offsetOf(*first.pkt);
     for (const Target &t : std::span(m.targets, m.targetCount)) {
         PacketPtr tp = t.pkt;
         if (kMayPrefetch && t.fromPrefetcher) {
@@ -846,12 +852,16 @@ template <bool kMayPrefetch>
             continue;
         }
         fromCore = true;
-        const int ci = CacheStats::cmdIndex(tp->cmd);
+        Tick completion = respondAt;
+        if (&t == &first) [[likely]] {
+            firstRow.missLatency[firstCi] += CacheStats::spanAsDouble(completion - t.recvTime);
+        } else {
+            // Words other than the critical one wait for the rest of the payload.
+            if (offsetOf(*tp) != initialOffset) completion += pkt->payloadDelay;
+            stats->row(tp->requestorId).missLatency[CacheStats::cmdIndex(tp->cmd)] +=
+                CacheStats::spanAsDouble(completion - t.recvTime);
+        }
         satisfyRequest(tp, blk, lineData);
-        // Words other than the critical one wait for the rest of the payload.
-        const bool waitsForPayload = offsetOf(*tp) != initialOffset;
-        const Tick completion = respondAt + (waitsForPayload ? pkt->payloadDelay : 0);
-        stats->row(tp->requestorId).missLatency[ci] += CacheStats::spanAsDouble(completion - t.recvTime);
         tp->makeResponse();
         tp->headerDelay = tp->payloadDelay = 0;
         cpuRespQueue.schedSend(tp, completion);
@@ -959,8 +969,8 @@ void Cache::squashPrefetch(int mi) {
         clearBlocked(kNoTargets);
     }
     const bool wasFull = mshrFull();
-    deallocateMshr(mi);
-    if (wasFull && !mshrFull()) clearBlocked(kNoMshrs);
+    deallocateMshr(mi, false);  // (never sent)
+    if (wasFull) clearBlocked(kNoMshrs);
 }
 
 inline MemCmd Cache::missCommand(const Mshr &m) const { return m.needsWritable ? MemCmd::ReadExReq : readMissCmd; }

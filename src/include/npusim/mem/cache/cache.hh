@@ -267,7 +267,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // any other packet (a HardPFReq from above too) gets a response.
     int allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch);
     void allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch);
-    void deallocateMshr(int i);
+    // `inService`: m.inService, known to each caller (a fill's MSHR was
+    // sent, a squashed prefetch's was not).
+    void deallocateMshr(int i, bool inService);
     [[gnu::noinline]] void squashPrefetch(int mi);
     bool mshrFull() const { return mshrsInUse >= numMshrs; }
     bool canPrefetch() const { return mshrsInUse + demandMshrReserve < numMshrs; }
@@ -281,7 +283,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     template <bool kMayPrefetch>
     bool recvFill(PacketPtr pkt);
     template <bool kMayPrefetch>
-    void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick edge);
+    void serviceMshrTargets(Mshr &m, PacketPtr pkt, int blk, std::uint8_t *lineData, Tick arrival, Tick edge);
 
     // --- mem side sending -----------------------------------------------------
     void schedMemSideSend(Tick when);
