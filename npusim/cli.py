@@ -164,7 +164,7 @@ def _main(argv=None) -> int:
         if code:
             return code
     # As gem5 does at exit, write the final statistics of an instantiated run.
-    if npusim.stats._state["active"]:
+    if npusim.stats.active():
         npusim.stats.dump()
     return 0
 

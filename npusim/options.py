@@ -8,9 +8,9 @@ from . import simulation
 # option name -> how to read it now (set by `npusim -d ... --stats-file ...`)
 _OPTIONS = {
     "outdir": simulation.outdir,
-    "stats_file": lambda: simulation._state["files"]["stats"],
-    "dump_config": lambda: simulation._state["files"]["config_ini"],
-    "json_config": lambda: simulation._state["files"]["config_json"],
+    "stats_file": lambda: simulation.output_file("stats"),
+    "dump_config": lambda: simulation.output_file("config_ini"),
+    "json_config": lambda: simulation.output_file("config_json"),
 }
 
 

@@ -38,9 +38,16 @@ def set_output_files(stats: str | None = None, config_ini: str | None = None, co
             _state["files"][key] = name
 
 
+def output_file(key: str) -> str:
+    """The name given for output file `key` ("stats", "config_ini",
+    "config_json"), as on the command line: relative to the output directory
+    unless absolute; empty if it is not written."""
+    return _state["files"][key]
+
+
 def output_path(key: str) -> str | None:
     """Where output file `key` ("stats", "config_ini", "config_json") goes, or None if not written."""
-    name = _state["files"][key]
+    name = output_file(key)
     return os.path.join(_state["outdir"], name) if name else None
 
 

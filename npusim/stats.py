@@ -35,6 +35,11 @@ def end():
     _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None)
 
 
+def active() -> bool:
+    """Whether an instantiated simulation is writing statistics (between begin() and end())."""
+    return _state["active"]
+
+
 def _format_value(value: float, precision: int) -> str:
     """gem5's ValueToString: integral values without decimals, others with 6."""
     if math.isnan(value):
