@@ -222,6 +222,10 @@ void NoncoherentXBar::init() {
             for (auto &v : pktSize) t += v->total();
             return t;
         });
+    for (std::size_t i = 0; i < cpuPorts.size(); ++i) {
+        pktCountRows.push_back(memPorts.empty() ? nullptr : &(*pktCount[i])[0]);
+        pktSizeRows.push_back(memPorts.empty() ? nullptr : &(*pktSize[i])[0]);
+    }
     if (snoopFilter) {
         if (cpuPorts.size() > SnoopFilter::kMaxPorts)
             fatal(name(), ": a crossbar with a snoop filter has at most ", SnoopFilter::kMaxPorts, " cpu-side ports");
@@ -333,7 +337,7 @@ inline bool NoncoherentXBar::recvTimingResp(PacketPtr pkt, int memIdx) {
     const Tick edge = clockEdgeAt(arrival);
     const bool payload = carriesData(pkt->cmd);
     const Tick busyUntil = addPacketTiming(pkt, edge - arrival + responseLatencyTicks, payload, edge);
-    if (snoopFilter && snooping(cpuIdx)) snoopFilter->updateResponse(pkt->addr, cpuIdx);
+    if (snooping(cpuIdx)) snoopFilter->updateResponse(pkt->addr, cpuIdx);  // (no snooping ports without a filter)
     countPacket(cpuIdx, memIdx, pkt->cmd, pkt->size, payload);
     NPUSIM_DPRINTF(XBar, "response ", pkt->print(), " from ", memPorts[std::size_t(memIdx)]->name(), " to ",
                    cpuPorts[cpuIdx]->name());
