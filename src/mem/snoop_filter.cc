@@ -24,6 +24,7 @@ SnoopFilter::SnoopFilter(const Params &p)
                                     std::to_string(p.get<std::uint64_t>("max_capacity")) + " bytes");
     slots.resize(8192);
     mask = slots.size() - 1;
+    maxUsed = slots.size() / 4;
     shift = 64 - unsigned(std::countr_zero(slots.size()));
 }
 
@@ -31,6 +32,7 @@ void SnoopFilter::grow() {
     std::vector<Slot> old(2 * slots.size());
     old.swap(slots);
     mask = slots.size() - 1;
+    maxUsed = slots.size() / 4;
     --shift;
     for (const Slot &s : old) {
         if (s.line == kEmpty) continue;

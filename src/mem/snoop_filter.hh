@@ -107,7 +107,7 @@ class SnoopFilter final : public SimObject {
     }
     // Makes an entry for `line` at `i` (its probe's end); returns where it is.
     std::size_t place(std::size_t i, Addr line) {
-        if (4 * (used + 1) > slots.size()) [[unlikely]] {
+        if (used == maxUsed) [[unlikely]] {
             grow();
             i = probe(line);
         }
@@ -134,6 +134,7 @@ class SnoopFilter final : public SimObject {
     std::size_t capacityLines;
     std::vector<Slot> slots;
     std::size_t mask = 0, used = 0;
+    std::size_t maxUsed = 0;  // slots.size() / 4: the table grows rather than hold more
     unsigned shift = 64;
     // The line of the last eviction that cleared its port's holder bit
     // (kEmpty if it cleared none; an eviction that misses leaves it: a
