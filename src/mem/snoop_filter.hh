@@ -9,7 +9,8 @@
 // port went down and its response has not come back up) and `holder` (a
 // response went up to the port, and no eviction without BLOCK_CACHED has come
 // down since). A line with both masks empty has no entry. The crossbar calls
-//   lookupRequest  for every request it accepts from a CPU-side port,
+//   lookupRequest  for every request it accepts from a CPU-side port
+//                  (lookupEviction for a writeback or clean eviction),
 //   undoRequest    when the memory side then refuses that request,
 //   updateResponse for every response it passes to a snooping port,
 //   lookupSnoop    for every snoop from below (a cache's eviction or
@@ -52,18 +53,19 @@ class SnoopFilter final : public SimObject {
     Cycles lookupLatency() const { return lookup; }
 
     // A request from CPU-side port `port` (`snooping`: the port's requestor
-    // keeps copies). `eviction`: a writeback or clean eviction, which drops
-    // the port from the holders unless `blockCached` (a cache above the
-    // sender still has the line); any other request marks the port as
-    // requesting. Returns the other ports the filter would snoop.
-    // (The three lookups are inline: the crossbar's handlers are their
-    // only callers.)
-    [[gnu::always_inline]] inline Mask lookupRequest(Addr addr, unsigned port, bool snooping, bool eviction,
-                                                     bool blockCached);
-    // The request just looked up (with the same arguments) was refused
-    // below and will come again: its entry goes back to what it was (its
-    // counts stay, as in gem5): a request's port loses its requested bit (a
-    // port has one request per line in flight, as gem5 checks), an
+    // keeps copies) other than an eviction: marks the port as requesting.
+    // Returns the other ports the filter would snoop. (The lookups are
+    // inline: the crossbar's handlers are their only callers; a request and
+    // an eviction each have their own, so neither tests for the other.)
+    [[gnu::always_inline]] inline Mask lookupRequest(Addr addr, unsigned port, bool snooping);
+    // A writeback or clean eviction from `port`: drops the port from the
+    // holders unless `blockCached` (a cache above the sender still has the
+    // line). Returns the other ports that hold or request the line.
+    [[gnu::always_inline]] inline Mask lookupEviction(Addr addr, unsigned port, bool snooping, bool blockCached);
+    // The request or eviction just looked up (with the same arguments) was
+    // refused below and will come again: its entry goes back to what it was
+    // (its counts stay, as in gem5): a request's port loses its requested
+    // bit (a port has one request per line in flight, as gem5 checks), an
     // eviction's port gets back the holder bit it lost, if it lost one.
     void undoRequest(Addr addr, unsigned port, bool snooping, bool eviction);
     // A response on its way to (snooping) CPU-side port `port`.
@@ -144,29 +146,40 @@ class SnoopFilter final : public SimObject {
     stats::Counter totRequests, hitSingleRequests, hitMultiRequests, totSnoops, hitSingleSnoops, hitMultiSnoops;
 };
 
-inline SnoopFilter::Mask SnoopFilter::lookupRequest(Addr addr, unsigned port, bool snooping, bool eviction,
-                                                    bool blockCached) {
+inline SnoopFilter::Mask SnoopFilter::lookupRequest(Addr addr, unsigned port, bool snooping) {
     const Addr line = addr >> kLineShift;
     const Mask bit = Mask(1) << port;
     std::size_t i = probe(line);
     if (slots[i].line != line) {
         if (!snooping) return 0;
         ++totRequests;
-        // (an eviction would leave the new entry empty: none is made)
-        if (!eviction) {
-            i = place(i, line);
-            slots[i].requested = bit;
-        }
+        i = place(i, line);
+        slots[i].requested = bit;
         return 0;
     }
     Slot &s = slots[i];
     const Mask interested = s.requested | s.holder;
     ++totRequests;
     countHit(interested, hitSingleRequests, hitMultiRequests);
+    if (snooping) [[likely]] s.requested |= bit;
+    return interested & ~bit;
+}
+
+inline SnoopFilter::Mask SnoopFilter::lookupEviction(Addr addr, unsigned port, bool snooping, bool blockCached) {
+    const Addr line = addr >> kLineShift;
+    std::size_t i = probe(line);
+    if (slots[i].line != line) {
+        // (the new entry would be empty: none is made)
+        if (snooping) ++totRequests;
+        return 0;
+    }
+    Slot &s = slots[i];
+    const Mask bit = Mask(1) << port;
+    const Mask interested = s.requested | s.holder;
+    ++totRequests;
+    countHit(interested, hitSingleRequests, hitMultiRequests);
     if (snooping) [[likely]] {
-        if (!eviction) {
-            s.requested |= bit;
-        } else if (!blockCached) [[likely]] {
+        if (!blockCached) [[likely]] {
             heldBeforeEviction = (s.holder & bit) ? line : kEmpty;
             s.holder &= ~bit;
             if (!(s.requested | s.holder)) erase(i);

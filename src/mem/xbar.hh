@@ -208,12 +208,13 @@ class NoncoherentXBar : public ClockedObject {
     // gem5's snoop filter lookup for a request from `cpuIdx`: an eviction
     // learns whether another port holds the line (BLOCK_CACHED), any other
     // request samples snoopFanout with the ports the filter would snoop.
-    void snoopFilterRequest(PacketPtr pkt, int cpuIdx) {
-        const bool eviction = pkt->isEviction();
-        const SnoopFilter::Mask others = snoopFilter->lookupRequest(pkt->addr, unsigned(cpuIdx), snooping(cpuIdx),
-                                                                    eviction, pkt->blockCached);
-        if (!eviction) snoopFanout->sample(SnoopFilter::portCount(others));
-        else if (others) pkt->blockCached = true;
+    [[gnu::always_inline]] void snoopFilterRequest(PacketPtr pkt, int cpuIdx) {
+        if (!pkt->isEviction()) {
+            snoopFanout->sample(
+                SnoopFilter::portCount(snoopFilter->lookupRequest(pkt->addr, unsigned(cpuIdx), snooping(cpuIdx))));
+        } else if (snoopFilter->lookupEviction(pkt->addr, unsigned(cpuIdx), snooping(cpuIdx), pkt->blockCached)) {
+            pkt->blockCached = true;
+        }
     }
     bool snooping(int cpuIdx) const { return (snoopingPorts >> cpuIdx) & 1; }
     // The slow halves of the timing handlers: the destination refused the
