@@ -45,7 +45,14 @@ bool isValidMemCmd(unsigned raw) {
 
 void Packet::doubleDestroy() { panic("packet destroyed twice"); }
 
-std::uint64_t Packet::live() { return pool().live; }
+// Every packet ever made minus the free ones: a walk of the free list, as
+// this is asked only after a run, while create and destroy keep no count.
+std::uint64_t Packet::live() {
+    const detail::PacketPool &p = pool();
+    std::uint64_t free = 0;
+    for (const Packet *pkt = p.freeHead; pkt; pkt = pkt->nextFree) ++free;
+    return p.all.size() - free;
+}
 std::uint64_t Packet::totalCreated() { return pool().created; }
 
 void Packet::resetPool() {
@@ -55,7 +62,6 @@ void Packet::resetPool() {
         pkt->cmd = MemCmd::InvalidCmd;
         p.push(pkt.get());
     }
-    p.live = 0;
     p.created = 0;
 }
 

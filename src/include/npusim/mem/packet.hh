@@ -97,21 +97,30 @@ class Packet {
     static std::uint64_t totalCreated();
     static void resetPool();              // frees all; used between simulations
 
+    // (The command, the flags and the route depth share the first eight
+    // bytes, so create() resets them with a store or two.)
     MemCmd cmd = MemCmd::InvalidCmd;
-    Addr addr = 0;
-    // The byte address the original request asked for (gem5's
-    // req->getPaddr()): a cache's miss for a whole line keeps its first
-    // target's, so a prefetcher below trains on what the core accessed.
-    Addr reqAddr = 0;
-    unsigned size = 0;
-    RequestorID requestorId = kInvalidRequestorID;
-    Addr pc = 0;
     bool hasPC = false;
     // Set on a demand packet by a cache when it hit on a prefetched line.
     bool servedByPrefetch = false;
     // gem5's BLOCK_CACHED, on an eviction: a cache above the sender still
     // holds the line (the sender's snoop filters below keep it as a holder).
     bool blockCached = false;
+  private:
+    bool dataValid = false;
+    std::uint8_t routeDepth = 0;
+  public:
+    RequestorID requestorId = kInvalidRequestorID;
+    unsigned size = 0;
+  private:
+    unsigned bufferBytes = 0;  // buffer.size(), one load to check
+  public:
+    Addr addr = 0;
+    // The byte address the original request asked for (gem5's
+    // req->getPaddr()): a cache's miss for a whole line keeps its first
+    // target's, so a prefetcher below trains on what the core accessed.
+    Addr reqAddr = 0;
+    Addr pc = 0;
     std::uint64_t id = 0;
     Tick createTick = 0;
     // Extra delay charged by interconnect before the packet may be acted on.
@@ -178,11 +187,15 @@ class Packet {
         else std::memcpy(dst, src, n);
     }
     [[noreturn]] void needsNoResponse() const;
-    void ensureBuffer() { if (buffer.size() < size) buffer.resize(size); }
+    void ensureBuffer() {
+        if (bufferBytes < size) [[unlikely]] growBuffer();
+    }
+    [[gnu::noinline]] void growBuffer() {
+        buffer.resize(size);
+        bufferBytes = size;
+    }
     std::vector<std::uint8_t> buffer;
-    bool dataValid = false;
     std::uint16_t routes[kMaxRouteDepth] = {};
-    std::uint8_t routeDepth = 0;
     // The pool's free list runs through the free packets themselves.
     friend struct detail::PacketPool;
     Packet *nextFree = nullptr;
@@ -198,8 +211,7 @@ using PacketPtr = Packet *;
 namespace detail {
 struct PacketPool {
     Packet *freeHead = nullptr;
-    std::uint64_t live = 0;
-    std::uint64_t created = 0;
+    std::uint64_t created = 0;  // (live packets are counted when asked: Packet::live)
     std::vector<std::unique_ptr<Packet>> all;
     Packet *grow();
     Packet *pop() {
@@ -226,22 +238,21 @@ inline Packet *Packet::create(MemCmd cmd, Addr addr, unsigned size, RequestorID 
     detail::PacketPool &p = detail::packetPoolRef();
     Packet *pkt = p.pop();
     pkt->cmd = cmd;
-    pkt->addr = addr;
-    pkt->reqAddr = addr;
-    pkt->size = size;
-    pkt->requestorId = requestor;
-    pkt->pc = 0;
     pkt->hasPC = false;
     pkt->servedByPrefetch = false;
     pkt->blockCached = false;
+    pkt->dataValid = false;
+    pkt->routeDepth = 0;
+    pkt->requestorId = requestor;
+    pkt->size = size;
+    pkt->addr = addr;
+    pkt->reqAddr = addr;
+    pkt->pc = 0;
     pkt->id = p.created;
     pkt->createTick = curTick();
     pkt->headerDelay = pkt->payloadDelay = 0;
     pkt->senderState = nullptr;
-    pkt->dataValid = false;
-    pkt->routeDepth = 0;
     ++p.created;
-    ++p.live;
     return pkt;
 }
 
@@ -249,7 +260,6 @@ inline void Packet::destroy(Packet *pkt) {
     detail::PacketPool &p = detail::packetPoolRef();
     if (pkt->cmd == MemCmd::InvalidCmd) doubleDestroy();
     pkt->cmd = MemCmd::InvalidCmd;
-    --p.live;
     p.push(pkt);
 }
 
