@@ -25,7 +25,7 @@ class PacketQueue {
         // Most packets arrive in order: append, else walk back from the tail.
         if (queue.empty() || queue.back().when <= when) queue.push_back(Entry{when, pkt});
         else insertOutOfOrder(Entry{when, pkt});
-        if (!waitingRetry) scheduleNext(now);
+        if (!waitingRetry) scheduleHead(now);
     }
     // Call from the port's retry handler.
     void retry();
@@ -62,7 +62,10 @@ class PacketQueue {
     // The send event at the head's time (not before now), earlier if it is
     // pending for later, as gem5's schedSendEvent.
     void scheduleNext(Tick now) {
-        if (queue.empty()) return;
+        if (!queue.empty()) scheduleHead(now);
+    }
+    // (for a queue known to hold a packet: schedSend's, which just added one)
+    void scheduleHead(Tick now) {
         const Tick when = std::max(queue.front().when, now);
         if (!sendEvent.scheduled()) schedule(sendEvent, when);
         else if (sendEvent.when() > when) reschedule(sendEvent, when);
