@@ -659,12 +659,12 @@ std::size_t Cache::prefetchesInFlight(std::uint64_t epoch) const {
     if (traits & kFromCache) m.hasFromCache = true;
 }
 
-[[gnu::always_inline]] inline void Cache::deallocateMshr(int i, bool inService) {
+[[gnu::always_inline]] inline void Cache::deallocateMshr(int i) {
     Mshr &m = mshrs[std::size_t(i)];
     m.blkAddr = kNoLine;
     mshrHint[std::size_t(i)] = tagHintOf(kNoLine);
     --mshrsInUse;
-    if (!inService) mshrReady.erase(i);
+    if (!m.inService) mshrReady.erase(i);
     m.allocated = m.inService = false;
     mshrFree[numMshrs - mshrsInUse - 1] = i;
 }
@@ -801,7 +801,7 @@ bool Cache::recvFill(PacketPtr pkt) {
 
     // (Freeing one MSHR always ends a full state: at most numMshrs are in use.)
     const bool wasFull = mshrFull();
-    deallocateMshr(mi, true);
+    deallocateMshr(mi);
     if (wasFull) clearBlocked(kNoMshrs);
     // A freed MSHR may let a prefetch go.
     if (kMayPrefetch && prefetcher && canPrefetch() && !isBlocked()) {
@@ -969,7 +969,7 @@ void Cache::squashPrefetch(int mi) {
         clearBlocked(kNoTargets);
     }
     const bool wasFull = mshrFull();
-    deallocateMshr(mi, false);  // (never sent)
+    deallocateMshr(mi);
     if (wasFull) clearBlocked(kNoMshrs);
 }
 

@@ -270,9 +270,7 @@ class Cache final : public ClockedObject, public CacheAccessor {
     // any other packet (a HardPFReq from above too) gets a response.
     int allocateMissBuffer(PacketPtr pkt, Tick time, bool ownPrefetch);
     void allocateTarget(Mshr &m, PacketPtr pkt, bool ownPrefetch);
-    // `inService`: m.inService, known to each caller (a fill's MSHR was
-    // sent, a squashed prefetch's was not).
-    void deallocateMshr(int i, bool inService);
+    void deallocateMshr(int i);
     [[gnu::noinline]] void squashPrefetch(int mi);
     bool mshrFull() const { return mshrsInUse >= numMshrs; }
     bool canPrefetch() const { return mshrsInUse + demandMshrReserve < numMshrs; }
