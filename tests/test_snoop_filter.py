@@ -9,8 +9,8 @@ the next), then against gem5's own run of a reference kernel."""
 import pytest
 
 import npusim
-from npusim.objects import (Cache, CacheTestMemory, CacheTestRequestor, L2XBar, Root, SimpleMemory, SnoopFilter,
-                            SrcClockDomain, System, SystemXBar, TrafficGen)
+from npusim.objects import (Cache, CacheTestMemory, L2XBar, Root, SimpleMemory, SnoopFilter, SrcClockDomain, System,
+                            SystemXBar, TrafficGen)
 from npusim.testing import packets_live, stats_dict
 
 from helpers import replay_against_gem5
