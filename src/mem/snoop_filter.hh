@@ -27,11 +27,11 @@
 // max_capacity. (gem5 divides by the system's line size; this filter tracks
 // 64-byte lines whatever the caches' line size.)
 //
-// Not modelled: coherence: a response adds its port to the holders, where
-// gem5 first clears them when the response carries no sharers (the other
-// holders' copies would be invalidated by a coherence protocol npusim does
-// not have). With one snooping port per crossbar, the usual case, the two
-// agree.
+// A response from below adds its port to the holders and clears its
+// request bit, as gem5's updateResponse does (gem5 v24 clears the other
+// holders only for a snoop response passing a line on without sharers, in
+// updateSnoopResponse and updateSnoopForward; npusim's caches never answer a
+// snoop with data, so that case does not arise).
 #pragma once
 #include <bit>
 #include <cstdint>
