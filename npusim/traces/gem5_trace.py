@@ -919,6 +919,18 @@ def _parse_csv_chunked(text: bytes, first_line: int, ncols: int, names, path,
     return [np.concatenate([p[c] for p in parts]) for c in range(ncols)]
 
 
+def _header_and_data_lines(lines, n: int):
+    """The first line and the lines after it up to the ``n``-th non-blank one
+    (blank lines do not count as packets)."""
+    lines = iter(lines)
+    yield from islice(lines, 1)
+    for line in lines:
+        if n <= 0:
+            return
+        yield line
+        n -= bool(line.strip())
+
+
 def read_csv_trace(path, *, max_packets: int | None = None,
                    data: bytes | None = None) -> Trace:
     """Read a CSV trace (header ``tick,cmd,addr,size[,pc][,flags][,pkt_id]``,
@@ -929,7 +941,7 @@ def read_csv_trace(path, *, max_packets: int | None = None,
         opener = gzip.open if head == GZIP_MAGIC else open
         try:
             with opener(path, "rb") as f:
-                text = b"".join(islice(f, max_packets + 1))
+                text = b"".join(_header_and_data_lines(f, max_packets))
         except (OSError, EOFError, zlib.error) as e:
             raise TraceError(f"{_name(path)}: corrupt or truncated gzip stream ({e})") from None
     else:
