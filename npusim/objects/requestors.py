@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from .. import units
 from .base import SimObject
 from ..params import Param, ParamError
 from ..ports import RequestPort
@@ -40,6 +41,11 @@ def replay_records(trace) -> np.ndarray:
     if isinstance(trace, (str, os.PathLike)):
         from ..traces import load_trace
         trace = load_trace(trace)
+    header = getattr(trace, "header", None)
+    if header is not None and header.tick_freq != units.TICKS_PER_SECOND:
+        raise ValueError(f"{getattr(trace, 'path', None) or 'trace'}: recorded at "
+                         f"{header.tick_freq} ticks per second, but npusim's tick is 1 ps "
+                         f"({units.TICKS_PER_SECOND} per second); rescale the ticks first")
     packets = getattr(trace, "packets", trace)
     packets = np.asarray(packets)
     if packets.dtype == REPLAY_DTYPE:

@@ -660,6 +660,9 @@ def read_gem5_trace(path, *, fast: bool = True, max_packets: int | None = None,
         raise TraceError(f"{_name(path)}: invalid PacketHeader: missing required "
                          f"field(s) obj_id/tick_freq")
     header = TraceHeader.from_message(hmsg)
+    if header.tick_freq == 0:
+        raise TraceError(f"{_name(path)}: invalid PacketHeader: tick_freq is 0 "
+                         f"(ticks per second; gem5 writes 1000000000000)")
     pos += hlen
     if fast and max_packets is None:
         pstarts, bstarts, bends = _find_messages(buf, pos, end, path)
