@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from npusim.objects.requestors import replay_records
-from npusim.traces import (TraceError, TraceHeader, load_trace, make_packets, read_csv_trace,
-                           write_gem5_trace)
+from npusim.traces import (MemoryImageError, TraceError, TraceHeader, load_memory_image, load_trace,
+                           make_packets, read_csv_trace, write_gem5_trace)
 
 TINY = make_packets(tick=[1000, 1100, 1200], cmd=1, addr=[0x40, 0x80, 0xc0], size=8)
 
@@ -38,3 +38,53 @@ def test_trace_recorded_at_another_tick_frequency_is_not_replayed_as_picoseconds
             replay_records(trace)
     write_gem5_trace(p, TINY, TraceHeader(obj_id="x", tick_freq=10**12))
     assert replay_records(str(p))["tick"].tolist() == [1000, 1100, 1200]
+
+
+def _kernel_dir(tmp_path, regions, pages, data):
+    """A kernel folder with regions.txt, pages.csv and <name>.bin files."""
+    (tmp_path / "regions.txt").write_bytes(regions.encode() if isinstance(regions, str) else regions)
+    (tmp_path / "pages.csv").write_bytes(pages.encode() if isinstance(pages, str) else pages)
+    for name, nbytes in data.items():
+        (tmp_path / f"{name}.bin").write_bytes(bytes(nbytes))
+    return tmp_path
+
+
+PAGES_HEADER = "region,page,virtual,physical\n"
+
+
+def test_well_formed_kernel_folder_loads(tmp_path):
+    kdir = _kernel_dir(tmp_path, "a 0x1000 4 16\nb 0x1040 4 16\n",
+                       PAGES_HEADER + "a,0,0x1000,0x9000\nb,0,0x1000,0x9000\n", {"a": 64, "b": 64})
+    image = load_memory_image(kdir)
+    assert image.translate(0x1040) == 0x9040 and image.nbytes == 128
+
+
+@pytest.mark.parametrize("regions, pages, data, message", [
+    # one virtual page, two physical pages: which one does the trace read?
+    ("a 0x1000 4 16\nb 0x1040 4 16\n", "a,0,0x1000,0x9000\nb,0,0x1000,0xa000\n", {"a": 64, "b": 64},
+     r"pages\.csv: virtual page 0x1000 maps to physical 0x9000 for region 'a' but to 0xa000 "
+     r"for region 'b'"),
+    ("a 0x1000 4 16\n", "a,0,0x1000,-0x9000\n", {"a": 64},
+     r"pages\.csv: line 2: region 'a': .* must be non-negative .* got 0,0x1000,-0x9000"),
+    ("a 0x1000 4 16\n", "a,0,0x1000,0x10000000000000000\n", {"a": 64},
+     r"pages\.csv: line 2: region 'a': .*addresses below 2\*\*64"),
+    ("a 0x1000 4 16\n", "a,-1,0x0,0x8000\na,0,0x1000,0x9000\n", {"a": 64},
+     r"pages\.csv: line 2: region 'a': page index"),
+    # a page the region does not have: regions.txt's count is probably wrong
+    ("a 0x1000 4 16\n", "a,0,0x1000,0x9000\na,1,0x2000,0xa000\n", {"a": 64},
+     r"pages\.csv: region 'a': page 1 is beyond the region's 1 pages"),
+    ("a 0xfffffffffffff000 4 2048\n", "a,0,0xfffffffffffff000,0x9000\n", {"a": 8192},
+     r"regions\.txt: line 1: region 'a': .* runs past the 64-bit address space"),
+])
+def test_inconsistent_memory_image_is_refused(tmp_path, regions, pages, data, message):
+    kdir = _kernel_dir(tmp_path, regions, PAGES_HEADER + pages, data)
+    with pytest.raises(MemoryImageError, match=message):
+        load_memory_image(kdir)
+
+
+@pytest.mark.parametrize("bad_file", ["regions.txt", "pages.csv"])
+def test_binary_memory_image_description_names_the_file(tmp_path, bad_file):
+    kdir = _kernel_dir(tmp_path, "a 0x1000 4 16\n", PAGES_HEADER + "a,0,0x1000,0x9000\n", {"a": 64})
+    (kdir / bad_file).write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(MemoryImageError, match=rf"{bad_file}: byte \d+: not UTF-8 text"):
+        load_memory_image(kdir)

@@ -83,17 +83,26 @@ class MemoryChunk(NamedTuple):
     data: bytes
 
 
+_ADDR_LIMIT = 1 << 64
+
+
 def _parse_int(text: str) -> int:
     return int(text.strip(), 0)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise MemoryImageError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise MemoryImageError(f"{path}: byte {e.start}: not UTF-8 text") from None
 
 
 def read_regions(kernel_dir) -> list[Region]:
     """Parse ``regions.txt`` of a kernel folder."""
     path = Path(kernel_dir) / "regions.txt"
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as e:
-        raise MemoryImageError(f"{path}: cannot read ({e.strerror})") from None
+    lines = _read_text(path).splitlines()
     regions: list[Region] = []
     seen = set()
     for lineno, line in enumerate(lines, start=1):
@@ -114,6 +123,10 @@ def read_regions(kernel_dir) -> list[Region]:
         if vbase < 0 or esize <= 0 or count < 0:
             raise MemoryImageError(f"{path}: line {lineno}: region {name!r}: "
                                    f"invalid base/element size/count")
+        if vbase + esize * count > _ADDR_LIMIT:
+            raise MemoryImageError(f"{path}: line {lineno}: region {name!r}: "
+                                   f"[{vbase:#x}, {vbase + esize * count:#x}) runs past the "
+                                   f"64-bit address space")
         if name in seen:
             raise MemoryImageError(f"{path}: line {lineno}: region {name!r} listed twice")
         seen.add(name)
@@ -124,10 +137,7 @@ def read_regions(kernel_dir) -> list[Region]:
 def read_pages(kernel_dir) -> dict[str, dict[int, tuple[int, int]]]:
     """Parse ``pages.csv``: region -> {page index: (virtual page, physical page)}."""
     path = Path(kernel_dir) / "pages.csv"
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise MemoryImageError(f"{path}: cannot read ({e.strerror})") from None
+    text = _read_text(path)
     rows = csv.reader(io.StringIO(text))
     pages: dict[str, dict[int, tuple[int, int]]] = {}
     header = None
@@ -148,6 +158,10 @@ def read_pages(kernel_dir) -> dict[str, dict[int, tuple[int, int]]]:
         except ValueError:
             raise MemoryImageError(f"{path}: line {lineno}: region {region!r}: "
                                    f"non-numeric page/virtual/physical") from None
+        if page < 0 or not 0 <= virt < _ADDR_LIMIT or not 0 <= phys < _ADDR_LIMIT:
+            raise MemoryImageError(f"{path}: line {lineno}: region {region!r}: page index, "
+                                   f"virtual and physical address must be non-negative and "
+                                   f"addresses below 2**64, got {','.join(row[1:])}")
         if phys & _PAGE_MASK or virt & _PAGE_MASK:
             raise MemoryImageError(f"{path}: line {lineno}: region {region!r} page {page}: "
                                    f"addresses must be 4 KiB aligned")
@@ -189,6 +203,12 @@ def read_region_data(kernel_dir, region: Region) -> bytes:
 def _region_chunks(region: Region, data: bytes, pages: dict[int, tuple[int, int]],
                    pages_path) -> list[MemoryChunk]:
     chunks: list[MemoryChunk] = []
+    beyond = [p for p in pages if p >= region.npages]
+    if beyond:
+        raise MemoryImageError(
+            f"{pages_path}: region {region.name!r}: page {min(beyond)} is beyond the "
+            f"region's {region.npages} pages ({region.nbytes} bytes at {region.vbase:#x} "
+            f"in regions.txt)")
     first_va = region.first_page_va
     end_va = region.vbase + region.nbytes
     cur_addr = None
@@ -285,6 +305,15 @@ def load_memory_image(kernel_dir) -> MemoryImage:
         if name not in names:
             raise MemoryImageError(f"{kdir / 'pages.csv'}: region {name!r} is not in "
                                    f"regions.txt")
+    physical_of: dict[int, tuple[int, str]] = {}  # virtual page -> (physical page, region)
+    for r in regions:
+        for virt, phys in pages.get(r.name, {}).values():
+            other = physical_of.setdefault(virt, (phys, r.name))
+            if other[0] != phys:
+                raise MemoryImageError(
+                    f"{kdir / 'pages.csv'}: virtual page {virt:#x} maps to physical "
+                    f"{other[0]:#x} for region {other[1]!r} but to {phys:#x} for region "
+                    f"{r.name!r}")
     chunks: list[MemoryChunk] = []
     data: dict[str, bytes] = {}
     for r in regions:
