@@ -6,6 +6,7 @@ result."""
 import numpy as np
 import pytest
 
+from npusim.isa import NPUConfig, ProgramError, decode
 from npusim.objects.requestors import replay_records
 from npusim.traces import (MemoryImageError, TraceError, TraceHeader, load_memory_image, load_trace,
                            make_packets, read_csv_trace, write_gem5_trace)
@@ -88,3 +89,24 @@ def test_binary_memory_image_description_names_the_file(tmp_path, bad_file):
     (kdir / bad_file).write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(MemoryImageError, match=rf"{bad_file}: byte \d+: not UTF-8 text"):
         load_memory_image(kdir)
+
+
+@pytest.mark.parametrize("code", [
+    np.array([[1.5, 0, 0, 0, 0, 0, 0, 0]]),                        # read as halt
+    np.array([[0x10, 1, 1.7, 0, 0, 0, 0, 0]]),                      # read as li r1, 1
+    np.array([["16", "1", "5", "0", "0", "0", "0", "0"]]),
+])
+def test_encoded_program_that_is_not_integers_is_not_truncated(code):
+    with pytest.raises(ProgramError, match=r"encoded program must be an integer array, got dtype"):
+        decode(code)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"dim": 16.7}, r"dim=16\.7 is not an integer"),
+    ({"spad_size": "256KiB"}, r"spad_size='256KiB' is not an integer"),
+    ({"mem_bytes": 0}, r"mem_bytes=0 must be >= 1"),
+])
+def test_npu_config_that_would_be_truncated_or_empty_is_refused(config, message):
+    with pytest.raises(ValueError, match=message):
+        NPUConfig.coerce(config)
+    assert NPUConfig.coerce({"dim": 8.0, "spad_size": np.int64(4096)}).dim == 8

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class NPUConfig:
                 raise ValueError(f"{name}={v} must be a positive multiple of the row size {self.row_bytes}")
         if not 2 <= self.num_regs <= 1 << 16:
             raise ValueError("num_regs out of range")
+        if self.mem_bytes < 1:
+            raise ValueError(f"mem_bytes={self.mem_bytes} must be >= 1")
 
     @property
     def row_bytes(self) -> int:
@@ -72,6 +77,9 @@ class NPUConfig:
             for n in names:
                 v = get(n)
                 if v is not None:
+                    if isinstance(v, (bool, np.bool_, str, bytes)) or \
+                            (isinstance(v, numbers.Real) and v != int(v)):
+                        raise ValueError(f"NPU config {n}={v!r} is not an integer")
                     kw[field] = int(v)
                     break
         return cls(**kw)

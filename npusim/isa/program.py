@@ -329,6 +329,9 @@ class Program:
         arr = np.asarray(code)
         if arr.ndim != 2 or arr.shape[1] != ENCODING_WIDTH:
             raise ProgramError(f"encoded program must have shape (n, {ENCODING_WIDTH}), got {arr.shape}")
+        if arr.dtype.kind not in "iu":
+            # a float or string column would be truncated or parsed without a word
+            raise ProgramError(f"encoded program must be an integer array, got dtype {arr.dtype}")
         arr = arr.astype(np.int64, copy=False)
         prog = cls(pc_base=pc_base, name=name)
         pending = []
