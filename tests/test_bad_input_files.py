@@ -6,6 +6,7 @@ result."""
 import numpy as np
 import pytest
 
+from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.isa import NPUConfig, ProgramError, decode
 from npusim.objects.requestors import replay_records
 from npusim.traces import (MemoryImageError, TraceError, TraceHeader, load_memory_image, load_trace,
@@ -110,3 +111,19 @@ def test_npu_config_that_would_be_truncated_or_empty_is_refused(config, message)
     with pytest.raises(ValueError, match=message):
         NPUConfig.coerce(config)
     assert NPUConfig.coerce({"dim": 8.0, "spad_size": np.int64(4096)}).dim == 8
+
+
+@pytest.mark.parametrize("file, content, attribute, message", [
+    ("roi.txt", b"begin_tick 200\nend_tick 100\n", "roi",
+     r"roi\.txt: region of interest from tick 200 to tick 100: .*begin_tick <= end_tick"),
+    ("roi.txt", b"\xff\xfe begin_tick", "roi", r"roi\.txt: byte 0: not UTF-8 text"),
+    ("config.json", b'{"system": {"cache_line_size": 64,', "config",
+     r"config\.json: line 1: invalid JSON: "),
+    ("config.json", b"[]", "hierarchy", r"config\.json: expected gem5's config\.json object"),
+    ("summary.csv", b"", "summary", r"summary\.csv: not a readable CSV"),
+])
+def test_broken_reference_files_name_the_file(tmp_path, file, content, attribute, message):
+    (tmp_path / "roi.txt").write_text("begin_tick 100\nend_tick 200\n")
+    (tmp_path / file).write_bytes(content)
+    with pytest.raises(ReferenceDataError, match=message):
+        getattr(load_reference(tmp_path), attribute)

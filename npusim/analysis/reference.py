@@ -256,9 +256,11 @@ def cache_hierarchy(config: dict) -> dict:
 def _read_roi(path: Path) -> tuple[int, int]:
     values = {}
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as e:
         raise ReferenceDataError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise ReferenceDataError(f"{path}: byte {e.start}: not UTF-8 text") from None
     for lineno, line in enumerate(lines, start=1):
         parts = line.split()
         if not parts or parts[0].startswith("#"):
@@ -270,9 +272,13 @@ def _read_roi(path: Path) -> tuple[int, int]:
         except ValueError:
             raise ReferenceDataError(f"{path}: line {lineno}: {parts[1]!r} is not a tick") from None
     try:
-        return values["begin_tick"], values["end_tick"]
+        begin, end = values["begin_tick"], values["end_tick"]
     except KeyError as e:
         raise ReferenceDataError(f"{path}: missing {e.args[0]}") from None
+    if not 0 <= begin <= end:
+        raise ReferenceDataError(f"{path}: region of interest from tick {begin} to tick {end}: "
+                                 f"ticks must be >= 0 and begin_tick <= end_tick")
+    return begin, end
 
 
 class ReferenceRun:
@@ -358,7 +364,11 @@ class ReferenceRun:
     # results
     @cached_property
     def summary(self) -> pd.DataFrame:
-        return pd.read_csv(self.file("summary.csv"))
+        path = self.file("summary.csv")
+        try:
+            return pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise ReferenceDataError(f"{path}: not a readable CSV ({e})") from None
 
     @cached_property
     def stats_files(self) -> dict[str, Path]:
@@ -390,8 +400,18 @@ class ReferenceRun:
     @cached_property
     def config(self) -> dict:
         """gem5's config.json of the traced run, as loaded."""
-        with open(self.file("config.json")) as f:
-            return json.load(f)
+        path = self.file("config.json")
+        try:
+            with open(path, encoding="utf-8") as f:
+                config = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ReferenceDataError(f"{path}: line {e.lineno}: invalid JSON: {e.msg}") from None
+        except UnicodeDecodeError as e:
+            raise ReferenceDataError(f"{path}: byte {e.start}: not UTF-8 text") from None
+        if not isinstance(config, dict):
+            raise ReferenceDataError(f"{path}: expected gem5's config.json object, "
+                                     f"found a JSON {type(config).__name__}")
+        return config
 
     @cached_property
     def hierarchy(self) -> dict:
