@@ -3,10 +3,13 @@ malformed NPU programs: each must give an error naming the file and what is
 wrong, never a bare exception from deep inside a library or a silently wrong
 result."""
 
+import gzip
+
 import numpy as np
 import pytest
 
 from npusim.analysis.reference import ReferenceDataError, load_reference
+from npusim.analysis.stats_reader import StatsFormatError, read_stats
 from npusim.isa import NPUConfig, ProgramError, decode
 from npusim.objects.requestors import replay_records
 from npusim.traces import (MemoryImageError, TraceError, TraceHeader, load_memory_image, load_trace,
@@ -127,3 +130,22 @@ def test_broken_reference_files_name_the_file(tmp_path, file, content, attribute
     (tmp_path / file).write_bytes(content)
     with pytest.raises(ReferenceDataError, match=message):
         getattr(load_reference(tmp_path), attribute)
+
+
+BEGIN = "---------- Begin Simulation Statistics ----------\n"
+END = "---------- End Simulation Statistics   ----------\n"
+
+
+@pytest.mark.parametrize("value", ["1_000", "\u0661\u0662", "1_0.5"])
+def test_stats_value_python_reads_but_gem5_never_writes_is_an_error(tmp_path, value):
+    p = tmp_path / "stats.txt"
+    p.write_text(BEGIN + "a   1   # fine\n" + f"system.x   {value}   # d\n" + END, encoding="utf-8")
+    with pytest.raises(StatsFormatError, match=rf"stats\.txt: line 3: value '{value}' of "
+                                               r"'system\.x' is not a number"):
+        read_stats(p)
+
+
+def test_gzipped_stats_file_without_gz_suffix_is_read(tmp_path):
+    p = tmp_path / "stats.txt"
+    p.write_bytes(gzip.compress((BEGIN + "simTicks  1234  # t\n" + END).encode()))
+    assert read_stats(p)["simTicks"].tolist() == [1234]

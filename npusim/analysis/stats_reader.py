@@ -52,20 +52,18 @@ class StatsFormatError(ValueError):
 
 _SPECIAL = {"nan": math.nan, "-nan": math.nan, "inf": math.inf, "+inf": math.inf,
             "-inf": -math.inf, "infinity": math.inf, "-infinity": -math.inf}
-_INT_RE = re.compile(r"[-+]?\d+\Z")
+_INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT_RE = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
 
 
 def _value(text: str):
-    """int for integral text, float otherwise; None if not a number."""
+    """int for integral text, float otherwise; None if not a number (Python's
+    own extras such as '1_000' or non-ASCII digits are not gem5 numbers)."""
     if _INT_RE.match(text):
         return int(text)
-    try:
+    if _FLOAT_RE.match(text):
         return float(text)
-    except ValueError:
-        low = text.lower()
-        if low in _SPECIAL:
-            return _SPECIAL[low]
-        return None
+    return _SPECIAL.get(text.lower())
 
 
 def _pct(text: str):
@@ -183,7 +181,9 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
 
 def _read_text(path) -> str:
     p = os.fspath(path)
-    if p.endswith(".gz"):
+    with open(p, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    if gzipped or p.endswith(".gz"):
         import gzip
         import zlib
         try:
