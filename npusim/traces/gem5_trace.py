@@ -829,7 +829,6 @@ def _parse_csv_fields(text: bytes, first_line: int, ncols: int, names, path):
     flen = seps - fstart
     sep_is_nl = is_nl[seps]
     nl_idx = np.flatnonzero(sep_is_nl)  # index (in seps) of each line's end
-    nlines = len(nl_idx)
     fields_per_line = np.diff(nl_idx, prepend=-1)
     blank = (fields_per_line == 1) & (flen[nl_idx] == 0)
     bad = np.flatnonzero(~blank & (fields_per_line != ncols))
