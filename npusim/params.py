@@ -26,6 +26,8 @@ class AddrRange:
                 start, end = start.split(":", 1)
             else:  # gem5's AddrRange("512MB"): a size from address 0
                 start, size = 0, start
+        if end is not None and size is not None:
+            raise units.UnitError(f"AddrRange({start!r}, end={end!r}, size={size!r}): give an end or a size, not both")
         self.start = _addr(start)
         if size is not None:
             self.end = self.start + units.to_bytes(size)
@@ -309,10 +311,21 @@ class ParamDesc:
                     value = [value]
                 return [self.ptype.convert(v) for v in value]
             if value is None:  # an optional parameter left unset: C++ sees no value (Params::has() is false)
+                self._check_may_be_none()
                 return None
             return self.ptype.convert(value)
         except units.UnitError as err:
             raise ParamError(f"{owner}.{self.name}: {err} (parameter type {self.type_name})") from None
+
+    def _check_may_be_none(self):
+        # None reaches C++ as "no value", where a fallback of its own (which
+        # need not be the default declared here) would silently apply.
+        if isinstance(self.ptype, SimObjectType) or (self.has_default() and self.default is None):
+            return
+        if not self.has_default():
+            raise units.UnitError("None is not a value; this parameter is required")
+        raise units.UnitError(f"None is not a value (the default is {self.default!r}; "
+                              "leave the parameter unset to keep it)")
 
     def to_cxx(self, value):
         if self.vector:
