@@ -11,7 +11,7 @@ import warnings
 from . import _core
 from .objects.base import InvalidValue, ParentProxy, Root, SimObject
 from .params import ParamError
-from .units import MAX_TICKS
+from .units import MAX_BYTES, MAX_TICKS
 
 MaxTick = 2**64 - 1
 
@@ -263,6 +263,20 @@ def instantiate(outdir: str | None = None):
         set_outdir(outdir)
     if _state["instantiated"] or _core.events_pending() or _core.packets_created():
         _core.reset_simulation()
+    try:
+        _build(root)
+    except BaseException:
+        # Leave nothing half built: the tree stays editable, to be fixed and instantiated again.
+        _core.reset_simulation()
+        for obj in root.descendants():
+            object.__setattr__(obj, "_cxx", None)
+        _state.update(root=None, objects=[], instantiated=False)
+        from . import stats
+        stats.end()
+        raise
+
+
+def _build(root):
     objs = _resolve(root)
     _check_ports(objs)
     order = _creation_order(objs)
@@ -340,13 +354,31 @@ def objects() -> list[SimObject]:
     return list(_state["objects"])
 
 
+def _functional_args(what, obj, port, **ints):
+    """Checks a functional access's integers, naming the call and the port."""
+    if not isinstance(obj, SimObject):
+        raise TypeError(f"{what}(): the first argument must be a SimObject, not {obj!r}")
+    where = f"{what}({obj.path()}.{port})"
+    for name, value in ints.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= MAX_BYTES:
+            raise ValueError(f"{where}: {name} must be an integer in [0, 2**63), not {value!r}")
+    return where
+
+
 def functional_write(obj: SimObject, port: str, addr: int, data: bytes, requestor: int = 0):
     """Writes `data` at `addr` through `obj`'s request port, functionally."""
+    where = _functional_args("functional_write", obj, port, addr=addr, requestor=requestor)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{where}: data must be bytes, not {type(data).__name__}")
     _core.functional_write(obj.getCxx().get_port(port), addr, bytes(data), requestor)
 
 
 def functional_read(obj: SimObject, port: str, addr: int, size: int, requestor: int = 0) -> bytes:
-    return _core.functional_read(obj.getCxx().get_port(port), addr, size, requestor)
+    where = _functional_args("functional_read", obj, port, addr=addr, size=size, requestor=requestor)
+    try:
+        return _core.functional_read(obj.getCxx().get_port(port), addr, size, requestor)
+    except MemoryError:
+        raise ValueError(f"{where}: not enough host memory to read {size} bytes") from None
 
 
 def reset():
@@ -355,6 +387,9 @@ def reset():
     for obj in _state["objects"]:
         object.__setattr__(obj, "_cxx", None)
     _state.update(root=None, objects=[], instantiated=False)
+    if Root._instance is not None:
+        for child in Root._instance.children():   # free to go under the next Root
+            object.__setattr__(child, "_parent", None)
     Root._instance = None
     from . import stats
     stats.end()

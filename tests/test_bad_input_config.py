@@ -6,7 +6,7 @@ check it covers existed."""
 import pytest
 
 import npusim
-from npusim.objects import NSB, AddrRange, Cache, SystemXBar
+from npusim.objects import NSB, AddrRange, Cache, Root, Self, SimpleMemory, SystemXBar, TrafficGen
 from npusim.units import UnitError
 
 from test_bad_input import raises_naming, system_with
@@ -43,4 +43,92 @@ def test_addr_range_with_both_end_and_size_is_refused():
     # the size silently won: AddrRange(0, 10, size=20) was [0, 20)
     with pytest.raises(UnitError, match="an end or a size, not both"):
         AddrRange(0, 10, size=20)
+
+
+# --- the object tree and its lifecycle -----------------------------------------
+
+def test_a_second_root_does_not_silently_replace_the_first():
+    system_with()
+    with raises_naming(npusim.ParamError, "root", "a Root already exists"):
+        system_with()
+
+
+def test_a_new_root_after_a_finished_run_may_take_the_same_system():
+    system = system_with()
+    npusim.instantiate()
+    npusim.simulate()
+    Root(full_system=False, system=system)   # was: not adopted, an empty tree that ran nothing
+    npusim.instantiate()
+    assert "system.cpu" in [o.path() for o in npusim.simulation.objects()]
+
+
+@pytest.mark.parametrize("change", [
+    lambda s: setattr(s.cpu, "num_requests", 5000),             # was ignored: the run used 20
+    lambda s: setattr(s, "cpu2", TrafficGen()),
+    lambda s: setattr(s.mem, "port", s.cpu.port),
+])
+def test_changes_after_instantiate_are_refused(change):
+    system = system_with()
+    npusim.instantiate()
+    with raises_naming(npusim.ParamError, "system.", "cannot be changed after instantiate()"):
+        change(system)
+
+
+def test_a_failed_instantiate_leaves_the_tree_editable():
+    system = system_with(cache=Cache(assoc=3))
+    with raises_naming(npusim.SimulationError, "system.l2.size", "not a multiple"):
+        npusim.instantiate()
+    system.l2.assoc = 8
+    npusim.instantiate()
+    assert npusim.simulate().getCause() == "system.cpu finished"
+
+
+@pytest.mark.parametrize("where", ["system.mem2", "system.sub.mem"])
+def test_one_object_cannot_take_two_places_in_the_tree(where):
+    # the second assignment was dropped without a word; system.mem2 then did not exist
+    system = system_with()
+    system.sub = SimpleMemory(range="64MiB:128MiB")
+    owner, name = where.rsplit(".", 1)
+    target = system if owner == "system" else system.sub
+    with raises_naming(npusim.ParamError, where, "already system.mem", "one place in the tree"):
+        setattr(target, name, system.mem)
+
+
+def test_replacing_an_object_whose_ports_are_connected_is_refused():
+    # was "system.l2.cpu_side: port is not connected" at instantiate, though the script connected it
+    system = system_with(cache=Cache())
+    with raises_naming(npusim.ParamError, "system.l2", "port system.l2.cpu_side is already connected"):
+        system.l2 = Cache(size="64KiB")
+    system.l3 = Cache()
+    system.l3 = Cache(size="64KiB")        # not connected yet: may be replaced
+    assert system.l3.size == 64 * 1024
+
+
+@pytest.mark.parametrize("values,fragment", [
+    (dict(size=Self.nonexistent), "has no parameter 'nonexistent'"),                   # was a bare KeyError
+    (dict(assoc=Self.assoc), "cycle (Self.assoc)"),                                    # was RecursionError
+    (dict(assoc=Self.tag_latency, tag_latency=Self.assoc), "cycle (Self.tag_latency -> Self.assoc)"),
+])
+def test_bad_self_references_are_named(values, fragment):
+    system = system_with(cache=Cache())
+    for k, v in values.items():
+        setattr(system.l2, k, v)
+    with raises_naming(npusim.ParamError, "system.l2.", fragment):
+        npusim.instantiate()
+
+
+# --- functional access -----------------------------------------------------
+
+@pytest.mark.parametrize("call,exc,fragment", [
+    (lambda s: npusim.functional_read(s.cpu, "port", -1, 8), ValueError, "addr must be an integer"),
+    (lambda s: npusim.functional_read(s.cpu, "port", 0, -8), ValueError, "size must be an integer"),
+    (lambda s: npusim.functional_read(s.cpu, "port", 0, 2**50), ValueError, "not enough host memory"),
+    (lambda s: npusim.functional_write(s.cpu, "port", 0, "abc"), TypeError, "data must be bytes"),
+    (lambda s: npusim.functional_write(s.cpu, "port", 0, 5), TypeError, "data must be bytes"),  # bytes(5): 5 zeros
+])
+def test_functional_access_arguments_are_checked(call, exc, fragment):
+    system = system_with()
+    npusim.instantiate()
+    with raises_naming(exc, "system.cpu.port", fragment):
+        call(system)
 

@@ -59,10 +59,19 @@ Parent = _ParentFactory()
 class _SelfProxy(ParentProxy):
     """``Self.tRCD``: another parameter of the same object (gem5's Self)."""
 
-    def resolve(self, obj, param):
-        desc = type(obj)._params[self.attr]
+    def resolve(self, obj, param, _chain=()):
+        desc = type(obj)._params.get(self.attr)
+        if desc is None:
+            raise ParamError(f"{obj.path()}.{param}: {type(obj).__name__} has no parameter {self.attr!r} "
+                             f"to take the value of (Self.{self.attr})")
+        chain = _chain + (param,)
+        if self.attr in chain:
+            loop = " -> ".join(f"Self.{p}" for p in chain[1:] + (self.attr,))
+            raise ParamError(f"{obj.path()}.{chain[0]}: Self references form a cycle ({loop})")
         value = obj._values.get(self.attr, desc.default)
-        if isinstance(value, ParentProxy):
+        if isinstance(value, _SelfProxy):
+            value = value.resolve(obj, self.attr, chain)
+        elif isinstance(value, ParentProxy):
             value = value.resolve(obj, self.attr)
         return desc.convert(value, obj.path())
 
@@ -157,9 +166,16 @@ class SimObject(metaclass=MetaSimObject):
             node = node._parent
         return isinstance(node, Root)
 
-    def _adopt(self, name: str, child: "SimObject"):
+    def _adopt(self, name: str, child: "SimObject", reference_ok=True):
         if child._parent is not None and (child._parent is not self or child._name != name):
-            return  # already placed elsewhere in the tree: a reference, not a child
+            if reference_ok:
+                return  # already placed elsewhere in the tree: a reference, not a child
+            raise ParamError(f"{self.path()}.{name}: this {type(child).__name__} is already {child.path()}; a SimObject "
+                             "has one place in the tree (make another, or refer to it from a parameter)")
+        old = self._children.get(name)
+        if old is not None and old is not child and (wired := old._wired_port()):
+            raise ParamError(f"{self.path()}.{name}: cannot replace this {type(old).__name__}: its port {wired} is "
+                             "already connected (replace an object before connecting its ports)")
         object.__setattr__(child, "_parent", self)
         object.__setattr__(child, "_name", name)
         self._children[name] = child
@@ -170,6 +186,9 @@ class SimObject(metaclass=MetaSimObject):
             object.__setattr__(self, name, value)
             return
         cls = type(self)
+        if self._cxx is not None:
+            raise ParamError(f"{self.path()}.{name}: cannot be changed after instantiate() (the C++ objects are "
+                             "built; set it before, or build the configuration again after npusim.reset())")
         if name in cls._ports:
             self._connect(name, value)
             return
@@ -190,11 +209,11 @@ class SimObject(metaclass=MetaSimObject):
                     self._adopt(name if not desc.vector or len(converted) == 1 else f"{name}{i}", v)
             return
         if isinstance(value, SimObject):
-            self._adopt(name, value)
+            self._adopt(name, value, reference_ok=False)
             return
         if isinstance(value, (list, tuple)) and value and all(isinstance(v, SimObject) for v in value):
             for i, v in enumerate(value):
-                self._adopt(f"{name}{i}" if len(value) > 1 else name, v)
+                self._adopt(f"{name}{i}" if len(value) > 1 else name, v, reference_ok=False)
             object.__setattr__(self, name, list(value))
             return
         raise AttributeError(f"{self.path()}: {cls.__name__} has no parameter or port named {name!r}")
@@ -265,6 +284,14 @@ class SimObject(metaclass=MetaSimObject):
     def _is_port_connected(self, name: str) -> bool:
         return self._peer_of(name) is not None
 
+    def _wired_port(self):
+        """The full name of a connected port of this object or a descendant, or None."""
+        for obj in self.descendants():
+            for name in type(obj)._ports:
+                if obj._is_port_connected(name):
+                    return f"{obj.path()}.{name}"
+        return None
+
     # --- tree -------------------------------------------------------------
     def children(self) -> list["SimObject"]:
         """Children sorted by name, as gem5 orders them."""
@@ -333,6 +360,13 @@ class Root(SimObject):
     _instance = None
 
     def __init__(self, **kwargs):
+        old = Root._instance
+        if old is not None:
+            if old._cxx is None:   # the first would be dropped without a word
+                raise ParamError("root: a Root already exists and is not instantiated yet; there is one per "
+                                 "simulation, as in gem5 (put every system under it, or discard it with npusim.reset())")
+            for child in old.children():   # a finished run's tree may go under the new Root
+                object.__setattr__(child, "_parent", None)
         super().__init__(**kwargs)
         object.__setattr__(self, "_name", "root")
         Root._instance = self
