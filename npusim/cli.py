@@ -66,6 +66,20 @@ def _redirect(parser, stream, option: str, path: str) -> None:
         os.dup2(target.fileno(), stream.fileno())
 
 
+def _unwritable(path) -> str | None:
+    """Why a file cannot be written at `path`, or None if it can (or no path is given)."""
+    if not path:
+        return None
+    existed = os.path.exists(path)
+    try:
+        open(path, "a").close()
+    except OSError as err:
+        return err.strerror
+    if not existed:
+        os.remove(path)
+    return None
+
+
 def main(argv=None) -> int:
     try:
         return _main(argv)
@@ -128,7 +142,7 @@ def _main(argv=None) -> int:
         parser.error(f"config script {opts.script!r} not found")
 
     import npusim
-    from .simulation import set_outdir, set_output_files
+    from .simulation import output_file, output_path, set_outdir, set_output_files
     set_outdir(opts.outdir)
     if not opts.stats_file:
         parser.error("--stats-file: the statistics file needs a name")
@@ -137,6 +151,9 @@ def _main(argv=None) -> int:
         os.makedirs(opts.outdir, exist_ok=True)
     except OSError as err:   # a file of that name, no permission: say which option, not a traceback
         parser.error(f"-d {opts.outdir!r}: cannot use it as the output directory ({err.strerror})")
+    for option, key in (("--stats-file", "stats"), ("--dump-config", "config_ini"), ("--json-config", "config_json")):
+        if problem := _unwritable(output_path(key)):   # found now, not at instantiate() after the script's work
+            parser.error(f"{option} {output_file(key)!r}: cannot write {output_path(key)!r} ({problem})")
     for wanted, option, name, stream in ((opts.redirect_stdout, "--stdout-file", opts.stdout_file, sys.stdout),
                                          (opts.redirect_stderr, "--stderr-file", opts.stderr_file, sys.stderr)):
         if wanted:

@@ -2,6 +2,9 @@
 each case was silently accepted, crashed or gave an unnamed error before the
 check it covers existed."""
 
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -9,7 +12,7 @@ import npusim
 from npusim.objects import NSB, AddrRange, Cache, Root, Self, SimpleMemory, SystemXBar, TrafficGen
 from npusim.units import UnitError
 
-from test_bad_input import raises_naming, system_with
+from test_bad_input import ROOT, raises_naming, system_with
 
 
 # --- None given to a parameter that has no "unset" -------------------------
@@ -132,3 +135,18 @@ def test_functional_access_arguments_are_checked(call, exc, fragment):
     with raises_naming(exc, "system.cpu.port", fragment):
         call(system)
 
+
+# --- the command line --------------------------------------------------------
+
+@pytest.mark.parametrize("option,value", [("--stats-file", "no/such/dir/stats.txt"), ("--dump-config", "."),
+                                          ("--json-config", "/proc/config.json")])
+def test_cli_output_file_that_cannot_be_written(tmp_path, option, value):
+    # was a FileNotFoundError traceback at instantiate(), after the script's own work
+    script = tmp_path / "config.py"
+    script.write_text("raise SystemExit('the script ran')\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(tmp_path / "out"), option, value, str(script)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert f"{option} {value!r}: cannot write" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert "the script ran" not in r.stderr
