@@ -81,6 +81,13 @@ RequestPort &asRequestPort(Port &port) {
 // sees packets no larger than a page.
 constexpr Addr kFunctionalChunk = 4096;
 
+// Returns a functional packet to the pool even when the access throws (an
+// unmapped address), so that an error leaves no packet live.
+struct PooledPacket {
+    Packet *pkt;
+    ~PooledPacket() { Packet::destroy(pkt); }
+};
+
 void functionalWrite(Port &port, Addr addr, const py::bytes &data, RequestorID requestor) {
     RequestPort &req = asRequestPort(port);
     std::string_view bytes = data;
@@ -88,26 +95,27 @@ void functionalWrite(Port &port, Addr addr, const py::bytes &data, RequestorID r
     while (done < bytes.size()) {
         Addr a = addr + done;
         std::size_t chunk = std::min<std::size_t>(bytes.size() - done, kFunctionalChunk - (a % kFunctionalChunk));
-        Packet *pkt = Packet::create(MemCmd::WriteReq, a, unsigned(chunk), requestor);
-        pkt->setData(reinterpret_cast<const std::uint8_t *>(bytes.data() + done));
-        req.sendFunctional(pkt);
-        Packet::destroy(pkt);
+        PooledPacket p{Packet::create(MemCmd::WriteReq, a, unsigned(chunk), requestor)};
+        p.pkt->setData(reinterpret_cast<const std::uint8_t *>(bytes.data() + done));
+        req.sendFunctional(p.pkt);
         done += chunk;
     }
 }
 
 py::bytes functionalRead(Port &port, Addr addr, std::size_t size, RequestorID requestor) {
     RequestPort &req = asRequestPort(port);
-    std::string out(size, '\0');
+    // The buffer grows as chunks are read, so a size running past the memory
+    // fails on its first unmapped chunk, not by allocating the whole size.
+    std::string out;
     std::size_t done = 0;
     while (done < size) {
         Addr a = addr + done;
         std::size_t chunk = std::min<std::size_t>(size - done, kFunctionalChunk - (a % kFunctionalChunk));
-        Packet *pkt = Packet::create(MemCmd::ReadReq, a, unsigned(chunk), requestor);
-        pkt->markDataValid();
-        req.sendFunctional(pkt);
-        pkt->writeDataTo(reinterpret_cast<std::uint8_t *>(out.data() + done));
-        Packet::destroy(pkt);
+        PooledPacket p{Packet::create(MemCmd::ReadReq, a, unsigned(chunk), requestor)};
+        p.pkt->markDataValid();
+        req.sendFunctional(p.pkt);
+        out.resize(done + chunk);
+        p.pkt->writeDataTo(reinterpret_cast<std::uint8_t *>(out.data() + done));
         done += chunk;
     }
     return py::bytes(out);
