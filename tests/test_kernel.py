@@ -68,6 +68,18 @@ def test_distribution_average_formula_and_reset():
     npusim.stats.reset()
     s = stats_dict(system.probe)
     assert s["eventsRun"] == 0 and s["dist::samples"] == 0
+    # gem5's values for an empty distribution: mean and stdev nan, min and max 0
+    assert math.isnan(s["dist::mean"]) and math.isnan(s["dist::stdev"])
+    assert (s["dist::min_value"], s["dist::max_value"]) == (0, 0)
+
+
+def test_distribution_of_one_sample_has_gem5s_nan_stdev():
+    # gem5 divides by samples * (samples - 1): one sample gives 0/0, nan
+    system = build(event_ticks=[1000], samples=[3])
+    npusim.simulate()
+    s = stats_dict(system.probe)
+    assert (s["dist::samples"], s["dist::mean"], s["dist::min_value"], s["dist::max_value"]) == (1, 3, 3, 3)
+    assert math.isnan(s["dist::stdev"])
 
 
 def test_stats_txt_layout_matches_gem5(tmp_path):

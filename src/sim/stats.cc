@@ -100,8 +100,9 @@ void collectDistribution(const std::string &base, const DistributionValues &d, u
     double n = double(count);
     emitRow(base + "::samples", n, NAN, NAN);
     emitRow(base + "::mean", count ? d.sum / n : NAN, NAN, NAN);
-    double var = count > 1 ? (d.squares * n - d.sum * d.sum) / (n * (n - 1)) : 0;
-    emitRow(base + "::stdev", count ? std::sqrt(std::max(0.0, var)) : NAN, NAN, NAN);
+    // gem5's formula as it is: one sample gives 0/0 and a variance rounded
+    // below zero a negative root, both nan in gem5's stats.txt too.
+    emitRow(base + "::stdev", count ? std::sqrt((n * d.squares - d.sum * d.sum) / (n * (n - 1.0))) : NAN, NAN, NAN);
     double cum = 0;
     auto row = [&](const std::string &name, double v) {
         cum += v;
@@ -117,8 +118,9 @@ void collectDistribution(const std::string &base, const DistributionValues &d, u
         row(base + "::" + label, d.buckets[i]);
     }
     row(base + "::overflows", d.overflow);
-    emitRow(base + "::min_value", d.minSeen, NAN, NAN);
-    emitRow(base + "::max_value", d.maxSeen, NAN, NAN);
+    // (gem5 prints 0 for both while there are no samples)
+    emitRow(base + "::min_value", count ? d.minSeen : 0, NAN, NAN);
+    emitRow(base + "::max_value", count ? d.maxSeen : 0, NAN, NAN);
     emitRow(base + "::total", n, NAN, NAN);
 }
 }  // namespace detail
