@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import resource
 import time
 
@@ -27,7 +28,11 @@ def begin(objects):
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dump_count=0, active=True,
                   txt=txt, json=json_path, json_tail=None, period=0, next_dump=None)
+    # Both files start empty of dumps, so that a run that never dumps leaves
+    # no earlier run's numbers in either.
     open(_state["txt"], "w").close()
+    with open(json_path, "w") as f:
+        f.write('{"dumps": []}\n')
 
 
 def end():
@@ -142,8 +147,9 @@ def periodicStatDump(period: int) -> None:
     outranks its exit event."""
     if not _state["active"]:
         raise RuntimeError("stats.periodicStatDump() called before instantiate()")
-    if isinstance(period, bool) or not isinstance(period, int) or period < 0:
+    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 0:
         raise ValueError(f"stats.periodicStatDump(): period must be a whole number of ticks >= 0, not {period!r}")
+    period = int(period)
     _state.update(period=period, next_dump=_core.cur_tick() + period if period else None)
 
 
