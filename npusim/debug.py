@@ -14,6 +14,7 @@ or from a script, before ``simulate()``::
 
 from __future__ import annotations
 
+import numbers
 import os
 
 from . import _core
@@ -30,17 +31,27 @@ def set_flags(names) -> None:
     an unknown name raises npusim.SimulationError listing the known ones."""
     if isinstance(names, str):
         names = [n for n in names.split(",") if n.strip()]
+    elif not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"--debug-flags: give flag names (a list of str or 'A,B'), not {names!r}")
     _core.set_debug_flags([n.strip() for n in names])
 
 
 def set_window(start: int = 0, end: int | None = None) -> None:
     """Trace points print only for ticks in [start, end)."""
     for what, value in (("start", start), ("end", end)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ValueError(f"debug window {what} must be a non-negative whole number of ticks, not {value!r}")
-    _core.set_debug_window(start, MaxTick if end is None else end)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                                  or not 0 <= value <= MaxTick):
+            raise ValueError(f"debug window {what} (--debug-{what}) must be a whole number of ticks in [0, 2**64), "
+                             f"not {value!r}")
+    _core.set_debug_window(int(start), MaxTick if end is None else int(end))
 
 
 def set_file(path: str | os.PathLike | None) -> None:
     """Writes trace lines to `path` (None or "cout": stdout)."""
-    _core.set_debug_output("" if path is None or os.fspath(path) == "cout" else os.fspath(path))
+    name = "" if path is None or os.fspath(path) == "cout" else os.fspath(path)
+    # gem5 writes these to stderr and gzipped; npusim's trace goes uncompressed to stdout or a file
+    if os.path.basename(name) == "cerr":   # the CLI puts a relative name under -d
+        raise ValueError("--debug-file 'cerr': npusim traces to stdout ('cout') or to a file, not to stderr")
+    if name.endswith(".gz"):
+        raise ValueError(f"--debug-file {name!r}: npusim does not compress traces; give a name without .gz")
+    _core.set_debug_output(name)

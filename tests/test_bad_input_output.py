@@ -79,3 +79,65 @@ def test_periodic_dump_period_may_be_any_integer_type(tmp_path):
     for bad in (1000.0, -5, "1000", True):
         with pytest.raises(ValueError, match=r"periodicStatDump\(\): period must be a whole number"):
             npusim.stats.periodicStatDump(bad)
+
+
+# --- debug tracing --------------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_debug():
+    yield
+    debug.set_flags([])
+    debug.set_window()
+    debug.set_file(None)
+
+
+@pytest.mark.parametrize("start,end,what", [(0, 2**64, "end"), (2**70, None, "start"), (-1, None, "start"),
+                                            (0, 1.5e9, "end")])
+def test_debug_window_out_of_tick_range_is_refused_by_name(start, end, what, restore_debug):
+    with pytest.raises(ValueError, match=rf"debug window {what} \(--debug-{what}\) must be a whole number of ticks"):
+        debug.set_window(start, end)
+
+
+def test_debug_window_takes_numpy_integers(tmp_path, restore_debug):
+    small_system(tmp_path, requests=20)
+    debug.set_flags(["Requestor"])
+    debug.set_window(np.int64(30000), np.uint64(90000))
+    debug.set_file(tmp_path / "trace.out")
+    npusim.simulate()
+    debug.set_file(None)
+    ticks = read_trace(tmp_path / "trace.out")["tick"]
+    assert len(ticks) and ticks.min() >= 30000 and ticks.max() < 90000
+
+
+@pytest.mark.parametrize("names", [5, [5], ["Cache", None]])
+def test_debug_flags_that_are_not_names_are_a_type_error(names, restore_debug):
+    with pytest.raises(TypeError, match="--debug-flags: give flag names"):
+        debug.set_flags(names)
+
+
+@pytest.mark.parametrize("name,fragment", [("cerr", "not to stderr"), ("trace.out.gz", "does not compress")])
+def test_debug_files_npusim_cannot_write_as_gem5_would_are_refused(tmp_path, name, fragment, restore_debug):
+    with pytest.raises(ValueError, match=fragment):
+        debug.set_file(tmp_path / name)
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("args,fragment", [(["--debug-end=99999999999999999999999"], "--debug-end"),
+                                           (["--debug-file=cerr"], "not to stderr")])
+def test_cli_debug_options_out_of_range_are_usage_errors(tmp_path, args, fragment):
+    from helpers import npusim_cli
+    proc = npusim_cli("-d", str(tmp_path), "--debug-flags=Cache", *args, SCRIPT, "--requests", "5")
+    assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_read_trace_reads_a_gzipped_trace_and_names_a_broken_one(tmp_path):
+    text = "      0: system.cpu: sending ReadReq [0x0:0x40] id 0\n   1500: system.mem: done\n"
+    (tmp_path / "trace.out.gz").write_bytes(gzip.compress(text.encode()))
+    t = read_trace(tmp_path / "trace.out.gz")
+    assert t["tick"].tolist() == [0, 1500] and t["object"].tolist() == ["system.cpu", "system.mem"]
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(text.encode())[:25])
+    with pytest.raises(StatsFormatError, match=r"cut\.gz: corrupt or truncated gzip"):
+        read_trace(tmp_path / "cut.gz")
+    (tmp_path / "empty.out").write_text("")
+    assert read_trace(tmp_path / "empty.out").empty

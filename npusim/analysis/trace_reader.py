@@ -9,8 +9,10 @@ or to follow one packet id through the hierarchy::
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import zlib
 
 import pandas as pd
 
@@ -22,11 +24,14 @@ _LINE = re.compile(r"^\s*(\d+): ([^:\s]+): (.*)$")
 
 def read_trace(path) -> pd.DataFrame:
     """Columns tick (int64), object, message, in file order. A line that is
-    not a trace line (a script's own output mixed into stdout) is skipped."""
+    not a trace line (a script's own output mixed into stdout) is skipped.
+    A gzipped trace (gem5's --debug-file=trace.out.gz) is read as well."""
     ticks, objects, messages = [], [], []
     name = os.fspath(path)
+    with open(name, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
     try:
-        with open(name, encoding="utf-8") as f:
+        with (gzip.open if gzipped else open)(name, "rt", encoding="utf-8") as f:
             for line in f:
                 m = _LINE.match(line)
                 if m:
@@ -35,4 +40,6 @@ def read_trace(path) -> pd.DataFrame:
                     messages.append(m.group(3).rstrip("\n"))
     except UnicodeDecodeError as e:
         raise StatsFormatError(f"{name}: byte {e.start}: not UTF-8 text, so not a trace") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise StatsFormatError(f"{name}: corrupt or truncated gzip file ({e})") from None
     return pd.DataFrame({"tick": pd.Series(ticks, dtype="int64"), "object": objects, "message": messages})
