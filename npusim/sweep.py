@@ -18,7 +18,10 @@ process of its own. When it ends, one row goes to ``OUTDIR/results.jsonl``
 last dump), written and flushed at once. A sweep that is stopped keeps
 every finished row, and running it again runs only what is missing or
 failed. A run that fails becomes a row with status "error" and the end of
-its error output; the others go on.
+its error output; the others go on. ``OUTDIR/sweep.json`` records the
+script, the fixed arguments and the stats selection: a sweep with others
+into the same OUTDIR is refused (its old rows would pass for new ones)
+unless forced.
 
 Runs fan out over a ``concurrent.futures`` executor: threads waiting on
 local processes by default (``jobs`` at a time). For a cluster, pass an
@@ -45,10 +48,12 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 
 import pandas as pd
 
 RESULTS = "results.jsonl"
+SETUP = "sweep.json"     # the script, arguments and stats the rows in RESULTS were made with
 
 
 def _value_text(value) -> str:
@@ -242,6 +247,8 @@ def grid_runs(grid: dict[str, list]) -> list[dict]:
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
             raise TypeError(f"sweep grid {key!r}: give a list of values, not {values!r}")
+        if not list(values):
+            raise ValueError(f"sweep grid {key!r}: no values, so no runs")
     return [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
 
 
@@ -256,18 +263,57 @@ def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu
     if not os.path.isfile(script):
         raise FileNotFoundError(f"sweep: config script {script!r} not found")
     script = os.path.abspath(script)
+    if executor is None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"sweep: jobs must be a whole number >= 1, not {jobs!r}")
+    if isinstance(stats, str):
+        raise TypeError(f"sweep: stats is a list of regular expressions, not one string: [{stats!r}]")
+    stats = None if stats is None else list(stats)
+    for pattern in stats or ():
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ValueError(f"sweep: stats pattern {pattern!r} is not a regular expression ({err})") from None
     runs = grid_runs(grid)
     names = [run_name(r) for r in runs]
     if len(set(names)) != len(names):
         raise ValueError("sweep: two combinations give the same run name; make the values distinct")
-    os.makedirs(os.path.join(outdir, "runs"), exist_ok=True)
+    try:
+        os.makedirs(os.path.join(outdir, "runs"), exist_ok=True)
+    except OSError as err:
+        raise OSError(f"sweep: cannot make the output folder {os.path.join(outdir, 'runs')!r} ({err.strerror})") \
+            from None
+    _check_setup(os.path.join(outdir, SETUP), {"script": script, "args": list(fixed_args), "stats": stats}, force)
     table = ResultsTable(os.path.join(outdir, RESULTS), "run")
     todo = set(table.pending(names, force))
     tasks = [(script, options, list(fixed_args), os.path.join(outdir, "runs", name), stats)
              for name, options in zip(names, runs) if name in todo]
     run_all(run_one, tasks, table, executor=executor or "thread", jobs=jobs, progress=progress)
     latest = table.latest()
-    return pd.DataFrame([latest[n] for n in names if n in latest])
+    result = pd.DataFrame([latest[n] for n in names if n in latest])
+    ok = result[result["status"] == "ok"] if not result.empty else result
+    for pattern in stats or ():
+        if not ok.empty and not any(re.search(pattern, c) for c in ok.columns if c not in ("simTicks", "hostSeconds")):
+            warnings.warn(f"sweep: stats pattern {pattern!r} matches no stat of any run", stacklevel=2)
+    return result
+
+
+def _check_setup(path: str, setup: dict, force: bool) -> None:
+    """Refuses to mix rows of another script, arguments or stats selection
+    into OUTDIR (their runs would count as done); `force` starts afresh."""
+    if os.path.exists(path) and not force:
+        with open(path) as f:
+            try:
+                before = json.load(f)
+            except json.JSONDecodeError:
+                before = None
+        if before != setup:
+            what = {"script": "script", "args": "fixed arguments", "stats": "stats selection"}
+            changed = [what[k] for k in setup if not isinstance(before, dict) or before.get(k) != setup[k]]
+            raise ValueError(f"sweep: {os.path.dirname(path) or '.'} holds runs made with another "
+                             f"{' and '.join(changed)} ({path}); use another output folder, "
+                             "or force (--force) to run every combination again")
+    with open(path, "w") as f:
+        json.dump(setup, f, indent=1)
 
 
 def _parse_grid(items: list[str]) -> dict[str, list[str]]:
@@ -276,7 +322,12 @@ def _parse_grid(items: list[str]) -> dict[str, list[str]]:
         key, sep, values = item.partition("=")
         if not sep or not key.strip("-") or not values:
             raise ValueError(f"--grid {item!r}: write OPTION=V1,V2 (e.g. --grid window=1,16)")
-        grid[key if key.startswith("-") else "--" + key] = values.split(",")
+        key = key if key.startswith("-") else "--" + key
+        if key in grid:
+            raise ValueError(f"--grid {item!r}: {key} is already in the grid; give all its values in one --grid")
+        if "" in values.split(","):
+            raise ValueError(f"--grid {item!r}: an empty value (two commas, or one at an end)")
+        grid[key] = values.split(",")
     return grid
 
 
@@ -304,10 +355,14 @@ def main(argv=None) -> int:
                                                              f", {row['wall_seconds']:.1f} s"), file=sys.stderr)
 
     try:
-        table = sweep(args.script, grid, args.outdir, jobs=args.jobs, fixed_args=fixed, stats=args.stats,
-                      force=args.force, progress=report)
-    except (FileNotFoundError, ValueError, TypeError) as err:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = sweep(args.script, grid, args.outdir, jobs=args.jobs, fixed_args=fixed, stats=args.stats,
+                          force=args.force, progress=report)
+    except (OSError, ValueError, TypeError) as err:
         ap.error(str(err))
+    for warning in caught:
+        print(f"{ap.prog}: warning: {warning.message}", file=sys.stderr)
     failed = int((table["status"] != "ok").sum()) if not table.empty else 0
     print(f"{len(table)} runs in {os.path.join(args.outdir, RESULTS)}, {failed} failed", file=sys.stderr)
     return 1 if failed else 0

@@ -141,3 +141,68 @@ def test_read_trace_reads_a_gzipped_trace_and_names_a_broken_one(tmp_path):
         read_trace(tmp_path / "cut.gz")
     (tmp_path / "empty.out").write_text("")
     assert read_trace(tmp_path / "empty.out").empty
+
+
+# --- the sweep runner -----------------------------------------------------------------
+
+from npusim.sweep import main as sweep_main, read_results, sweep  # noqa: E402
+
+
+@pytest.mark.parametrize("grid,fragment", [
+    (["window=1", "window=2"], "--window is already in the grid"),
+    (["window=1", "--window=2"], "--window is already in the grid"),
+    (["window=1,,2"], "an empty value"),
+    (["window=1,"], "an empty value"),
+])
+def test_sweep_grid_with_repeated_option_or_empty_value_is_a_usage_error(tmp_path, capsys, grid, fragment):
+    args = [f"--grid={g}" for g in grid]
+    with pytest.raises(SystemExit) as ex:
+        sweep_main([SCRIPT, "-o", str(tmp_path), *args])
+    assert ex.value.code == 2 and fragment in capsys.readouterr().err
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--jobs", "0"], "jobs must be a whole number >= 1, not 0"),
+    (["--jobs", "-2"], "jobs must be a whole number >= 1, not -2"),
+    (["--stats", "l2.(demand"], "stats pattern 'l2.(demand' is not a regular expression"),
+])
+def test_sweep_bad_jobs_or_stats_regex_is_a_usage_error_before_any_run(tmp_path, capsys, args, fragment):
+    with pytest.raises(SystemExit) as ex:
+        sweep_main([SCRIPT, "-o", str(tmp_path), "--grid", "window=1", *args, "--", "--requests", "10"])
+    assert ex.value.code == 2 and fragment in capsys.readouterr().err
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_sweep_output_folder_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "out").write_text("")
+    with pytest.raises(SystemExit) as ex:
+        sweep_main([SCRIPT, "-o", str(tmp_path / "out"), "--grid", "window=1"])
+    assert ex.value.code == 2 and "cannot make the output folder" in capsys.readouterr().err
+
+
+def test_sweep_python_api_refuses_an_empty_value_list_and_a_bare_stats_string(tmp_path):
+    with pytest.raises(ValueError, match="'--window': no values"):
+        sweep(SCRIPT, {"--window": []}, str(tmp_path))
+    with pytest.raises(TypeError, match="stats is a list of regular expressions"):
+        sweep(SCRIPT, {"--window": [1]}, str(tmp_path), stats=r"numPackets")
+
+
+def test_sweep_rerun_with_other_fixed_arguments_does_not_return_the_old_rows(tmp_path):
+    first = sweep(SCRIPT, {"--window": [1]}, str(tmp_path), jobs=1, fixed_args=["--requests", "20"],
+                  stats=["numPackets"])
+    assert first["system.cpu.numPackets"].tolist() == [20]
+    with pytest.raises(ValueError, match="holds runs made with another fixed arguments"):
+        sweep(SCRIPT, {"--window": [1]}, str(tmp_path), jobs=1, fixed_args=["--requests", "30"], stats=["numPackets"])
+    with pytest.raises(ValueError, match="another stats selection"):
+        sweep(SCRIPT, {"--window": [1]}, str(tmp_path), jobs=1, fixed_args=["--requests", "20"], stats=["simTicks"])
+    again = sweep(SCRIPT, {"--window": [1]}, str(tmp_path), jobs=1, fixed_args=["--requests", "30"],
+                  stats=["numPackets"], force=True)
+    assert again["system.cpu.numPackets"].tolist() == [30]
+    assert read_results(str(tmp_path))["system.cpu.numPackets"].tolist() == [20, 30]
+
+
+def test_sweep_stats_pattern_matching_nothing_is_reported(tmp_path, capsys):
+    assert sweep_main([SCRIPT, "-o", str(tmp_path), "--grid", "window=1", "--stats", "l2\\.demandMisess",
+                       "--", "--requests", "10"]) == 0
+    assert "warning: sweep: stats pattern 'l2\\\\.demandMisess' matches no stat of any run" in capsys.readouterr().err
