@@ -255,7 +255,8 @@ def grid_runs(grid: dict[str, list]) -> list[dict]:
 def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu_count() or 1,
           fixed_args: list[str] = (), stats: list[str] | None = None, executor: cf.Executor | None = None,
           force: bool = False, progress=None) -> pd.DataFrame:
-    """Runs `script` once per combination of `grid` (option -> values) whose
+    """Runs `script` once per combination of `grid` (option -> values; a
+    key without dashes is the long option: 'window' is '--window') whose
     last row in OUTDIR/results.jsonl is not "ok" (each, with `force`);
     returns this grid's last rows, in the grid's order. `stats`: regular
     expressions selecting which stats go into the table (default: all of
@@ -273,7 +274,7 @@ def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu
             re.compile(pattern)
         except re.error as err:
             raise ValueError(f"sweep: stats pattern {pattern!r} is not a regular expression ({err})") from None
-    runs = grid_runs(grid)
+    runs = grid_runs(_as_options(grid))
     names = [run_name(r) for r in runs]
     if len(set(names)) != len(names):
         raise ValueError("sweep: two combinations give the same run name; make the values distinct")
@@ -295,6 +296,18 @@ def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu
         if not ok.empty and not any(re.search(pattern, c) for c in ok.columns if c not in ("simTicks", "hostSeconds")):
             warnings.warn(f"sweep: stats pattern {pattern!r} matches no stat of any run", stacklevel=2)
     return result
+
+
+def _as_options(grid: dict) -> dict:
+    """Grid keys as command-line options: 'window' means '--window', as on
+    the sweep's own command line."""
+    options, given_as = {}, {}
+    for key, values in grid.items():
+        option = key if key.startswith("-") else "--" + key
+        if option in options:
+            raise ValueError(f"sweep grid: {given_as[option]!r} and {key!r} name the same option")
+        options[option], given_as[option] = values, key
+    return options
 
 
 def _check_setup(path: str, setup: dict, force: bool) -> None:

@@ -159,3 +159,11 @@ def test_run_all_on_a_process_pool_and_a_given_executor(tmp_path):
         run_all(_square, [("q", 6)], table, executor=pool)
         assert pool.submit(_square, "r", 7).result()["value"] == 49   # a given executor is left running
     assert [(r["name"], r["value"]) for r in table.rows()] == [("p", 25), ("q", 36)]
+
+
+def test_grid_keys_without_dashes_are_long_options_as_on_the_command_line(tmp_path):
+    table = sweep(SCRIPT, {"requests": [200]}, str(tmp_path), jobs=1, stats=[r"^system\.cpu\.numPackets$"])
+    assert list(table["run"]) == ["requests=200"] and list(table["status"]) == ["ok"]
+    assert list(table["system.cpu.numPackets"]) == [200]
+    with pytest.raises(ValueError, match="'requests' and '--requests' name the same option"):
+        sweep(SCRIPT, {"requests": [1], "--requests": [2]}, str(tmp_path / "b"), jobs=1)
