@@ -72,9 +72,16 @@ def make_parser() -> argparse.ArgumentParser:
     m.add_argument("--mem-latency", default="30ns", help="SimpleMemory latency")
     m.add_argument("--mem-bandwidth", default="12.8GiB/s", help="SimpleMemory bandwidth")
     r = ap.add_argument_group("run")
-    r.add_argument("--max-ticks", type=int, default=None, help="stop after this many ticks")
+    r.add_argument("--max-ticks", type=non_negative_int, default=None, help="stop after this many ticks")
     r.add_argument("--quiet", action="store_true")
     return ap
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)   # argparse reports a ValueError as "invalid non_negative_int value"
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def parse_value(text: str):
@@ -105,8 +112,12 @@ def parse_assignments(items, option: str) -> dict:
 
 
 def build_workload(args):
-    """The Workload for the command line (geometry from the NPU options)."""
-    entry = workloads.entry(args.workload)
+    """The Workload for the command line (geometry from the NPU options);
+    a workload or geometry that cannot be built exits naming the options."""
+    try:
+        entry = workloads.entry(args.workload)
+    except KeyError as err:
+        raise SystemExit(f"npu_system.py: --workload: {err.args[0]}") from None
     kwargs = parse_assignments(args.wl, "--wl")
     accepted = inspect.signature(entry.factory).parameters
     if args.sparsity is not None:
@@ -120,9 +131,26 @@ def build_workload(args):
         if key not in accepted:
             raise SystemExit(f"npu_system.py: workload {args.workload} has no parameter {key!r} "
                              f"(it takes {', '.join(accepted)})")
-    kwargs["config"] = NPUConfig(dim=args.dim, spad_bytes=to_bytes(args.spad_size),
-                                 acc_bytes=to_bytes(args.acc_size))
-    return workloads.get(args.workload, size=args.size, **kwargs)
+    try:
+        kwargs["config"] = NPUConfig(dim=args.dim, spad_bytes=to_bytes(args.spad_size),
+                                     acc_bytes=to_bytes(args.acc_size))
+    except ValueError as err:
+        raise SystemExit(f"npu_system.py: NPU geometry --dim {args.dim} --spad-size {args.spad_size} "
+                         f"--acc-size {args.acc_size}: {err}") from None
+    try:
+        return workloads.get(args.workload, size=args.size, **kwargs)
+    except (ValueError, TypeError) as err:   # a bad shape, a scratchpad too small for it, ...
+        text = str(err) if str(err).startswith("workload ") else f"workload {args.workload}: {err}"
+        raise SystemExit(f"npu_system.py: {text}") from None
+
+
+def check_fits(args, workload) -> None:
+    """Exits if the workload's arrays reach past --mem-size."""
+    end = max([a + len(d) for a, d in workload.memory] + [a + n for a, n in workload.regions.values()] +
+              [workload.output.address + workload.output.nbytes])
+    if end > to_bytes(args.mem_size):
+        raise SystemExit(f"npu_system.py: --mem-size {args.mem_size}: the workload's arrays reach address "
+                         f"{end:#x} ({end} bytes); give a larger --mem-size or a smaller workload")
 
 
 def _prefetcher(name: str):
@@ -196,6 +224,7 @@ def read_back(system):
 def run_workload(args, workload=None):
     """Builds, loads, runs and checks; returns (system, exit_event, CheckResult)."""
     workload = workload or build_workload(args)
+    check_fits(args, workload)
     system = build_system(args, workload)
     Root(full_system=False, system=system)
     npusim.instantiate()
