@@ -144,6 +144,24 @@ def workload_kwargs(args) -> dict:
     return {k: v for k, v in kw.items() if k in accepted}
 
 
+def check_workload_options(args) -> None:
+    """Exits on an unknown --workload, a --wl key no workload takes (a key
+    only other workloads take is left out, for scripts/nvr_suite.py's
+    suite-wide --wl) and --sparsity for a workload without one."""
+    from npusim import workloads
+    try:
+        accepted = inspect.signature(workloads.entry(args.workload).factory).parameters
+    except KeyError as err:
+        raise SystemExit(f"nvr_compare.py: --workload: {err.args[0]}") from None
+    known = {k for n in workloads.names() for k in inspect.signature(workloads.entry(n).factory).parameters}
+    for key in _npu_system().parse_assignments(args.wl, "--wl"):
+        if key not in known:
+            raise SystemExit(f"nvr_compare.py: --wl {key}=...: no workload has a parameter {key!r} "
+                             f"({args.workload} takes {', '.join(accepted)})")
+    if args.sparsity is not None and "sparsity" not in accepted:
+        raise SystemExit(f"nvr_compare.py: --sparsity: workload {args.workload} has no sparsity")
+
+
 def build_workload(args):
     from npusim import workloads
     size = "small" if args.size == "small" else "default"
@@ -261,14 +279,29 @@ def run_config(args, config: str, outdir: str) -> dict:
     return row
 
 
-def workload_params(args) -> str:
-    """The workload's parameters as one string: rows of other parameters share the file."""
-    return ";".join(f"{k}={v}" for k, v in sorted(workload_kwargs(args).items()))
+#: the system options every configuration's result depends on
+SYSTEM_OPTIONS = ("npu_clock", "sys_clock", "l2_size", "l2_assoc", "l2_mshrs", "dma_inflight", "mem_type")
+
+
+def workload_params(args, config: str) -> str:
+    """What a configuration's row depends on, as one string: the workload's
+    parameters (its size preset included) and the system options that
+    configuration uses. Rows of other parameters share the file; a rerun
+    reuses only rows of the same string."""
+    from npusim import workloads
+    preset = workloads.entry(args.workload).presets["small" if args.size == "small" else "default"]
+    parts = [f"{k}={v}" for k, v in sorted({**preset, **workload_kwargs(args)}.items())]
+    options = SYSTEM_OPTIONS + (("nsb_size",) if config == "nvr+nsb" else ()) + \
+        (("npu_cache_size",) if config.endswith("@npu_cache") else ())
+    parts += [f"--{o.replace('_', '-')}={getattr(args, o)}" for o in options]
+    if config.startswith("nvr"):
+        parts += [f"--nvr={kv}" for kv in args.nvr]
+    return ";".join(parts)
 
 
 def _worker(argv: list[str], config: str, outdir: str) -> dict:
     args = make_parser().parse_args(argv)
-    head = dict(workload=args.workload, params=workload_params(args))
+    head = dict(workload=args.workload, params=workload_params(args, config))
     try:
         return head | run_config(args, config, outdir)
     except Exception as exc:  # one broken configuration must not sink the sweep
@@ -288,12 +321,13 @@ def run_sweep(argv: list[str], outdir: str, executor: cf.Executor | None = None,
     """Runs every configuration not yet in the results file; returns all
     rows of this workload/parameter set (with speedup filled in)."""
     args = make_parser().parse_args(argv)
+    check_workload_options(args)
     os.makedirs(outdir, exist_ok=True)
     table = results_table(outdir, args.workload)
-    params = workload_params(args)
     if args.fresh and os.path.exists(table.path):
         os.remove(table.path)
-    todo = table.pending([(params, c) for c in config_names(args)])
+    wanted = [(workload_params(args, c), c) for c in config_names(args)]
+    todo = table.pending(wanted)
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -310,7 +344,7 @@ def run_sweep(argv: list[str], outdir: str, executor: cf.Executor | None = None,
     finally:
         if bar:
             bar.close()
-    return finish_rows([r for r in table.rows() if r.get("params") == params])
+    return finish_rows([r for r in table.rows() if table.key(r) in set(wanted)])
 
 
 def _f(r, k):
@@ -428,7 +462,11 @@ def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     from npusim.simulation import outdir as current_outdir
     outdir = current_outdir()
-    wl = build_workload(args)
+    check_workload_options(args)
+    try:
+        wl = build_workload(args)
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"nvr_compare.py: {err}") from None
     if not args.quiet:
         print(f"nvr_compare: {wl.summary()}")
         print(f"nvr_compare: {len(config_names(args))} configurations, {args.jobs} jobs, results in "

@@ -80,3 +80,34 @@ def test_npu_system_negative_max_ticks_is_a_usage_error(capsys):
     with pytest.raises(SystemExit):
         npu_system.make_parser().parse_args(["--max-ticks", "-5"])
     assert "argument --max-ticks: must be >= 0, got -5" in capsys.readouterr().err
+
+
+compare = load_config("nvr_compare")
+
+
+def test_nvr_compare_does_not_reuse_rows_of_other_system_options(tmp_path):
+    argv = ["--workload", "spmv", "--size", "small", "--executor", "serial", "--configs", "none"]
+    with_l2 = compare.run_sweep(argv, str(tmp_path), progress=False)
+    without_l2 = compare.run_sweep(argv + ["--l2-size", "0"], str(tmp_path), progress=False)
+    assert without_l2[0]["cycles"] > with_l2[0]["cycles"]   # was the 256 KiB L2's row, reused
+    assert [r["cycles"] for r in compare.run_sweep(argv, str(tmp_path), progress=False)] == [with_l2[0]["cycles"]]
+
+
+@pytest.mark.parametrize("config, option", [("none", ["--size", "default"]), ("nvr", ["--nvr", "lanes=4"]),
+                                            ("nvr+nsb", ["--nsb-size", "8KiB"]),
+                                            ("StridePrefetcher@npu_cache", ["--npu-cache-size", "8KiB"])])
+def test_nvr_compare_row_key_holds_what_the_row_depends_on(config, option):
+    argv = ["--workload", "spmv", "--size", "small", "--npu-cache-size", "4KiB"]
+    params = [compare.workload_params(compare.make_parser().parse_args(a), config) for a in (argv, argv + option)]
+    assert params[0] != params[1]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--workload", "spmv", "--wl", "Kx=64"], "--wl Kx=...: no workload has a parameter 'Kx'"),  # was dropped
+    (["--workload", "moe", "--sparsity", "0.5"], "--sparsity: workload moe has no sparsity"),    # was dropped
+    (["--workload", "nope"], "--workload: unknown workload 'nope'"),
+])
+def test_nvr_compare_workload_options_that_would_be_ignored_are_refused(argv, fragment, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        compare.run_sweep(argv + ["--size", "small"], str(tmp_path), progress=False)
+    assert fragment in str(info.value)
