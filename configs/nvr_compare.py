@@ -114,7 +114,7 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--l2-assoc", type=int, default=16)
     s.add_argument("--l2-mshrs", type=int, default=32)
     s.add_argument("--dma-inflight", type=int, default=16)
-    s.add_argument("--mem-type", default="DDR4_2400_8x8")
+    s.add_argument("--mem-type", default="DDR4_2400_8x8", choices=_npu_system().MEM_TYPES)
     s.add_argument("--nsb-size", default="16KiB")
     s.add_argument("--npu-cache-size", default="0", help="also run each prefetcher at an NPU cache of this size")
     s.add_argument("--nvr", action="append", default=[], metavar="KEY=VALUE", help="NVR parameter override")
@@ -186,7 +186,8 @@ def build_system(args, workload, config: str):
         total = to_bytes(args.l2_size) + 16 * 1024
         sets = to_bytes(args.l2_size) // 64 // args.l2_assoc
         if total % (64 * sets):
-            raise SystemExit("nvr_compare.py: cannot grow this L2 by 16 KiB in whole ways")
+            raise SystemExit(f"nvr_compare.py: --configs l2+16KiB: cannot grow --l2-size {args.l2_size} "
+                             f"(--l2-assoc {args.l2_assoc}) by 16 KiB in whole ways")
         sysargs.l2_size, sysargs.l2_assoc = f"{total}B", total // (64 * sets)
     pf_name, at_npu_cache = config, False
     if config.endswith("@npu_cache"):

@@ -111,3 +111,10 @@ def test_nvr_compare_workload_options_that_would_be_ignored_are_refused(argv, fr
     with pytest.raises(SystemExit) as info:
         compare.run_sweep(argv + ["--size", "small"], str(tmp_path), progress=False)
     assert fragment in str(info.value)
+
+
+def test_nvr_compare_unknown_memory_type_is_a_usage_error(capsys):
+    # was a KeyError: 'FOO' in every row of the sweep
+    with pytest.raises(SystemExit):
+        compare.make_parser().parse_args(["--mem-type", "FOO"])
+    assert "argument --mem-type: invalid choice: 'FOO'" in capsys.readouterr().err
