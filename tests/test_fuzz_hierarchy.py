@@ -266,6 +266,13 @@ def sent_below(stats, names):
     return hi - sum(stats.get(f"{n}.prefetcher", {}).get("pfSquashedAbove", 0) for n in names), hi
 
 
+def sent_writebacks(s):
+    """Writebacks a cache counted that went below: as in gem5, `writebacks`
+    also counts clean ones dropped because the line is cached above and
+    pending ones a dirty writeback from above superseded."""
+    return total(s, "writebacks") - s.get("writebacksCachedAbove", 0) - s.get("writebacksSuperseded", 0)
+
+
 def check_levels(config, stats):
     """What each level sends below is what the next level receives."""
     gens = [stats[f"gen{i}"] for i in range(len(config["gens"]))]
@@ -278,13 +285,14 @@ def check_levels(config, stats):
         lo, hi = sent_below(stats, l1s)
         assert lo <= total(l2, "overallAccesses") <= hi, "L2 accesses != reads the L1 sent"
         wb_in = total(l2, "WritebackDirty.accesses") + total(l2, "WritebackClean.accesses")
-        assert wb_in == total(stats["l1_0"], "writebacks"), "L2 writebacks received != L1 writebacks sent"
+        assert wb_in + l2.get("writebacksAbsorbed", 0) == sent_writebacks(stats["l1_0"]), \
+            "L2 writebacks received != L1 writebacks sent"
     bottom = ["l2"] if config["l2"] else l1s
     reads, writes = mem_traffic(config, stats)
     if bottom:
         lo, hi = sent_below(stats, bottom)
         assert lo <= reads <= hi, "memory reads != reads the last level sent"
-        writebacks = sum(total(stats[c], "writebacks") for c in bottom)
+        writebacks = sum(sent_writebacks(stats[c]) for c in bottom)
         if any(c["writeback_clean"] for c in ([config["l2"]] if config["l2"] else config["l1"])):
             # memory ignores clean writebacks (gem5's AbstractMemory)
             assert writes <= writebacks, "memory writes > last level's writebacks"
@@ -364,23 +372,28 @@ def two_level(gen, l1, l2):
 LAT1 = dict(data_latency=1, response_latency=1, mshrs=4, tgts_per_mshr=4, write_buffers=4)
 
 
-@pytest.mark.xfail(strict=True, reason="L2 counts dirty writebacks that never reach memory (tag_latency 3)")
-def test_every_l2_writeback_reaches_memory():
-    # seed 270, minimized: blocking 64 B writes over 16 lines; 489 writebacks
-    # counted, 484 written (with tag_latency=1 all 489 arrive)
+def test_a_writeback_superseded_from_above_is_counted_but_never_reaches_memory():
+    # seed 270, minimized. The L2 (mostly inclusive) evicts a dirty line the
+    # L1 still holds dirty; before its writeback leaves, the L1's writeback
+    # of the line arrives and replaces it in the write buffer, as in gem5
+    # (BaseCache::access). gem5 and npusim count both in `writebacks`;
+    # writebacksSuperseded makes the account balance.
     _, l2, mem = two_level(dict(pattern="random", end_addr=1024, block_size=64, read_percent=0,
                                 num_requests=1000, seed=802906377),
                            dict(size="128B", assoc=2, tag_latency=1, **LAT1),
                            dict(size="512B", assoc=4, tag_latency=3, **LAT1))
-    assert mem["numWrites::total"] == l2["writebacks::total"]
+    assert l2["writebacksSuperseded"] > 0
+    assert mem["numWrites::total"] == l2["writebacks::total"] - l2["writebacksSuperseded"]
 
 
-@pytest.mark.xfail(strict=True, reason="L1 (writeback_clean) counts a writeback the L2 never receives")
-def test_every_l1_writeback_reaches_the_l2():
-    # seed 1395, minimized: 555 writebacks counted, 326 dirty + 228 clean received
+def test_a_clean_writeback_absorbed_below_is_counted_as_sent_not_as_an_access():
+    # seed 1395, minimized. A WritebackClean from the L1 finds the L2's own
+    # writeback of the line pending: the L2 takes it without an access, as
+    # in gem5; writebacksAbsorbed makes the account balance.
     l1, l2, _ = two_level(dict(pattern="random", end_addr=1024, block_size=16, read_percent=50, num_requests=804,
                                max_outstanding=4, seed=499837355),
                           dict(size="256B", assoc=8, cache_line_size=32, tag_latency=1, writeback_clean=True, **LAT1),
                           dict(size="512B", assoc=4, cache_line_size=32, tag_latency=1, **LAT1))
     received = l2["WritebackDirty.accesses::total"] + l2["WritebackClean.accesses::total"]
-    assert received == l1["writebacks::total"]
+    assert l2["writebacksAbsorbed"] > 0
+    assert received + l2["writebacksAbsorbed"] == sent_writebacks(l1)

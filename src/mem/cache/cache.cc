@@ -414,10 +414,12 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
     if (w >= 0) {
         if (cmd == MemCmd::WritebackClean) {
             // Our own pending writeback already carries the line.
+            ++stats->writebacksAbsorbed;
             lat = tagOnlyLatency(pkt->headerDelay);
             return true;
         }
         // A dirty writeback from above supersedes ours.
+        if (writes[std::size_t(w)].pkt->cmd != MemCmd::CleanEvict) ++stats->writebacksSuperseded;
         Packet::destroy(writes[std::size_t(w)].pkt);
         const bool wasFull = writeBufferFull();
         deallocateWrite(w);
@@ -428,7 +430,10 @@ bool Cache::accessEviction(PacketPtr pkt, int cmdIdx, Addr line, int &blk, Cycle
 
     if (pkt->size != blkSize)
         fatal(name(), ": ", pkt->print(), " is not a whole ", blkSize, "-byte line (line sizes differ?)");
-    if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) return true;  // dropped, as gem5 does
+    if (cmd == MemCmd::WritebackClean && findMshr(line) >= 0) {  // dropped, as gem5 does
+        ++stats->writebacksAbsorbed;
+        return true;
+    }
     if (blk < 0) {
         blk = allocateBlock<true>(line, rid);
         // The only way a line with a miss in flight becomes present (see
@@ -718,6 +723,7 @@ void Cache::growTargetSlots() {
     const bool cachedAbove = cpuSide.sendCachedAboveSnoop(*pkt);
     if (cachedAbove && pkt->cmd != MemCmd::WritebackDirty) {
         NPUSIM_DPRINTF(Cache, "dropping ", pkt->print(), ": the line is cached above");
+        if (pkt->cmd == MemCmd::WritebackClean) ++stats->writebacksCachedAbove;
         Packet::destroy(pkt);
     } else {
         pkt->blockCached = cachedAbove;

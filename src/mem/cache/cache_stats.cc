@@ -187,6 +187,10 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
             return t;
         },
         fl);
+    for (stats::Counter *c : {&writebacksCachedAbove, &writebacksSuperseded, &writebacksAbsorbed}) {
+        c->flags(kNoZero);
+        cache.addStat(c);
+    }
     vec("demandMshrHits", units::Count, "number of demand (read+write) MSHR hits", sumOf(kMshrHits, false),
         totalOf(kMshrHits, false), fl);
     vec("overallMshrHits", units::Count, "number of overall MSHR hits", sumOf(kMshrHits, true),

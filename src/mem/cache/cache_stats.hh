@@ -90,6 +90,19 @@ class CacheStats {
     stats::CounterVector blockedCauses{nullptr, "blockedCauses", stats::units::Count,
                                        "number of times access was blocked"};
     stats::Counter replacements{nullptr, "replacements", stats::units::Count, "number of replacements"};
+    // Where counted writebacks went other than below (printed when not
+    // zero; not gem5 stats). With those still in the write buffer they
+    // balance: writebacks = sent + writebacksCachedAbove +
+    // writebacksSuperseded. writebacksAbsorbed counts the other side: clean
+    // writebacks from above this cache took without an access.
+    stats::Counter writebacksCachedAbove{nullptr, "writebacksCachedAbove", stats::units::Count,
+                                         "clean writebacks not sent: the line is still cached above (as gem5)"};
+    stats::Counter writebacksSuperseded{nullptr, "writebacksSuperseded", stats::units::Count,
+                                        "writebacks dropped from the write buffer: a dirty writeback of the line "
+                                        "came from above (as gem5)"};
+    stats::Counter writebacksAbsorbed{nullptr, "writebacksAbsorbed", stats::units::Count,
+                                      "clean writebacks from above taken without an access: a pending writeback "
+                                      "or miss of this cache covers the line (as gem5)"};
     stats::Counter tagAccesses{nullptr, "tagAccesses", stats::units::Count, "Number of tag accesses"};
     stats::Counter dataAccesses{nullptr, "dataAccesses", stats::units::Count, "Number of data accesses"};
     stats::Average tagsInUse{nullptr, "tagsInUse", stats::units::rate(stats::units::Tick, stats::units::Count),
