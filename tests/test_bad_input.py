@@ -260,18 +260,34 @@ def test_npu_invalid_scratchpad_size_is_reported_as_such():
         npusim.instantiate()
 
 
-@pytest.mark.parametrize("param", ["late_threshold", "early_threshold"])
-def test_nvr_thresholds_are_shares(param):
+def _nvr_system(**nvr_params):
+    """NPU -> NSB with NVR(**nvr_params) -> L2XBar -> memory, under a Root."""
     system = System(clk_domain=SrcClockDomain(clock="1GHz"))
     system.npu = NPU(program=_halt())
     system.nsb, system.bus, system.mem = NSB(), L2XBar(), SimpleMemory(range="0:64MiB")
     system.npu.dma_port = system.nsb.cpu_side
     system.nsb.mem_side = system.bus.cpu_side_ports
     system.bus.mem_side_ports = system.mem.port
-    system.nsb.prefetcher = NVR(npu=system.npu, **{param: -5.0})
+    system.nsb.prefetcher = NVR(npu=system.npu, **nvr_params)
     system.nsb.prefetcher.port = system.bus.cpu_side_ports
     Root(full_system=False, system=system)
+    return system
+
+
+@pytest.mark.parametrize("param", ["late_threshold", "early_threshold"])
+def test_nvr_thresholds_are_shares(param):
+    _nvr_system(**{param: -5.0})
     with raises_naming(npusim.SimulationError, f"system.nsb.prefetcher.{param}", "[0, 1]"):
+        npusim.instantiate()
+
+
+@pytest.mark.parametrize("num_regs", [0, 16, 64])
+def test_nvr_has_one_taint_tag_per_npu_register(num_regs):
+    # with fewer tags NVR silently ignored index loads into the other
+    # registers (num_regs=0: 7 prefetches instead of 38 on spmv, still PASS)
+    _nvr_system(num_regs=num_regs)
+    with raises_naming(npusim.SimulationError, "system.nsb.prefetcher.num_regs", f"{num_regs} taint tags",
+                       "system.npu has 32 scalar registers"):
         npusim.instantiate()
 
 

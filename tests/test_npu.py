@@ -642,3 +642,32 @@ def test_random_valid_programs_match_golden_interpreter(seed):
             g, w_ = np.frombuffer(got, np.uint8), np.frombuffer(want, np.uint8)
             first = int(np.argmax(g != w_))
             pytest.fail(f"seed {seed} ({dataflow}): first difference at OUT+{first:#x}\n{p.disassemble()}")
+
+
+def test_max_insts_any_thread_stops_a_program_that_never_halts():
+    # `beq r0, r0, top` forever: gem5's CPU parameter ends the simulate()
+    # call at the count, with gem5's cause, instead of running for ever.
+    p = Program()
+    top = p.new_label("top")
+    p.label(top)
+    p.emit("beq", 0, 0, top)
+    p.halt()
+    system = build(p, max_insts_any_thread=1000)
+    ev = npusim.simulate()
+    assert ev.getCause() == "a thread reached the max instruction count"
+    # the front end finishes the batch of scalar instructions it was running
+    # (at most 4,096 per event)
+    assert 1000 <= stats_dict(system.npu)["instructions::total"] <= 1000 + 4096
+
+
+def test_max_insts_any_thread_leaves_results_unchanged():
+    # the limit ends a simulate() call; resuming gives the run without it
+    p, regions = everything_program()
+    s1 = simulate(build(p), regions)
+    npusim.reset()
+    system = build(p, max_insts_any_thread=7)
+    for addr, data in regions:
+        npusim.functional_write(system.npu, "dma_port", addr, data)
+    assert npusim.simulate().getCause() == "a thread reached the max instruction count"
+    assert npusim.simulate().getCause() == "system.npu finished"
+    assert stats_dict(system.npu) == s1

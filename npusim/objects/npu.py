@@ -58,6 +58,9 @@ class NPU(ClockedObject):
     vector_latency = Param.Unsigned(1, "Cycles from a vector op's last read to its result being written")
     program = Param.Blob("The encoded program (npusim.isa encoding: n x 8 int64)")
     pc_base = Param.Addr(0x1000, "PC of the first instruction (PCs are pc_base + 4 * index)")
+    max_insts_any_thread = Param.UInt64(0, "Exit the simulation loop (cause 'a thread reached the max instruction "
+                                           "count') once this many instructions have issued; 0: no limit (gem5's "
+                                           "BaseCPU parameter)")
     dma_port = RequestPort("DMA and scalar-load port to the memory system")
 
     def __setattr__(self, name, value):

@@ -165,6 +165,8 @@ NPU::NPU(const Params &p)
       scalarLoads(this, "scalarLoads", stats::units::Count, "Scalar ld instructions (each a memory read)"),
       queueFullStalls(this, "queueFullStalls", stats::units::Count,
                       "Times the front end stopped because the target queue was full") {
+    maxInstsAnyThread = p.get<std::uint64_t>("max_insts_any_thread");
+    if (maxInstsAnyThread == 0) maxInstsAnyThread = ~std::uint64_t(0);  // no limit: never reached
     if (D < 1 || D > 1024) p.error("dim", "must be in 1..1024");
     std::string df = p.get<std::string>("dataflow");
     if (df != "WS" && df != "OS") p.error("dataflow", "must be WS or OS, got '" + df + "'");
@@ -610,6 +612,14 @@ void NPU::frontEnd(Cyc now) {
     Cyc c = now;
     unsigned budget = listeners.empty() ? kBatch : 1;
     while (budget > 0) {
+        if (nextSeq == maxInstsAnyThread) [[unlikely]] {
+            // gem5's BaseCPU max_insts_any_thread: simulate() returns at the
+            // end of this tick with gem5's cause (the front end finishes its
+            // batch, so timing is the same as without the limit); a later
+            // simulate() goes on.
+            exitSimLoop("a thread reached the max instruction count");
+            maxInstsAnyThread = ~std::uint64_t(0);  // once
+        }
         if (fpc >= prog.size())
             fault(std::uint32_t(prog.size() - 1), nullptr,
                   "execution ran past the last instruction (pc " + hex(pcOf(std::uint32_t(prog.size()))) +

@@ -87,6 +87,7 @@ class NPUBase : public ClockedObject {
 
     virtual unsigned dim() const = 0;                 // systolic array is dim x dim
     virtual unsigned lineSize() const = 0;            // DMA request granularity (bytes)
+    virtual unsigned numScalarRegs() const = 0;       // num_regs
     virtual RequestorID dmaRequestorId() const = 0;   // "<npu>.dma"
     virtual Addr pcBase() const = 0;
     virtual bool finished() const = 0;                // halted and drained

@@ -141,6 +141,7 @@ class NPU final : public NPUBase {
 
     unsigned dim() const override { return D; }
     unsigned lineSize() const override { return line; }
+    unsigned numScalarRegs() const override { return numRegs; }
     RequestorID dmaRequestorId() const override { return reqId; }
     Addr pcBase() const override { return pcBase_; }
     bool finished() const override { return done; }
@@ -232,7 +233,8 @@ class NPU final : public NPUBase {
     Q blockQueue = Q::Load;
     bool halted = false;
     bool done = false;
-    std::uint64_t nextSeq = 0;
+    std::uint64_t nextSeq = 0;          // instructions issued so far
+    std::uint64_t maxInstsAnyThread = 0;  // the issue count that exits the simulation loop (once)
     bool ldPending = false;        // ld waiting for the DMA port
     Addr ldAddr = 0;
     unsigned ldSize = 0;

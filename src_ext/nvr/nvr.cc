@@ -154,6 +154,11 @@ void NVR::init() {
     BasePrefetcher::init();
     if (!port.isConnected()) fatal(name(), ".port: port is not connected (connect it to the bus below, e.g. "
                                           "nvr.port = system.l2bus.cpu_side_ports)");
+    // One taint tag per register: with fewer, NVR would silently ignore
+    // index loads into the others.
+    if (numRegs != npu->numScalarRegs())
+        fatal(name(), ".num_regs: ", numRegs, " taint tags, but ", npu->name(), " has ", npu->numScalarRegs(),
+              " scalar registers (num_regs); give both the same");
     npu->addListener(this);
     rowB = 4 * npu->dim();
 }
