@@ -13,7 +13,6 @@ The reference root is ``$NPUSIM_REFERENCE`` if set, else
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 
 from npusim.traces.gem5_trace import Trace, read_gem5_trace, think_times
 from npusim.traces.memory_image import MemoryChunk, MemoryImage, load_memory_image
+from npusim.analysis.json_file import load_json
 
 __all__ = [
     "ENV_VAR",
@@ -401,13 +401,7 @@ class ReferenceRun:
     def config(self) -> dict:
         """gem5's config.json of the traced run, as loaded."""
         path = self.file("config.json")
-        try:
-            with open(path, encoding="utf-8") as f:
-                config = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ReferenceDataError(f"{path}: line {e.lineno}: invalid JSON: {e.msg}") from None
-        except UnicodeDecodeError as e:
-            raise ReferenceDataError(f"{path}: byte {e.start}: not UTF-8 text") from None
+        config = load_json(path, ReferenceDataError, "gem5's config.json")
         if not isinstance(config, dict):
             raise ReferenceDataError(f"{path}: expected gem5's config.json object, "
                                      f"found a JSON {type(config).__name__}")

@@ -24,13 +24,14 @@ unless ``with_pdf=True``, which adds ``name::pdf`` and ``name::cdf`` columns
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 
 import numpy as np
 import pandas as pd
+
+from .json_file import load_json
 
 __all__ = [
     "StatsFormatError",
@@ -282,13 +283,7 @@ def read_stats_json(path) -> pd.DataFrame:
     """npusim's stats.json (``{"dumps": [{"name": value, ...}, ...]}``, vectors
     as ``name::sub`` keys) as the same DataFrame shape as :func:`read_stats`."""
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as f:
-            doc = json.load(f)
-    except json.JSONDecodeError as e:
-        raise StatsFormatError(f"{name}: line {e.lineno}: invalid JSON: {e.msg}") from None
-    except UnicodeDecodeError as e:
-        raise StatsFormatError(f"{name}: byte {e.start}: not UTF-8 text, so not a stats.json") from None
+    doc = load_json(name, StatsFormatError, "a stats.json")
     if not isinstance(doc, dict) or not isinstance(doc.get("dumps"), list):
         raise StatsFormatError(f"{name}: expected an object with a 'dumps' list")
     dumps = []
