@@ -221,6 +221,26 @@ def test_trace_replay_config_script_writes_gem5_comparable_stats(tmp_path):
 
 
 @pytest.mark.skipif(not REF.exists(), reason="reference data not present")
+def test_trace_replay_names_a_missing_or_malformed_reference_folder(tmp_path):
+    # was a traceback from deep inside the script (a TypeError on the
+    # config.json's missing caches, a ReferenceDataError for a wrong name)
+    root = Path(__file__).resolve().parent.parent
+    script = str(root / "configs" / "examples" / "trace_replay.py")
+    kernel = tmp_path / "k"   # stream_sum's folder with an empty config.json
+    kernel.mkdir()
+    for f in (REF / "stream_sum").iterdir():
+        (kernel / f.name).symlink_to(f)
+    (kernel / "config.json").unlink()
+    (kernel / "config.json").write_text("{}")
+    run = npusim_cli("-d", str(tmp_path / "out"), script, "--kernel", str(kernel), "--no-memory-image", cwd=root)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "config.json: no cache_line_size" in run.stderr
+    run = npusim_cli("-d", str(tmp_path / "out"), script, "--kernel", "no_such_kernel", cwd=root)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "no reference kernel 'no_such_kernel'" in run.stderr
+
+
+@pytest.mark.skipif(not REF.exists(), reason="reference data not present")
 def test_warm_replay_of_stream_sum_times_the_roi_as_gem5(tmp_path):
     """The whole stream_sum ROI, replayed after its set-up (--warm-start),
     against gem5's own run: misses, writebacks and the ROI's simulated time.

@@ -9,6 +9,7 @@ silently: build_hierarchy() returns them."""
 
 from __future__ import annotations
 
+from npusim.analysis.reference import ReferenceDataError
 from npusim.objects import AddrRange, SrcClockDomain, System, VoltageDomain, all_classes
 
 # The figures of gem5-system.md, for use without the reference folder.
@@ -67,6 +68,12 @@ def _kwargs(cls, params: dict, what: str, skipped: list):
 def hierarchy_from_reference(ref) -> dict:
     """DEFAULT_HIERARCHY's shape filled from a ReferenceRun's config.json."""
     h = ref.hierarchy
+    missing = [part for part in ("cache_line_size", "frequency_hz", "l1d", "l2", "l2bus", "membus", "memory")
+               if not h.get(part)]
+    if missing:
+        raise ReferenceDataError(f"{ref.file('config.json')}: no {', '.join(missing)} in gem5's configuration "
+                                 f"(expected system.cpu.dcache, system.l2, system.l2bus, system.membus, a memory "
+                                 f"controller and clocks)")
     domain = ref.config.get("system", {}).get("clk_domain") or {}
     voltage = (domain.get("voltage_domain") or {}).get("voltage") or DEFAULT_HIERARCHY["voltage"]
     out = {"cache_line_size": h["cache_line_size"], "frequency_hz": h["frequency_hz"], "voltage": list(voltage),

@@ -25,10 +25,10 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 import npusim
-from npusim.analysis.reference import load_reference
+from npusim.analysis.reference import ReferenceDataError, load_reference
+from npusim.traces.gem5_trace import TraceError
+from npusim.traces.memory_image import MemoryImageError
 from npusim.objects import Root, TraceReplayer
 from npusim.objects.requestors import replay_records
 
@@ -56,18 +56,22 @@ parser.add_argument("--xbar-width", type=int, default=0,
                          "data-serialization delay; see docs/trace_replay_validation.md)")
 args = parser.parse_args()
 
-ref = load_reference(args.kernel, root=args.reference_root)
-requests = ref.requests
-responses = ref.responses
-think = ref.think
-roi_begin, roi_end = ref.roi
+try:   # a missing or malformed reference folder: its message, not a traceback
+    ref = load_reference(args.kernel, root=args.reference_root)
+    requests = ref.requests
+    responses = ref.responses
+    think = ref.think
+    roi_begin, roi_end = ref.roi
+    hierarchy = hierarchy_from_reference(ref)
+    memory_image = None if args.no_memory_image else ref.memory_image
+except (ReferenceDataError, TraceError, MemoryImageError) as err:
+    parser.error(f"--kernel {args.kernel}: {err}")
 if args.max_requests:
     requests, responses, think = requests[:args.max_requests], responses[:args.max_requests], \
         think[:max(args.max_requests - 1, 0)]
 last_response = int(responses["tick"][-1])
 tail = max(roi_end - last_response, 0) if not args.max_requests else 0
 
-hierarchy = hierarchy_from_reference(ref)
 if args.xbar_width:
     hierarchy["l2bus"]["width"] = hierarchy["membus"]["width"] = args.xbar_width
 if args.warm_start and args.mode != "blocking":
@@ -83,15 +87,15 @@ system = make_system(hierarchy)
 system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail, mode=args.mode,
                            max_outstanding=args.window, line_size=hierarchy["cache_line_size"])
 skipped = build_hierarchy(system, system.cpu, hierarchy, prefetcher=args.prefetcher, level=args.level)
-if not args.no_memory_image:
-    system.cpu.load_memory(ref.memory_image)
+if memory_image is not None:
+    system.cpu.load_memory(memory_image)
 
 root = Root(full_system=False, system=system)
 npusim.instantiate()
 if n_setup:
     reset_at = warm_start.run_setup(system.cpu, think, n_setup, setup_think)
-    if not args.no_memory_image:
-        system.cpu.load_memory(ref.memory_image)   # the set-up stored zeros; the ROI reads the arrays' values
+    if memory_image is not None:
+        system.cpu.load_memory(memory_image)   # the set-up stored zeros; the ROI reads the arrays' values
     print(f"warm start: {n_setup} set-up stores, {setup_think} ticks after each response; statistics reset "
           f"at tick {reset_at} (roi_begin)")
 event = npusim.simulate()
