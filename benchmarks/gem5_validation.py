@@ -69,7 +69,7 @@ ROOT = HERE.parent
 TRACE_REPLAY = ROOT / "configs" / "examples" / "trace_replay.py"
 sys.path.insert(0, str(ROOT / "configs" / "examples"))
 from reference_system import PREFETCHERS  # noqa: E402  (short gem5 run names -> npusim classes)
-from npusim.sweep import RESULTS, ResultsTable, run_all  # noqa: E402
+from npusim.sweep import RESULTS, ResultsTable, job_count, run_all  # noqa: E402
 
 KERNELS = ("stream_sum", "spmv_csr", "embedding_bag")
 LEVELS = ("l2", "l1d")
@@ -471,7 +471,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-start", action="store_true",
                         help="replay each kernel's set-up before its ROI and reset the statistics at roi_begin() "
                              "(configs/examples/warm_start.py); the report covers the warm runs")
-    parser.add_argument("--jobs", type=int, default=2, help="simulations at a time (one process each)")
+    parser.add_argument("--jobs", type=job_count, default=2, help="simulations at a time (one process each)")
     parser.add_argument("--outdir", default=str(ROOT / "m5out" / "gem5_validation"),
                         help=f"{RESULTS} and one folder of npusim output per run")
     parser.add_argument("--reference-root", default=None, help="reference kernels folder (default: shared)")

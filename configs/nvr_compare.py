@@ -47,7 +47,7 @@ import os
 import sys
 import time
 
-from npusim.sweep import ResultsTable, run_all
+from npusim.sweep import ResultsTable, job_count, run_all
 
 # Compare-sized workloads: gathered tables larger than the L2, each run a
 # second or two, so that `make demo` takes a few minutes on 2 cores.
@@ -100,7 +100,7 @@ def make_parser() -> argparse.ArgumentParser:
                     help="compare: the sizes in WORKLOAD_SIZES (tables larger than the L2); default/small: the "
                          "workload's presets")
     ap.add_argument("--wl", action="append", default=[], metavar="KEY=VALUE", help="workload parameter override")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    ap.add_argument("--jobs", type=job_count, default=os.cpu_count() or 1, help="parallel processes")
     # npusim.sweep's EXECUTORS but "thread": a run simulates in its worker, and a process holds one simulation
     ap.add_argument("--executor", default="process", choices=("process", "serial"), help="how runs are fanned out")
     ap.add_argument("--configs", default=None, help="comma-separated subset of configurations")

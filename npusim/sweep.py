@@ -185,17 +185,34 @@ class SerialExecutor(cf.Executor):
 
 EXECUTORS = {
     # for runs that are processes of their own: a thread only waits on one
-    "thread": lambda jobs: cf.ThreadPoolExecutor(max_workers=max(1, jobs)),
+    "thread": lambda jobs: cf.ThreadPoolExecutor(max_workers=jobs),
     # for runs simulated in the worker; forked, so that a worker has the
     # modules a script loaded from its file path (not importable by name)
-    "process": lambda jobs: cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("fork")),
+    "process": lambda jobs: cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")),
     "serial": lambda jobs: SerialExecutor(),
 }
 
 
 def make_executor(kind: str, jobs: int) -> cf.Executor:
     """A local executor of one of the EXECUTORS kinds, `jobs` runs at a time."""
-    return EXECUTORS[kind](jobs)
+    return EXECUTORS[kind](_checked_jobs(jobs))
+
+
+def _checked_jobs(jobs) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
+    return jobs
+
+
+def job_count(text: str) -> int:
+    """argparse type of a --jobs option: a whole number >= 1."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs}: at least one job runs at a time")
+    return jobs
 
 
 def run_all(fn, tasks, table: ResultsTable, *, executor: cf.Executor | str = "thread",
@@ -264,8 +281,8 @@ def sweep(script: str, grid: dict[str, list], outdir: str, *, jobs: int = os.cpu
     if not os.path.isfile(script):
         raise FileNotFoundError(f"sweep: config script {script!r} not found")
     script = os.path.abspath(script)
-    if executor is None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ValueError(f"sweep: jobs must be a whole number >= 1, not {jobs!r}")
+    if executor is None:
+        _checked_jobs(jobs)   # before anything runs
     if isinstance(stats, str):
         raise TypeError(f"sweep: stats is a list of regular expressions, not one string: [{stats!r}]")
     stats = None if stats is None else list(stats)
@@ -351,7 +368,7 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--outdir", required=True, help="folder for runs/ and results.jsonl")
     ap.add_argument("--grid", action="append", default=[], metavar="OPTION=V1,V2",
                     help="one of the script's options and its values (repeatable)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="simulations at a time")
+    ap.add_argument("--jobs", type=job_count, default=os.cpu_count() or 1, help="simulations at a time")
     ap.add_argument("--stats", action="append", metavar="REGEX", help="keep only matching stats (repeatable)")
     ap.add_argument("--force", action="store_true", help="run every combination again")
     ap.epilog = "Arguments after -- go to every run."

@@ -5,6 +5,8 @@ wrong, or gives the right numbers, never stale or silently altered ones."""
 import gzip
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -145,7 +147,7 @@ def test_read_trace_reads_a_gzipped_trace_and_names_a_broken_one(tmp_path):
 
 # --- the sweep runner -----------------------------------------------------------------
 
-from npusim.sweep import main as sweep_main, read_results, sweep  # noqa: E402
+from npusim.sweep import main as sweep_main, make_executor, read_results, sweep  # noqa: E402
 
 
 @pytest.mark.parametrize("grid,fragment", [
@@ -163,8 +165,9 @@ def test_sweep_grid_with_repeated_option_or_empty_value_is_a_usage_error(tmp_pat
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (["--jobs", "0"], "jobs must be a whole number >= 1, not 0"),
-    (["--jobs", "-2"], "jobs must be a whole number >= 1, not -2"),
+    (["--jobs", "0"], "argument --jobs: 0: at least one job"),
+    (["--jobs", "-2"], "argument --jobs: -2: at least one job"),
+    (["--jobs", "two"], "argument --jobs: 'two' is not a whole number"),
     (["--stats", "l2.(demand"], "stats pattern 'l2.(demand' is not a regular expression"),
 ])
 def test_sweep_bad_jobs_or_stats_regex_is_a_usage_error_before_any_run(tmp_path, capsys, args, fragment):
@@ -206,3 +209,17 @@ def test_sweep_stats_pattern_matching_nothing_is_reported(tmp_path, capsys):
     assert sweep_main([SCRIPT, "-o", str(tmp_path), "--grid", "window=1", "--stats", "l2\\.demandMisess",
                        "--", "--requests", "10"]) == 0
     assert "warning: sweep: stats pattern 'l2\\\\.demandMisess' matches no stat of any run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", ["configs/nvr_compare.py", "benchmarks/gem5_validation.py"])
+def test_other_sweeps_refuse_jobs_below_one(script):
+    # they silently ran one at a time
+    run = subprocess.run([sys.executable, os.path.join(ROOT, script), "--jobs", "0"], capture_output=True, text=True)
+    assert run.returncode == 2 and "argument --jobs: 0: at least one job" in run.stderr
+
+
+def test_sweep_python_api_refuses_jobs_below_one(tmp_path):
+    with pytest.raises(ValueError, match="jobs must be a whole number >= 1, not 0"):
+        sweep(SCRIPT, {"--window": [1]}, str(tmp_path), jobs=0)
+    with pytest.raises(ValueError, match="jobs must be a whole number >= 1, not 0"):
+        make_executor("thread", 0)
