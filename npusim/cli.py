@@ -80,6 +80,26 @@ def _unwritable(path) -> str | None:
     return None
 
 
+def _refuse_shared_output_files(parser, opts) -> None:
+    """Two outputs naming one file would overwrite each other silently."""
+    from .simulation import output_path
+    from .stats import json_twin
+    outputs = [("--stats-file", output_path("stats")), ("--stats-file's JSON twin", json_twin(output_path("stats"))),
+               ("--dump-config", output_path("config_ini")), ("--json-config", output_path("config_json"))]
+    if opts.redirect_stdout:
+        outputs.append(("--stdout-file", os.path.join(opts.outdir, opts.stdout_file)))
+    if opts.redirect_stderr:
+        outputs.append(("--stderr-file", os.path.join(opts.outdir, opts.stderr_file)))
+    seen = {}
+    for option, path in outputs:
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            parser.error(f"{option} and {seen[key]} both name {path!r}; give each output its own file")
+        seen.setdefault(key, option)
+
+
 def main(argv=None) -> int:
     try:
         return _main(argv)
@@ -154,6 +174,7 @@ def _main(argv=None) -> int:
     for option, key in (("--stats-file", "stats"), ("--dump-config", "config_ini"), ("--json-config", "config_json")):
         if problem := _unwritable(output_path(key)):   # found now, not at instantiate() after the script's work
             parser.error(f"{option} {output_file(key)!r}: cannot write {output_path(key)!r} ({problem})")
+    _refuse_shared_output_files(parser, opts)
     for wanted, option, name, stream in ((opts.redirect_stdout, "--stdout-file", opts.stdout_file, sys.stdout),
                                          (opts.redirect_stderr, "--stderr-file", opts.stderr_file, sys.stderr)):
         if wanted:

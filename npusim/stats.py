@@ -20,11 +20,15 @@ _state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0
 _JSON_CLOSE = "\n]}\n"
 
 
+def json_twin(txt_path: str) -> str:
+    """stats.json sits beside the text file and shares its name."""
+    return (txt_path[:-4] if txt_path.endswith(".txt") else txt_path) + ".json"
+
+
 def begin(objects):
     from .simulation import output_path
     txt = output_path("stats")
-    # stats.json sits beside the text file and shares its name.
-    json_path = (txt[:-4] if txt.endswith(".txt") else txt) + ".json"
+    json_path = json_twin(txt)
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dump_count=0, active=True,
                   txt=txt, json=json_path, json_tail=None, period=0, next_dump=None)

@@ -161,3 +161,18 @@ def test_cli_output_file_that_cannot_be_written(tmp_path, option, value):
     assert r.returncode == 2, r.stderr
     assert f"{option} {value!r}: cannot write" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert "the script ran" not in r.stderr
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--json-config", "stats.json"], "--json-config and --stats-file's JSON twin both name"),
+    (["--dump-config", "run.txt", "--stats-file", "run.txt"], "--dump-config and --stats-file both name"),
+    (["-r", "--stdout-file", "config.json"], "--stdout-file and --json-config both name"),
+])
+def test_cli_outputs_sharing_one_file_are_refused(tmp_path, args, fragment):
+    # each silently overwrote the other
+    script = tmp_path / "config.py"
+    script.write_text("raise SystemExit('the script ran')\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(tmp_path / "out"), *args, str(script)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and fragment in r.stderr and "the script ran" not in r.stderr, r.stderr
