@@ -97,6 +97,40 @@ class InvalidValue:
         self.raw, self.why = raw, why
 
 
+class _ParamInt(int):
+    """A parameter's value as npusim reads it (ticks, bytes, ...), with
+    gem5's ``.value`` (in gem5's unit: seconds for a latency or clock)."""
+
+
+class _ParamFloat(float):
+    __doc__ = _ParamInt.__doc__
+
+
+class _ParamStr(str):
+    __doc__ = _ParamInt.__doc__
+
+
+# gem5's ParamValue.value where it differs from what npusim stores (ticks)
+_GEM5_VALUE = {"Latency": lambda t: t / 10**12, "Clock": lambda t: t / 10**12,
+               "Frequency": lambda t: 10**12 / t if t else 0.0}
+
+
+def _with_gem5_value(desc, value, shown=None):
+    """Lets scripts read ``obj.param.value`` as in gem5 (configs/dram/sweep.py:
+    ``dram.banks_per_rank.value``, ``dram.tBURST.value * 1e12``): `value`
+    (or `shown`, how a default was written) with the attribute added."""
+    shown = value if shown is None else shown
+    if desc.vector or isinstance(value, bool) or isinstance(shown, bool):
+        return shown
+    for base, wrapper in ((int, _ParamInt), (float, _ParamFloat), (str, _ParamStr)):
+        if isinstance(shown, base):
+            wrapped = wrapper(base(shown))
+            plain = value if isinstance(value, str) else type(value)(value) if value is not None else None
+            wrapped.value = plain if plain is None else _GEM5_VALUE.get(desc.ptype.name, lambda v: v)(plain)
+            return wrapped
+    return shown
+
+
 class MetaSimObject(type):
     def __new__(mcls, name, bases, namespace):
         params: dict[str, ParamDesc] = {}
@@ -233,12 +267,19 @@ class SimObject(metaclass=MetaSimObject):
         if name in cls._ports:
             return PortRef(self, cls._ports[name])
         if name in cls._params:
-            if name in self._values:
-                return self._values[name]
             desc = cls._params[name]
-            if desc.has_default():
-                return desc.default
-            return None
+            if name in self._values:
+                value = self._values[name]
+            elif not desc.has_default():
+                return None
+            else:
+                # A default reads as declared ("16KiB"); its .value is gem5's, from the converted value.
+                value = desc.default
+                if isinstance(value, _SelfProxy):
+                    value = value.resolve(self, name)
+                elif not isinstance(value, (ParentProxy, SimObject)):
+                    return _with_gem5_value(desc, desc.convert(value, self.path()), shown=value)
+            return _with_gem5_value(desc, value)
         if name in self._children:
             return self._children[name]
         raise AttributeError(f"{self.path()}: {cls.__name__} has no parameter, port or child named {name!r}")

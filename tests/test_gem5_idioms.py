@@ -1,0 +1,145 @@
+"""gem5 config-script idioms beyond learning_gem5's simple.py, each in a
+minimal script of our own written the way gem5's configs use it (the source
+is named on each test), run with a TrafficGen in place of the CPU: what
+npusim supports works as in gem5, and what it does not have says so."""
+
+import warnings
+
+import pytest
+
+import npusim
+import npusim as m5
+from npusim.objects import (AddrRange, Cache, DDR3_1600_8x8, IOXBar, MemCtrl, Root, SrcClockDomain, System,
+                            TrafficGen, VoltageDomain)
+
+from helpers import npusim_cli
+
+# learning_gem5/part1/caches.py: cache subclasses with class-body defaults,
+# an __init__ taking the parsed options, and connect helpers.
+CACHES = """
+from npusim.objects import Cache
+
+class L1Cache(Cache):
+    assoc = 2
+    tag_latency = 2
+    data_latency = 2
+    response_latency = 2
+    mshrs = 4
+    tgts_per_mshr = 20
+    def __init__(self, options=None):
+        super(L1Cache, self).__init__()
+    def connectBus(self, bus):
+        self.mem_side = bus.cpu_side_ports
+
+class L1DCache(L1Cache):
+    size = '64kB'
+    def __init__(self, opts=None):
+        super(L1DCache, self).__init__(opts)
+        if opts and opts.l1d_size:
+            self.size = opts.l1d_size
+    def connectCPU(self, cpu):
+        self.cpu_side = cpu.port
+
+class L2Cache(Cache):
+    size = '256kB'
+    assoc = 8
+    tag_latency = 20
+    data_latency = 20
+    response_latency = 20
+    mshrs = 20
+    tgts_per_mshr = 12
+    def __init__(self, opts=None):
+        super(L2Cache, self).__init__()
+        if opts and opts.l2_size:
+            self.size = opts.l2_size
+    def connectCPUSideBus(self, bus):
+        self.cpu_side = bus.mem_side_ports
+    def connectMemSideBus(self, bus):
+        self.mem_side = bus.cpu_side_ports
+"""
+
+TWO_LEVEL = """
+import argparse
+import npusim as m5
+from npusim.objects import *
+m5.util.addToPath('.')
+from caches import *
+parser = argparse.ArgumentParser()
+parser.add_argument('--l1d_size')
+parser.add_argument('--l2_size')
+args = parser.parse_args()
+system = System()
+system.clk_domain = SrcClockDomain()
+system.clk_domain.clock = '1GHz'
+system.clk_domain.voltage_domain = VoltageDomain()
+system.mem_mode = 'timing'
+system.mem_ranges = [AddrRange('512MB')]
+system.cpu = TrafficGen(pattern='random', num_requests=200, end_addr='1MiB')
+system.cpu.dcache = L1DCache(args)
+system.cpu.dcache.connectCPU(system.cpu)
+system.l2bus = L2XBar()
+system.cpu.dcache.connectBus(system.l2bus)
+system.l2cache = L2Cache(args)
+system.l2cache.connectCPUSideBus(system.l2bus)
+system.membus = SystemXBar()
+system.l2cache.connectMemSideBus(system.membus)
+system.system_port = system.membus.cpu_side_ports
+system.mem_ctrl = MemCtrl()
+system.mem_ctrl.dram = DDR3_1600_8x8()
+system.mem_ctrl.dram.range = system.mem_ranges[0]
+system.mem_ctrl.port = system.membus.mem_side_ports
+root = Root(full_system=False, system=system)
+m5.instantiate()
+exit_event = m5.simulate()
+print("Exiting @ tick %i because %s" % (m5.curTick(), exit_event.getCause()))
+"""
+
+
+def test_learning_gem5_two_level_runs_with_its_cache_classes_and_options(tmp_path):
+    (tmp_path / "caches.py").write_text(CACHES)
+    (tmp_path / "two_level.py").write_text(TWO_LEVEL)
+    out = npusim_cli("-d", str(tmp_path / "m5out"), str(tmp_path / "two_level.py"), "--l2_size", "128kB")
+    assert out.returncode == 0, out.stderr
+    assert "because system.cpu finished" in out.stdout
+    ini = (tmp_path / "m5out" / "config.ini").read_text()
+    assert "[system.cpu.dcache]" in ini and "size=65536" in ini and "size=131072" in ini
+
+
+def _dram_system():
+    # configs/dram/sweep.py: the bus given to System(), a voltage in the
+    # clock domain, mem_ctrls as a list, the DRAM reached through .dram.
+    system = System(membus=IOXBar(width=32))
+    system.clk_domain = SrcClockDomain(clock="2.0GHz", voltage_domain=VoltageDomain(voltage="1V"))
+    mem_range = AddrRange("256MB")
+    system.mem_ranges = [mem_range]
+    system.mem_ctrls = [MemCtrl(dram=DDR3_1600_8x8(range=mem_range))]
+    return system, mem_range
+
+
+def test_dram_sweep_reads_parameters_through_value_in_gem5s_units():
+    system, mem_range = _dram_system()
+    assert isinstance(system.mem_ctrls[0], m5.objects.MemCtrl)
+    dram = system.mem_ctrls[0].dram
+    dram.ranks_per_channel = 1
+    assert dram.banks_per_rank.value == 8
+    burst_size = int(dram.devices_per_rank.value * dram.device_bus_width.value * dram.burst_length.value / 8)
+    assert burst_size == 64
+    assert dram.devices_per_rank.value * dram.device_rowbuffer_size.value == 8192
+    # a latency's .value is in seconds, as in gem5; sweep.py turns it into ticks
+    itt = getattr(dram.tBURST_MIN, "value", dram.tBURST.value) * 1000000000000
+    assert itt == pytest.approx(5000)
+    assert dram.tBURST == "5ns" and dram.tCK == "1.25ns"   # defaults read as declared
+    dram.tCK = "1ns"
+    assert dram.tCK == 1000 and dram.tCK.value == pytest.approx(1e-9)   # set values: ticks
+    assert system.clk_domain.clock.value == pytest.approx(0.5e-9)
+    assert dram.page_policy.value == "open_adaptive" and dram.ranks_per_channel.value == 1
+    assert mem_range.end == 256 * 2**20 and mem_range.size() == mem_range.end
+
+
+def test_value_wrapping_changes_nothing_that_reaches_cxx():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        system, _ = _dram_system()
+        cache = Cache(size="16kB")
+        assert cache.size == 16384 and type(cache.size + 0) is int and cache.size.value == 16384
+        assert cache.prefetch_on_access is None and cache.is_read_only is False
