@@ -136,6 +136,33 @@ def test_dram_sweep_reads_parameters_through_value_in_gem5s_units():
     assert mem_range.end == 256 * 2**20 and mem_range.size() == mem_range.end
 
 
+@pytest.mark.parametrize("name, says", [
+    ("TimingSimpleCPU", "no CPU models.*TrafficGen"), ("X86O3CPU", "no CPU models"),
+    ("RiscvMinorCPU", "no CPU models"), ("Process", "runs no programs"),
+    ("PyTrafficGen", "createLinear"), ("MemTest", "verify_data"), ("CommMonitor", "no CommMonitor"),
+    ("CoherentXBar", "SystemXBar"), ("DRAMCtrl", "MemCtrl"), ("BaseSetAssoc", "no tags object")])
+def test_gem5_types_npusim_lacks_refuse_by_name(name, says):
+    cls = getattr(m5.objects, name)
+    with pytest.raises(npusim.ParamError, match=f"^{name}: .*{says}"):
+        cls()
+
+
+def test_an_unknown_type_names_the_nearest_ones():
+    with pytest.raises(AttributeError, match="'DDR3_2133_8x8' .*nearest: DDR3_1600_8x8"):
+        m5.objects.DDR3_2133_8x8
+    with pytest.raises(ImportError):
+        exec("from npusim.objects import NoSuchThing")
+
+
+def test_a_cpu_script_stops_with_the_message_not_a_traceback(tmp_path):
+    script = tmp_path / "se.py"
+    script.write_text("import npusim as m5\nfrom npusim.objects import *\n"
+                      "system = System()\nsystem.cpu = TimingSimpleCPU()\n")
+    out = npusim_cli(str(script))
+    assert out.returncode == 1
+    assert "TimingSimpleCPU: npusim has no CPU models" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_value_wrapping_changes_nothing_that_reaches_cxx():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
