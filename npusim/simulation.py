@@ -15,7 +15,7 @@ from .units import MAX_BYTES, MAX_TICKS
 
 MaxTick = 2**64 - 1
 
-_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False,
+_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False, "max_tick": MaxTick,
           "files": {"stats": "stats.txt", "config_ini": "config.ini", "config_json": "config.json"}}
 
 
@@ -321,6 +321,8 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
     max_ticks = int(max_ticks)
     now = _core.cur_tick()
     limit = MaxTick if max_ticks >= MaxTick - now else now + max_ticks
+    if _state["max_tick"] > now:   # setMaxTick(): no run goes past it
+        limit = min(limit, _state["max_tick"])
     from . import stats
     while True:
         # With periodic stat dumps, run up to each dump tick in turn (events
@@ -348,6 +350,25 @@ def _exit_event(cause: str, code: int, tick: int) -> ExitEvent:
 
 def curTick() -> int:
     return _core.cur_tick()
+
+
+def setMaxTick(tick: int) -> None:  # noqa: N802  (gem5's names)
+    """gem5's m5.setMaxTick: simulate() ends at this absolute tick, with cause
+    "simulate() limit reached"; a tick not in the future is warned about and ignored."""
+    if isinstance(tick, bool) or not isinstance(tick, numbers.Integral) or not 0 <= tick <= MaxTick:
+        raise ValueError(f"setMaxTick(): the tick must be an integer in [0, MaxTick], not {tick!r}")
+    if tick <= _core.cur_tick():
+        warnings.warn("setMaxTick(): max tick scheduled for the past; it will not be triggered",
+                      RuntimeWarning, stacklevel=2)
+    _state["max_tick"] = int(tick)
+
+
+def getMaxTick() -> int:  # noqa: N802
+    return _state["max_tick"]
+
+
+def getTicksUntilMax() -> int:  # noqa: N802
+    return max(_state["max_tick"] - _core.cur_tick(), 0)
 
 
 def objects() -> list[SimObject]:
@@ -386,7 +407,7 @@ def reset():
     _core.reset_simulation()
     for obj in _state["objects"]:
         object.__setattr__(obj, "_cxx", None)
-    _state.update(root=None, objects=[], instantiated=False)
+    _state.update(root=None, objects=[], instantiated=False, max_tick=MaxTick)
     if Root._instance is not None:
         for child in Root._instance.children():   # free to go under the next Root
             object.__setattr__(child, "_parent", None)

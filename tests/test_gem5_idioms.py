@@ -136,6 +136,38 @@ def test_dram_sweep_reads_parameters_through_value_in_gem5s_units():
     assert mem_range.end == 256 * 2**20 and mem_range.size() == mem_range.end
 
 
+def test_simulate_loop_with_dump_and_reset_and_setmaxtick():
+    # The stats loop of gem5 scripts (e.g. configs/dram/low_power_sweep.py),
+    # bounded by m5.setMaxTick (gem5's simulate.py).
+    system, _ = _dram_system()
+    system.tgen = TrafficGen(num_requests=10**6)
+    system.tgen.port = system.membus.cpu_side_ports
+    system.mem_ctrls[0].port = system.membus.mem_side_ports
+    system.system_port = system.membus.cpu_side_ports
+    Root(full_system=False, system=system)
+    m5.instantiate()
+    period = m5.ticks.fromSeconds(1e-6)
+    m5.setMaxTick(5 * period // 2)
+    assert m5.getMaxTick() == 5 * period // 2 and m5.getTicksUntilMax() == 5 * period // 2
+    ticks = []
+    for _ in range(4):
+        assert m5.simulate(period).getCause() == "simulate() limit reached"
+        ticks.append(m5.curTick())
+        m5.stats.dump()
+        m5.stats.reset()
+    # the max tick ends one run early, once (gem5's limit event fires once)
+    assert ticks == [period, 2 * period, 5 * period // 2, 7 * period // 2]
+    assert m5.getTicksUntilMax() == 0
+    with pytest.warns(RuntimeWarning, match="past"):
+        m5.setMaxTick(period)
+
+
+def test_max_tick_is_forgotten_by_reset():
+    m5.setMaxTick(1000)
+    npusim.reset()
+    assert m5.getMaxTick() == m5.MaxTick
+
+
 @pytest.mark.parametrize("name, says", [
     ("TimingSimpleCPU", "no CPU models.*TrafficGen"), ("X86O3CPU", "no CPU models"),
     ("RiscvMinorCPU", "no CPU models"), ("Process", "runs no programs"),
@@ -161,6 +193,16 @@ def test_a_cpu_script_stops_with_the_message_not_a_traceback(tmp_path):
     out = npusim_cli(str(script))
     assert out.returncode == 1
     assert "TimingSimpleCPU: npusim has no CPU models" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_m5_functions_npusim_lacks_say_why():
+    m5.disableAllListeners()   # nothing to disable: a no-op, as gem5 scripts call it first thing
+    with pytest.raises(AttributeError, match="no checkpoints"):
+        m5.checkpoint("cpt")
+    with pytest.raises(AttributeError, match="no CPU models"):
+        m5.switchCpus
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        m5.nope
 
 
 def test_value_wrapping_changes_nothing_that_reaches_cxx():
