@@ -205,6 +205,18 @@ def test_m5_functions_npusim_lacks_say_why():
         m5.nope
 
 
+def test_more_of_gem5s_convert():
+    c = m5.util.convert
+    assert c.anyToLatency("1GHz") == pytest.approx(1e-9) and c.anyToLatency("2ns") == pytest.approx(2e-9)
+    assert c.anyToFrequency("1ns") == 1e9 and c.anyToFrequency("2GHz") == 2e9
+    assert c.toVoltage("900mV") == pytest.approx(0.9)
+    assert c.toBool("Yes") is True and c.toBool("f") is False
+    assert c.toInteger("0x2a") == 42 and c.toInteger("3.0") == 3
+    for bad, fn in (("maybe", c.toBool), ("2.5", c.toInteger), ("9 apples", c.toVoltage)):
+        with pytest.raises(ValueError):
+            fn(bad)
+
+
 def test_value_wrapping_changes_nothing_that_reaches_cxx():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

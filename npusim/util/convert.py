@@ -28,3 +28,48 @@ def toFrequency(value) -> float:  # noqa: N802
 def toMemoryBandwidth(value) -> float:  # noqa: N802
     """"12.8GiB/s" -> bytes per second."""
     return units.to_bytes_per_second(value)
+
+
+def anyToLatency(value) -> float:  # noqa: N802
+    """A period or a frequency -> seconds ("1ns" and "1GHz" -> 1e-09)."""
+    if isinstance(value, str) and value.strip().endswith("Hz"):
+        return 1.0 / units.to_hz(value)
+    return toLatency(value)
+
+
+def anyToFrequency(value) -> float:  # noqa: N802
+    """A frequency or a period -> Hz ("1GHz" and "1ns" -> 1e9)."""
+    if isinstance(value, str) and not value.strip().endswith("Hz"):
+        return units.TICKS_PER_SECOND / units.to_ticks(value)
+    return toFrequency(value)
+
+
+def toVoltage(value) -> float:  # noqa: N802
+    """"900mV" -> 0.9 volts."""
+    from ..params import param_type
+    try:
+        return param_type("Voltage").convert(value)
+    except units.UnitError as err:
+        raise ValueError(str(err)) from None
+
+
+def toBool(value) -> bool:  # noqa: N802
+    """gem5's spellings: true/t/yes/y/1 and false/f/no/n/0, any case."""
+    text = str(value).strip().lower()
+    if text in ("true", "t", "yes", "y", "1"):
+        return True
+    if text in ("false", "f", "no", "n", "0"):
+        return False
+    raise ValueError(f"cannot convert {value!r} to a bool")
+
+
+def toInteger(value) -> int:  # noqa: N802
+    """"42" or "0x2a" -> 42; a value with a fraction is an error."""
+    text = str(value).strip()
+    try:
+        return int(text, 0)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise ValueError(f"cannot convert {value!r} to an integer") from None
+        return int(number)
