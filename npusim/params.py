@@ -20,7 +20,15 @@ class ParamError(ValueError):
 class AddrRange:
     """A half-open physical address range [start, end)."""
 
-    def __init__(self, start=0, end=None, size=None):
+    # gem5's keywords for interleaved ranges (MemConfig's multi-channel set-up)
+    _INTERLEAVING = ("intlvHighBit", "xorHighBit", "intlvBits", "intlvMatch", "masks")
+
+    def __init__(self, start=0, end=None, size=None, **gem5_only):
+        if unknown := [k for k in gem5_only if k not in self._INTERLEAVING]:
+            raise TypeError(f"AddrRange() got an unexpected keyword argument {unknown[0]!r}")
+        if gem5_only:
+            raise units.UnitError(f"AddrRange({', '.join(gem5_only)}=...): npusim has no interleaved address "
+                                  "ranges; give each memory controller a contiguous range of its own")
         if isinstance(start, str) and end is None and size is None:
             if ":" in start:
                 start, end = start.split(":", 1)

@@ -15,7 +15,7 @@ _FOOTER = "---------- End Simulation Statistics   ----------"
 
 _state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0,
           "dump_count": 0, "active": False, "txt": None, "json": None, "json_tail": None,
-          "period": 0, "next_dump": None}
+          "period": 0, "next_dump": None, "pending_period": 0}
 
 _JSON_CLOSE = "\n]}\n"
 
@@ -32,6 +32,8 @@ def begin(objects):
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dump_count=0, active=True,
                   txt=txt, json=json_path, json_tail=None, period=0, next_dump=None)
+    if period := _state["pending_period"]:   # asked for before instantiate(), as gem5 allows
+        _state.update(period=period, next_dump=_core.cur_tick() + period, pending_period=0)
     # Both files start empty of dumps, so that a run that never dumps leaves
     # no earlier run's numbers in either.
     open(_state["txt"], "w").close()
@@ -40,7 +42,7 @@ def begin(objects):
 
 
 def end():
-    _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None)
+    _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None, pending_period=0)
 
 
 def active() -> bool:
@@ -148,12 +150,14 @@ def periodicStatDump(period: int) -> None:
     m5.stats.periodicStatDump (no reset between dumps, so each dump is
     cumulative; read_stats() gives one row per dump). 0 stops it. A dump due
     at the same tick as an exit happens first, as gem5's stat event
-    outranks its exit event."""
-    if not _state["active"]:
-        raise RuntimeError("stats.periodicStatDump() called before instantiate()")
+    outranks its exit event. Called before instantiate(), as gem5 allows,
+    the dumps start at instantiate()."""
     if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 0:
         raise ValueError(f"stats.periodicStatDump(): period must be a whole number of ticks >= 0, not {period!r}")
     period = int(period)
+    if not _state["active"]:
+        _state["pending_period"] = period
+        return
     _state.update(period=period, next_dump=_core.cur_tick() + period if period else None)
 
 

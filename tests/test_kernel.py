@@ -390,6 +390,15 @@ def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
     assert cfg["system"]["mem_ranges"] == [[0, 512 * 2**20], [2**30, 2**31]]
 
 
+def test_interleaved_addr_range_is_refused_by_name():
+    from npusim.objects import AddrRange
+    # gem5's MemConfig interleaves channels; npusim has no such ranges (was a bare TypeError)
+    with pytest.raises(units.UnitError, match=r"AddrRange\(intlvHighBit, intlvBits=...\): npusim has no interleaved"):
+        AddrRange(0, size="1GiB", intlvHighBit=7, intlvBits=1)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+        AddrRange(0, sise="1GiB")
+
+
 def test_periodic_stat_dumps():
     from npusim.analysis import read_stats, read_stats_json
     # Events at 1500 and 4200; an exit requested at 3000, a dump every 1000 ticks.
@@ -411,6 +420,20 @@ def test_periodic_stat_dumps():
     assert read_stats_json(os.path.join(outdir, "stats.json"))["simTicks"].tolist() == [1000, 2000, 3000, 4000]
     with pytest.raises(ValueError, match="period must be a whole number of ticks"):
         npusim.stats.periodicStatDump(-1)
+
+
+def test_periodic_stat_dump_asked_for_before_instantiate_starts_with_it():
+    # gem5's configs/dram/sweep.py asks before instantiate(); npusim refused
+    from npusim.analysis import read_stats
+    system = System(clk_domain=SrcClockDomain(clock="2GHz"))
+    system.probe = KernelProbe(event_ticks=[1500, 2500])
+    Root(full_system=False, system=system)
+    npusim.stats.periodicStatDump(1000)
+    npusim.instantiate()
+    assert npusim.stats.next_periodic_dump() == 1000
+    assert npusim.simulate().getCause() == "event queue empty"
+    txt = read_stats(os.path.join(npusim.simulation.outdir(), "stats.txt"))
+    assert list(txt["simTicks"]) == [1000, 2000]
 
 
 def test_periodic_dumps_leave_the_final_dump_unchanged(tmp_path):
