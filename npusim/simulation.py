@@ -159,15 +159,27 @@ def _creation_order(objs):
     return order
 
 
-def _out_of_memory(obj) -> str:
-    """The message for a constructor that ran out of host memory: its largest
-    integer parameter is nearly always the culprit (a size or entry count)."""
-    ints = {k: v for k, v in obj._values.items() if isinstance(v, int) and not isinstance(v, bool)}
+# Parameter types that size host tables (a latency's ticks are large numbers
+# too, but allocate nothing).
+_SIZING_TYPES = {"Unsigned", "UInt64", "Int", "MemorySize"}
+
+
+def _out_of_memory(obj, stage="build") -> str:
+    """The message for an object that ran out of host memory: its largest
+    size or count parameter, its own or a parameter object's (a DRAM
+    interface's buffers are allocated by its controller), is nearly always
+    the culprit."""
+    sizes = {}
+    for owner, prefix in [(obj, "")] + [(v, f"{k}.") for k, v in obj._values.items() if isinstance(v, SimObject)]:
+        for name, desc in type(owner)._params.items():
+            value = owner._values.get(name)
+            if desc.ptype.name in _SIZING_TYPES and isinstance(value, int) and not isinstance(value, bool):
+                sizes[prefix + name] = value
     hint = ""
-    if ints:
-        name = max(ints, key=ints.get)
-        hint = f"; its largest parameter is {name}={ints[name]}"
-    return (f"{obj.path()}: not enough host memory to build this {type(obj).__name__}{hint} "
+    if sizes:
+        name = max(sizes, key=sizes.get)
+        hint = f"; its largest size or count is {name}={sizes[name]}"
+    return (f"{obj.path()}: not enough host memory to {stage} this {type(obj).__name__}{hint} "
             f"(is a size or entry count far too large?)")
 
 
@@ -299,7 +311,10 @@ def _build(root):
         with open(path, "w") as f:
             f.write("\n".join(ini))
     for obj in order:
-        obj.getCxx().init()
+        try:
+            obj.getCxx().init()
+        except MemoryError:   # tables sized at init() (a prefetcher's)
+            raise ParamError(_out_of_memory(obj, "initialise")) from None
     for obj in objs:
         hook = getattr(obj, "after_init", None)   # e.g. functional memory loads
         if hook:

@@ -52,8 +52,17 @@ BaseRequestor::BaseRequestor(const Params &p, unsigned windowSize)
     unsigned buckets = p.get<unsigned>("latency_buckets", kDefaultLatencyBuckets);
     if (bucket == 0) p.error("latency_bucket", "must be positive");
     if (buckets == 0) p.error("latency_buckets", "must be at least 1");
+    // Histograms cost host memory per bucket: a bounded count, and a window
+    // of any size (an "unlimited" one) in at most kMaxWindowBuckets.
+    constexpr unsigned kMaxLatencyBuckets = 1u << 20;
+    constexpr std::uint64_t kMaxWindowBuckets = 1024;
+    if (buckets > kMaxLatencyBuckets)
+        p.error("latency_buckets", "at most " + std::to_string(kMaxLatencyBuckets) + " (got " +
+                                       std::to_string(buckets) + "); widen latency_bucket instead");
+    if (bucket > kMaxTick / buckets)
+        p.error("latency_bucket", "latency_bucket x latency_buckets exceeds the largest tick");
     latencyDist.init(0, bucket * buckets - 1, bucket);
-    outstandingDist.init(1, window, 1);
+    outstandingDist.init(1, window, (std::uint64_t(window) + kMaxWindowBuckets - 1) / kMaxWindowBuckets);
     requestTracePath = p.get<std::string>("request_trace_file", "");
     responseTracePath = p.get<std::string>("response_trace_file", "");
 }

@@ -149,6 +149,12 @@ DRAMInterface::DRAMInterface(const Params &p)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
     if (tCK == 0) p.error("tCK", "the clock period must be positive");
     if (tBURST == 0) p.error("tBURST", "a burst must take time (zero would mean unlimited bandwidth)");
+    if (tBURST_MIN > tBURST)
+        p.error("tBURST_MIN", "must not exceed tBURST (" + std::to_string(tBURST) + " ticks), got " +
+                                  std::to_string(tBURST_MIN));
+    if (tBURST_MAX < tBURST)
+        p.error("tBURST_MAX", "must not be below tBURST (" + std::to_string(tBURST) + " ticks), got " +
+                                  std::to_string(tBURST_MAX));
     // gem5 only asks for tREFI > tRP and tREFI > tRFC; a refresh takes tRP + tRFC
     // of every tREFI, so anything shorter never lets a request through and the
     // run never ends.

@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <tuple>
 
 namespace npusim {
 
@@ -41,6 +43,14 @@ AccessMapPatternMatching::AccessMapPatternMatching(const Params &p)
         p.error("hot_zone_size", "must be a power of 2");
     if (startDegree == 0) p.error("start_degree", "must be at least 1");
     if (epochCycles.value() == 0) p.error("epoch_cycles", "must be at least 1");
+    for (auto [low, high, lowName, highName] :
+         {std::tuple{lowCoverage, highCoverage, "low_coverage_threshold", "high_coverage_threshold"},
+          std::tuple{lowAccuracy, highAccuracy, "low_accuracy_threshold", "high_accuracy_threshold"},
+          std::tuple{lowHit, highHit, "low_cache_hit_threshold", "high_cache_hit_threshold"}}) {
+        if (!(low >= 0 && low <= 1)) p.error(lowName, "must be a ratio in [0, 1], got " + std::to_string(low));
+        if (!(high >= 0 && high <= 1)) p.error(highName, "must be a ratio in [0, 1], got " + std::to_string(high));
+        if (low > high) p.error(lowName, std::string("must not exceed ") + highName);
+    }
     configure(p.get<unsigned>("block_size", 64), 4096, false);
 }
 

@@ -55,6 +55,9 @@ BasePrefetcher::BasePrefetcher(const Params &p)
       pfSquashedAbove(this, "pfSquashedAbove", stats::units::Count,
                       "npusim: prefetches squashed at issue because a cache above held the line") {
     if (pageBytes == 0 || (pageBytes & (pageBytes - 1))) p.error("page_bytes", "must be a power of 2");
+    if (pageBytes < blkSize)
+        p.error("page_bytes", "a page of " + std::to_string(pageBytes) + " B is smaller than a block of " +
+                                  std::to_string(blkSize) + " B (block_size): no prefetch would stay in its page");
     pfUnused.flags(stats::kNoZero);
     pfSquashedAbove.flags(stats::kNoZero);
     pfOutcome.init(kNumOutcomes);
@@ -69,6 +72,11 @@ void BasePrefetcher::setCache(CacheAccessor *owner, unsigned cacheLineSize) {
     cache = owner;
     if (cacheLineSize == 0 || (cacheLineSize & (cacheLineSize - 1)))
         fatal(name(), ": the cache line size ", cacheLineSize, " is not a power of 2");
+    // gem5 silently takes the cache's line size; block_size defaults to it
+    // (Parent.cache_line_size), so a different one was set by hand.
+    if (blkSize != cacheLineSize)
+        fatal(name(), ".block_size: ", blkSize, " B differs from the line size of the cache it serves (",
+              cacheLineSize, " B); leave block_size unset");
     blkSize = cacheLineSize;
     lBlkSize = 0;
     while ((1u << lBlkSize) < blkSize) ++lBlkSize;
