@@ -114,3 +114,10 @@ def test_ampm_thresholds_are_ordered_ratios(param, value):
     system_with(cache=Cache(prefetcher=AMPMPrefetcher(ampm=AccessMapPatternMatching(**{param: value}))))
     with raises_naming(npusim.SimulationError, f"system.l2.prefetcher.ampm.{param}"):
         npusim.instantiate()
+
+
+def test_dram_powerdown_is_refused_not_ignored():
+    # gem5's low_power_sweep.py turns it on to study power-down; npusim ignored it
+    system_with(MemCtrl(dram=DDR4_2400_8x8(range="0:64MiB", enable_dram_powerdown=True)))
+    with raises_naming(npusim.SimulationError, "system.mem.dram.enable_dram_powerdown", "no DRAM power-down"):
+        npusim.instantiate()

@@ -224,3 +224,19 @@ def test_value_wrapping_changes_nothing_that_reaches_cxx():
         cache = Cache(size="16kB")
         assert cache.size == 16384 and type(cache.size + 0) is int and cache.size.value == 16384
         assert cache.prefetch_on_access is None and cache.is_read_only is False
+
+
+def test_system_cache_line_size_applies_to_every_cache():
+    # gem5's caches take their line size from the system; npusim's ignored it
+    import json
+    from npusim.objects import SimpleMemory
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"), cache_line_size=128)
+    system.cpu = TrafficGen(num_requests=16, block_size=128, pattern="linear", end_addr=4096)
+    system.l1 = Cache(size="4KiB", assoc=4)
+    system.mem = SimpleMemory(range="0:1MiB")
+    system.cpu.port, system.l1.mem_side = system.l1.cpu_side, system.mem.port
+    Root(full_system=False, system=system)
+    m5.instantiate()
+    cfg = json.load(open(f"{m5.options.outdir}/config.json"))
+    assert cfg["system"]["l1"]["cache_line_size"] == 128
+    assert m5.simulate().getCause() == "system.cpu finished"

@@ -4,10 +4,11 @@ for cache unit tests.
 Parameters and defaults are gem5's, except where gem5 has no default (size,
 assoc, the latencies, mshrs, tgts_per_mshr): npusim gives those the values
 of gem5's example L1 data cache so that ``Cache(size="256KiB")`` works.
-``cache_line_size`` is a parameter of the cache here (gem5 takes it from the
-system). The C++ class is npusim/mem/cache/cache.hh."""
+``cache_line_size`` is a parameter of the cache here, taken by default from
+the system's, as gem5 takes it (``system.cache_line_size = 128`` applies to
+every cache). The C++ class is npusim/mem/cache/cache.hh."""
 
-from .base import ClockedObject, SimObject
+from .base import ClockedObject, Parent, SimObject
 from .prefetch import QueuedPrefetcher
 from .replacement import LRURP
 from ..params import Param, VectorParam
@@ -22,7 +23,8 @@ class Cache(ClockedObject):
 
     size = Param.MemorySize("32KiB", "Capacity (gem5 has no default)")
     assoc = Param.Unsigned(8, "Associativity (gem5 has no default)")
-    cache_line_size = Param.Unsigned(64, "Line size in bytes (gem5: system.cache_line_size)")
+    cache_line_size = Param.Unsigned(Parent.cache_line_size, "Line size in bytes (by default the system's "
+                                                             "cache_line_size, as in gem5)")
 
     tag_latency = Param.Cycles(2, "Tag lookup latency (gem5 has no default)")
     data_latency = Param.Cycles(2, "Data access latency (gem5 has no default)")

@@ -85,7 +85,7 @@ class DRAMInterface(MemInterface):
     page_policy = Param.Enum(PAGE_POLICIES, "open_adaptive", "Page management policy")
     max_accesses_per_row = Param.Unsigned(16, "Max accesses per row before closing")
     bank_groups_per_rank = Param.Unsigned(0, "Number of bank groups per rank")
-    enable_dram_powerdown = Param.Bool(False, "Enable powerdown states (not modelled; ignored)")
+    enable_dram_powerdown = Param.Bool(False, "Enable powerdown states (not modelled: True is refused)")
     dll = Param.Bool(True, "DRAM has DLL or not (power model only; ignored)")
     tRCD = Param.Latency("RAS to Read CAS delay")
     tRCD_WR = Param.Latency(Self.tRCD, "RAS to Write CAS delay")

@@ -147,6 +147,9 @@ DRAMInterface::DRAMInterface(const Params &p)
         p.error("ranks_per_channel", "at most 65536 banks per channel");
     if (burstsPerRowBuffer == 0)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
+    if (p.get<bool>("enable_dram_powerdown", false))
+        p.error("enable_dram_powerdown", "npusim models no DRAM power-down states (nor gem5's power statistics); "
+                                         "leave it False");
     if (tCK == 0) p.error("tCK", "the clock period must be positive");
     if (tBURST == 0) p.error("tBURST", "a burst must take time (zero would mean unlimited bandwidth)");
     if (tBURST_MIN > tBURST)
