@@ -17,6 +17,7 @@ most recently used, as gem5's tag lookup does.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import OrderedDict
 
@@ -112,7 +113,10 @@ def warm_state(kernel: str, ref):
 
 
 def main(argv) -> int:
-    kernels = argv or ["stream_sum", "spmv_csr", "embedding_bag"]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("kernels", nargs="*", default=["stream_sum", "spmv_csr", "embedding_bag"],
+                    help="reference kernels (default: all three)")
+    kernels = ap.parse_args(argv).kernels
     print("| kernel | start state | L1D misses | L2 misses | L1D writebacks | L2 writebacks |")
     print("|---|---|---:|---:|---:|---:|")
     for k in kernels:
