@@ -15,7 +15,7 @@ from .units import MAX_BYTES, MAX_TICKS
 
 MaxTick = 2**64 - 1
 
-_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False, "max_tick": MaxTick,
+_state = {"root": None, "objects": [], "outdir": "m5out", "instantiated": False, "max_tick": MaxTick, "failed": None,
           "files": {"stats": "stats.txt", "config_ini": "config.ini", "config_json": "config.json"}}
 
 
@@ -70,6 +70,15 @@ class ExitEvent:
 def _resolve(root: Root) -> list[SimObject]:
     """Fills defaults, resolves Parent proxies, clones SimObject defaults and
     checks the tree; returns every object in tree order."""
+    for obj in root.descendants():
+        # What an earlier instantiate() filled in (defaults, Parent/Self
+        # proxies) is filled in again: the tree may have changed since.
+        for name, given in obj._auto.items():
+            if given is None:
+                obj._values.pop(name, None)
+            else:
+                obj._values[name] = given
+        obj._auto.clear()
     objs = list(root.descendants())
     for obj in objs:
         cls = type(obj)
@@ -93,9 +102,11 @@ def _resolve(root: Root) -> list[SimObject]:
                     objs.extend(value.descendants())
                     continue
                 value = desc.convert(value, obj.path())  # defaults are checked and converted like set values
+                obj._auto[name] = None
             else:
                 raise ParamError(f"{obj.path()}.{name}: required parameter is not set ({desc.type_name}: {desc.doc})")
             if isinstance(value, ParentProxy):
+                obj._auto.setdefault(name, value)
                 value = desc.convert(value.resolve(obj, name), obj.path())
             obj._values[name] = value
     for obj in objs:
@@ -273,8 +284,15 @@ def instantiate(outdir: str | None = None):
         raise ParamError("no Root object: create one with Root(full_system=False, system=...)")
     if outdir is not None:
         set_outdir(outdir)
+    from . import stats
+    if _state["instantiated"]:
+        # A new simulation: the previous one's objects and per-run settings go, as with reset().
+        _forget_objects()
+        _state["max_tick"] = MaxTick
     if _state["instantiated"] or _core.events_pending() or _core.packets_created():
         _core.reset_simulation()
+    _state.update(instantiated=False, failed=None)
+    pending = stats._state["pending_period"]
     try:
         _build(root)
     except BaseException:
@@ -283,9 +301,16 @@ def instantiate(outdir: str | None = None):
         for obj in root.descendants():
             object.__setattr__(obj, "_cxx", None)
         _state.update(root=None, objects=[], instantiated=False)
-        from . import stats
         stats.end()
+        stats._state["pending_period"] = pending   # a periodicStatDump() asked for before still starts at the next
         raise
+
+
+def _forget_objects():
+    """The Python objects of the torn-down simulation no longer reach C++
+    (their handles would point at freed objects)."""
+    for obj in _state["objects"]:
+        object.__setattr__(obj, "_cxx", None)
 
 
 def _build(root):
@@ -329,6 +354,10 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
     """Runs until an exit event, or for at most `max_ticks` more ticks."""
     if not _state["instantiated"]:
         raise RuntimeError("simulate() called before instantiate()")
+    if _state["failed"]:
+        raise RuntimeError(f"simulate(): an earlier simulate() of this simulation failed ({_state['failed']}); it "
+                           "cannot go on from a half-handled event. stats.dump() still shows where it stopped; "
+                           "npusim.reset() and build the configuration again to run another")
     if isinstance(max_ticks, bool) or not isinstance(max_ticks, numbers.Integral):
         raise TypeError(f"simulate(): max_ticks must be an integer number of ticks, not {max_ticks!r}")
     if max_ticks < 0:
@@ -344,13 +373,20 @@ def simulate(max_ticks: int = MaxTick) -> ExitEvent:
         # at that tick included), dump, and go on.
         due = stats.next_periodic_dump()
         if due is None or due > limit:
-            cause, code, tick = _core.simulate(limit)
-            return _exit_event(cause, code, tick)
-        cause, code, tick = _core.simulate(due)
+            return _exit_event(*_run_until(limit))
+        cause, code, tick = _run_until(due)
         if tick == due:
             stats.periodic_dump_due()
         if cause != _core.LIMIT_CAUSE or tick == limit:
             return _exit_event(cause, code, tick)
+
+
+def _run_until(tick: int):
+    try:
+        return _core.simulate(tick)
+    except Exception as err:
+        _state["failed"] = f"{type(err).__name__}: {err}"
+        raise
 
 
 def _exit_event(cause: str, code: int, tick: int) -> ExitEvent:
@@ -418,11 +454,12 @@ def functional_read(obj: SimObject, port: str, addr: int, size: int, requestor: 
 
 
 def reset():
-    """Tears down the C++ simulation (objects, events, packets) and forgets the tree."""
+    """Tears down the C++ simulation (objects, events, packets) and forgets
+    the tree, its max tick and periodic dumps. The output directory and file
+    names and the debug flags, file and window are the process's and stay."""
     _core.reset_simulation()
-    for obj in _state["objects"]:
-        object.__setattr__(obj, "_cxx", None)
-    _state.update(root=None, objects=[], instantiated=False, max_tick=MaxTick)
+    _forget_objects()
+    _state.update(root=None, objects=[], instantiated=False, max_tick=MaxTick, failed=None)
     if Root._instance is not None:
         for child in Root._instance.children():   # free to go under the next Root
             object.__setattr__(child, "_parent", None)

@@ -180,6 +180,8 @@ class SimObject(metaclass=MetaSimObject):
         object.__setattr__(self, "_connections", [])   # (local PortRef, idx, peer PortRef, peer idx)
         object.__setattr__(self, "_vector_counts", {})
         object.__setattr__(self, "_cxx", None)
+        # param name -> what instantiate() filled in for: a proxy, or None for the default
+        object.__setattr__(self, "_auto", {})
         # port name -> the port that connected to it (for error messages)
         object.__setattr__(self, "_connected_as_peer", {})
         for key, value in kwargs.items():
@@ -228,6 +230,7 @@ class SimObject(metaclass=MetaSimObject):
             return
         if name in cls._params:
             desc = cls._params[name]
+            self._auto.pop(name, None)   # set now: not to be filled in again at instantiate()
             try:
                 converted = desc.convert(value, self.path())
             except ParamError:
@@ -351,6 +354,10 @@ class SimObject(metaclass=MetaSimObject):
         """A fresh, unattached copy with the same parameter values."""
         twin = type(self)()
         for key, value in self._values.items():
+            if key in self._auto:   # as set, not as an instantiate() filled it in
+                if self._auto[key] is None:
+                    continue
+                value = self._auto[key]
             twin._values[key] = copy.copy(value)
         return twin
 
@@ -360,7 +367,8 @@ class SimObject(metaclass=MetaSimObject):
     # --- after instantiate -------------------------------------------------
     def getCxx(self):
         if self._cxx is None:
-            raise RuntimeError(f"{self.path()} is not instantiated yet (call npusim.instantiate())")
+            raise RuntimeError(f"{self.path()} is not instantiated (call npusim.instantiate(); npusim.reset(), or "
+                               "instantiating another tree, tears its simulation down)")
         return self._cxx
 
 
