@@ -9,7 +9,6 @@ silently: build_hierarchy() returns them."""
 
 from __future__ import annotations
 
-from npusim.analysis.reference import ReferenceDataError
 from npusim.objects import AddrRange, SrcClockDomain, System, VoltageDomain, all_classes
 
 # The figures of gem5-system.md, for use without the reference folder.
@@ -71,6 +70,7 @@ def hierarchy_from_reference(ref) -> dict:
     missing = [part for part in ("cache_line_size", "frequency_hz", "l1d", "l2", "l2bus", "membus", "memory")
                if not h.get(part)]
     if missing:
+        from npusim.analysis.reference import ReferenceDataError   # (pandas: only when a folder is bad)
         raise ReferenceDataError(f"{ref.file('config.json')}: no {', '.join(missing)} in gem5's configuration "
                                  f"(expected system.cpu.dcache, system.l2, system.l2bus, system.membus, a memory "
                                  f"controller and clocks)")
