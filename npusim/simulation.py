@@ -199,11 +199,11 @@ def _cxx_params(obj):
     for name, desc in type(obj)._params.items():
         value = obj._values[name]
         if desc.vector:
-            items = [v.getCxx() if isinstance(v, SimObject) else desc.ptype.to_cxx(v) for v in value]
+            items = [v._live_cxx() if isinstance(v, SimObject) else desc.ptype.to_cxx(v) for v in value]
             # Vectors of pairs (address ranges) reach C++ flattened: [s0, e0, s1, e1, ...].
             out[name] = [x for item in items for x in item] if items and isinstance(items[0], list) else items
         elif isinstance(value, SimObject):
-            out[name] = value.getCxx()
+            out[name] = value._live_cxx()
         else:
             out[name] = desc.to_cxx(value)
     return out
@@ -290,20 +290,60 @@ def instantiate(outdir: str | None = None):
         _forget_objects()
         _state["max_tick"] = MaxTick
     if _state["instantiated"] or _core.events_pending() or _core.packets_created():
-        _core.reset_simulation()
+        _teardown()
     _state.update(instantiated=False, failed=None)
     pending = stats._state["pending_period"]
     try:
         _build(root)
     except BaseException:
         # Leave nothing half built: the tree stays editable, to be fixed and instantiated again.
-        _core.reset_simulation()
+        _teardown()
         for obj in root.descendants():
             object.__setattr__(obj, "_cxx", None)
         _state.update(root=None, objects=[], instantiated=False)
         stats.end()
         stats._state["pending_period"] = pending   # a periodicStatDump() asked for before still starts at the next
         raise
+
+
+_teardowns = 0   # C++ simulations torn down so far (each frees its objects)
+
+
+def _teardown():
+    global _teardowns
+    _core.reset_simulation()
+    _teardowns += 1
+
+
+class CxxHandle:
+    """What SimObject.getCxx() gives: the C++ object, usable while its
+    simulation exists; once reset() or another instantiate() has freed it,
+    any use raises instead of reaching freed memory. Its ports (get_port)
+    are guarded the same way."""
+
+    __slots__ = ("_target", "_made_in", "_what")
+
+    def __init__(self, target, what: str):
+        self._target, self._made_in, self._what = target, _teardowns, what
+
+    def _live(self):
+        if self._made_in != _teardowns:
+            raise RuntimeError(f"{self._what}: this C++ handle outlived its simulation (npusim.reset() or another "
+                               "instantiate() freed the object); take a new one with getCxx()")
+        return self._target
+
+    def __getattr__(self, name):
+        value = getattr(self._live(), name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            result = getattr(self._live(), name)(*args, **kwargs)
+            return CxxHandle(result, f"{self._what} port {args[0] if args else ''}") if name == "get_port" else result
+        return call
+
+    def __repr__(self):
+        return f"<C++ handle of {self._what}>"
 
 
 def _forget_objects():
@@ -324,7 +364,7 @@ def _build(root):
             raise ParamError(_out_of_memory(obj)) from None
     for obj in objs:
         for (local, idx, peer, pidx) in obj._connections:
-            _core.bind_ports(obj.getCxx().get_port(local.name, idx), peer.owner.getCxx().get_port(peer.name, pidx))
+            _core.bind_ports(obj._live_cxx().get_port(local.name, idx), peer.owner._live_cxx().get_port(peer.name, pidx))
     _state.update(root=root, objects=objs, instantiated=True)
     os.makedirs(_state["outdir"], exist_ok=True)
     if path := output_path("config_json"):
@@ -337,7 +377,7 @@ def _build(root):
             f.write("\n".join(ini))
     for obj in order:
         try:
-            obj.getCxx().init()
+            obj._live_cxx().init()
         except MemoryError:   # tables sized at init() (a prefetcher's)
             raise ParamError(_out_of_memory(obj, "initialise")) from None
     for obj in objs:
@@ -345,7 +385,7 @@ def _build(root):
         if hook:
             hook()
     for obj in order:
-        obj.getCxx().startup()
+        obj._live_cxx().startup()
     from . import stats
     stats.begin(objs)
 
@@ -442,13 +482,13 @@ def functional_write(obj: SimObject, port: str, addr: int, data: bytes, requesto
     where = _functional_args("functional_write", obj, port, addr=addr, requestor=requestor)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"{where}: data must be bytes, not {type(data).__name__}")
-    _core.functional_write(obj.getCxx().get_port(port), addr, bytes(data), requestor)
+    _core.functional_write(obj._live_cxx().get_port(port), addr, bytes(data), requestor)
 
 
 def functional_read(obj: SimObject, port: str, addr: int, size: int, requestor: int = 0) -> bytes:
     where = _functional_args("functional_read", obj, port, addr=addr, size=size, requestor=requestor)
     try:
-        return _core.functional_read(obj.getCxx().get_port(port), addr, size, requestor)
+        return _core.functional_read(obj._live_cxx().get_port(port), addr, size, requestor)
     except MemoryError:
         raise ValueError(f"{where}: not enough host memory to read {size} bytes") from None
 
@@ -457,7 +497,7 @@ def reset():
     """Tears down the C++ simulation (objects, events, packets) and forgets
     the tree, its max tick and periodic dumps. The output directory and file
     names and the debug flags, file and window are the process's and stay."""
-    _core.reset_simulation()
+    _teardown()
     _forget_objects()
     _state.update(root=None, objects=[], instantiated=False, max_tick=MaxTick, failed=None)
     if Root._instance is not None:

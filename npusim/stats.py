@@ -104,7 +104,7 @@ def collect() -> list[tuple]:
         prefix = obj.path()
         if prefix == "root":
             continue
-        for (name, value, pdf, cdf, precision, desc, unit) in obj.getCxx().stats_rows():
+        for (name, value, pdf, cdf, precision, desc, unit) in obj._live_cxx().stats_rows():
             rows.append((f"{prefix}.{name}", value, pdf, cdf, precision, desc, unit))
     return rows
 
@@ -178,7 +178,7 @@ def reset():
         raise RuntimeError("stats.reset() called before instantiate()")
     for obj in _state["objects"]:
         if obj.path() != "root":
-            obj.getCxx().reset_stats()
+            obj._live_cxx().reset_stats()
     _state.update(reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests())
 

@@ -20,7 +20,7 @@ def fresh_sim():
 
 def stats_dict(obj) -> dict[str, float]:
     """An instantiated object's current stats, by name relative to it."""
-    return {row[0]: row[1] for row in obj.getCxx().stats_rows()}
+    return {row[0]: row[1] for row in obj._live_cxx().stats_rows()}
 
 
 def packets_live() -> int:

@@ -366,6 +366,13 @@ class SimObject(metaclass=MetaSimObject):
 
     # --- after instantiate -------------------------------------------------
     def getCxx(self):
+        """The C++ object (gem5's getCCObject), guarded: a handle kept past
+        npusim.reset() raises when used instead of reaching freed memory."""
+        from ..simulation import CxxHandle
+        return CxxHandle(self._live_cxx(), self.path())
+
+    def _live_cxx(self):
+        """The raw C++ object, for npusim's own calls within one simulation."""
         if self._cxx is None:
             raise RuntimeError(f"{self.path()} is not instantiated (call npusim.instantiate(); npusim.reset(), or "
                                "instantiating another tree, tears its simulation down)")
