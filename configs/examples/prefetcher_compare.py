@@ -66,18 +66,54 @@ COLUMNS = (["prefetcher", "level", "status", "l1d_demand_misses", "l2_demand_mis
               "host_seconds"])
 
 
-def all_prefetchers() -> list[str]:
-    """Concrete prefetcher declarations with a built C++ type that work
-    with their defaults alone: not test doubles, and none with a parameter
-    that has no default (NVR, for one, needs the NPU it watches)."""
+def usable_prefetcher(name: str) -> bool:
+    """A concrete prefetcher declaration with a built C++ type that works
+    with its defaults alone (none with a parameter that has no default:
+    NVR, for one, needs the NPU it watches)."""
     from npusim import _core
     from npusim.objects import all_classes
     from npusim.objects.prefetch import BasePrefetcher
-    built = set(_core.registered_types())
-    return sorted(name for name, cls in all_classes().items()
-                  if issubclass(cls, BasePrefetcher) and not cls.abstract and cls.type in built
-                  and not name.startswith("CacheTest")
-                  and all(desc.has_default() for desc in cls._params.values()))
+    cls = all_classes().get(name)
+    return (isinstance(cls, type) and issubclass(cls, BasePrefetcher) and not cls.abstract
+            and cls.type in set(_core.registered_types())
+            and all(desc.has_default() for desc in cls._params.values()))
+
+
+def all_prefetchers() -> list[str]:
+    """The usable prefetchers, test doubles left out."""
+    from npusim.objects import all_classes
+    return sorted(name for name in all_classes() if usable_prefetcher(name) and not name.startswith("CacheTest"))
+
+
+def _whole(least: int):
+    """argparse type: a whole number >= least."""
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
+        return value
+    return convert
+
+
+def _jobs(text: str) -> int:
+    from npusim.sweep import job_count   # (pandas: not in the child processes)
+    return job_count(text)
+
+
+def _footprint(text: str) -> str:
+    """argparse type: a memory size of at least one cache line, kept as text."""
+    from npusim.units import UnitError, to_bytes
+    line = DEFAULT_HIERARCHY["cache_line_size"]
+    try:
+        size = to_bytes(text)
+    except UnitError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if size < line:
+        raise argparse.ArgumentTypeError(f"{text!r} is less than one {line}-byte cache line")
+    return text
 
 
 def parse_args(argv=None):
@@ -89,20 +125,47 @@ def parse_args(argv=None):
     p.add_argument("--prefetchers", help="comma-separated class names (default: all, and none)")
     p.add_argument("--multi", default="StridePrefetcher,TaggedPrefetcher",
                    help="sub-prefetchers of MultiPrefetcher")
-    p.add_argument("--jobs", type=int, default=2, help="simulations at a time (one process each)")
+    p.add_argument("--jobs", type=_jobs, default=2, help="simulations at a time (one process each)")
     p.add_argument("--outdir", help="output directory (default: the npusim -d directory)")
-    p.add_argument("--max-requests", type=int, default=0, help="--trace: replay only the first N requests")
+    p.add_argument("--max-requests", type=_whole(0), default=0, help="--trace: replay only the first N requests")
     p.add_argument("--reference-root", help="folder of the reference kernels (default: shared)")
-    p.add_argument("--requests", type=int, default=50000, help="--pattern: requests to issue")
-    p.add_argument("--footprint", default="16MiB", help="--pattern: bytes the stream covers (A for indirect)")
-    p.add_argument("--stride", type=int, default=256, help="--pattern strided: bytes between requests")
-    p.add_argument("--think", type=int, default=4, help="--pattern indirect/interleaved: cycles between a "
+    p.add_argument("--requests", type=_whole(1), default=50000, help="--pattern: requests to issue")
+    p.add_argument("--footprint", type=_footprint, default="16MiB", help="--pattern: bytes the stream covers (A for indirect)")
+    p.add_argument("--stride", type=_whole(1), default=256, help="--pattern strided: bytes between requests")
+    p.add_argument("--think", type=_whole(0), default=4, help="--pattern indirect/interleaved: cycles between a "
                                                          "response and the next request")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=_whole(0), default=1)
     p.add_argument("--one", help=argparse.SUPPRESS)           # child process: run this prefetcher only
     args = p.parse_args(argv)
     if not args.trace and not args.pattern:
         args.pattern = "strided"
+    if args.one:   # the parent checked the rest
+        return args
+    for option, text in (("--prefetchers", args.prefetchers or ""), ("--multi", args.multi)):
+        if bad := [n for n in text.split(",") if n and n != "none" * (option == "--prefetchers")
+                   and not usable_prefetcher(n)]:
+            p.error(f"{option}: {', '.join(bad)}: not a prefetcher that runs with its defaults; "
+                    f"available: {', '.join(all_prefetchers())}")
+    if args.pattern:
+        # the stream's highest address: TrafficGen's from 0x1000_0000, the trace patterns' A from 0x2000_0000
+        base = 0x1000_0000 if args.pattern in ("linear", "random", "strided") else 0x2000_0000
+        room = DEFAULT_HIERARCHY["mem_range"][1] - base
+        if args.pattern == "interleaved":   # its third stream reads down from base + footprint
+            room -= DEFAULT_HIERARCHY["cache_line_size"]
+        if _bytes(args.footprint) > room:
+            p.error(f"--footprint {args.footprint}: the {args.pattern} stream starts at {base:#x} and "
+                    f"memory ends at {DEFAULT_HIERARCHY['mem_range'][1]:#x}; at most {room} bytes fit")
+    if args.trace:
+        from npusim.analysis.reference import ReferenceDataError, load_reference
+        try:
+            load_reference(args.trace, root=args.reference_root).roi
+        except ReferenceDataError as err:
+            p.error(f"--trace {args.trace}: {err}")
+    if args.outdir:
+        try:
+            os.makedirs(args.outdir, exist_ok=True)
+        except OSError as err:
+            p.error(f"--outdir {args.outdir!r}: cannot use it as the output directory ({err.strerror})")
     return args
 
 
@@ -349,7 +412,7 @@ def main(argv=None) -> int:
     names = ["none"] + (args.prefetchers.split(",") if args.prefetchers else all_prefetchers())
     names = list(dict.fromkeys(n for n in names if n))
     results = {}
-    with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futs = [pool.submit(_child, n, outdir / "runs" / n, args) for n in names]
         for fut in cf.as_completed(futs):
             name, rundir, status = fut.result()
