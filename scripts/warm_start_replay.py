@@ -32,6 +32,7 @@ ROI trace, and their bases below come from it (per-PC address ranges).
 """
 
 import argparse
+import ast
 import csv
 import os
 import sys
@@ -39,12 +40,12 @@ import sys
 import numpy as np
 
 import npusim
-from npusim.analysis.reference import load_reference
-from npusim.objects import Root, TraceReplayer
+from npusim.analysis.reference import ReferenceDataError, load_reference
+from npusim.objects import Root, TraceReplayer, all_classes
 from npusim.objects.requestors import REPLAY_DTYPE, replay_records
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "examples"))
-from reference_system import build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
+from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
 
 PAGE = 4096
 LINE = 64
@@ -62,6 +63,9 @@ def lines_of(pages, nbytes=None):
 def mapped(ref_dir, region):
     with open(os.path.join(ref_dir, "pages.csv")) as f:
         return [int(r["physical"], 16) for r in csv.DictReader(f) if r["region"] == region]
+
+
+WARM_KERNELS = ("stream_sum", "spmv_csr", "embedding_bag")   # the kernels init_writes() knows
 
 
 def init_writes(kernel, ref_dir, requests):
@@ -106,17 +110,41 @@ parser.add_argument("--level", choices=["l2", "l1d"], default="l2")
 parser.add_argument("--reference-root", default=None)
 parser.add_argument("--no-warmup", action="store_true", help="replay the ROI only (as trace_replay.py)")
 parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
-                    help="prefetcher parameter (Python literal), may repeat")
+                    help="prefetcher parameter (a Python literal, or else the text itself), may repeat")
 args = parser.parse_args()
 
-ref = load_reference(args.kernel, root=args.reference_root)
+prefetcher_class = all_classes().get(PREFETCHERS.get(args.prefetcher, args.prefetcher))
+if args.prefetcher != "none" and (prefetcher_class is None or prefetcher_class.abstract or
+                                  not issubclass(prefetcher_class, all_classes()["BasePrefetcher"])):
+    parser.error(f"--prefetcher {args.prefetcher}: not a prefetcher; give none, one of "
+                 f"{', '.join(sorted(PREFETCHERS))} or a prefetcher class name")
+settings = []
+for kv in args.set:
+    if args.prefetcher == "none":
+        parser.error(f"--set {kv}: there is no prefetcher to set (give --prefetcher)")
+    key, eq, text = kv.partition("=")
+    if not eq or not key:
+        parser.error(f"--set {kv!r}: expected PARAM=VALUE")
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text   # e.g. 16KiB: the parameter reads the text
+    settings.append((kv, key, value))
+try:
+    ref = load_reference(args.kernel, root=args.reference_root)
+    ref.roi
+except ReferenceDataError as err:
+    parser.error(f"--kernel {args.kernel}: {err}")
+if not args.no_warmup and ref.name not in WARM_KERNELS:
+    parser.error(f"--kernel {args.kernel}: no initialisation known for {ref.name} (known: "
+                 f"{', '.join(WARM_KERNELS)}); give --no-warmup to replay the ROI only")
 ref_dir = str(ref.path)
 requests = replay_records(ref.requests)
 think = np.asarray(ref.think, dtype=np.int64)
 roi_begin, roi_end = ref.roi
 tail = max(roi_end - int(ref.responses["tick"][-1]), 0)
 
-warm = [] if args.no_warmup else init_writes(args.kernel, ref_dir, ref.requests)
+warm = [] if args.no_warmup else init_writes(ref.name, ref_dir, ref.requests)
 THINK = 5_000                           # 5 ns between warm-up writes
 RESET_AT = len(warm) * 1_000_000        # statistics reset: 1 us per warm-up write (each takes < 0.3 us)
 GAP = RESET_AT + 1_000_000_000          # from the last warm-up response to the first ROI request
@@ -131,11 +159,13 @@ system = make_system(h)
 system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail,
                            line_size=h["cache_line_size"])
 build_hierarchy(system, system.cpu, h, prefetcher=args.prefetcher, level=args.level)
-if args.set:
+if settings:
     pf = (system.l2 if args.level == "l2" else system.cpu.dcache).prefetcher
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        setattr(pf, k, eval(v))
+    for kv, key, value in settings:
+        try:
+            setattr(pf, key, value)
+        except AttributeError as err:
+            parser.error(f"--set {kv}: {err}")
 system.cpu.load_memory(ref.memory_image)
 Root(full_system=False, system=system)
 npusim.instantiate()
