@@ -99,8 +99,11 @@ if args.setup_think is not None and not args.warm_start:
     parser.error("--setup-think needs --warm-start")
 n_setup = 0
 if args.warm_start:
-    requests, think, n_setup, setup_think = warm_start.warm_trace(ref, replay_records(requests), think,
-                                                                  args.setup_think)
+    try:
+        requests, think, n_setup, setup_think = warm_start.warm_trace(ref, replay_records(requests), think,
+                                                                      args.setup_think)
+    except ValueError as err:   # a kernel without a known set-up, a folder its set-up does not fit
+        parser.error(f"--warm-start: --kernel {args.kernel}: {err}")
 
 system = make_system(hierarchy)
 system.cpu = TraceReplayer(trace=requests, think_times=think, trace_start=roi_begin, tail=tail, mode=args.mode,

@@ -291,8 +291,18 @@ def describe(ref) -> str:
 
 
 if __name__ == "__main__":   # prints each kernel's reconstructed set-up
-    import sys
+    import argparse
     from npusim.analysis.reference import load_reference
-    for k in sys.argv[1:] or ["stream_sum", "spmv_csr", "embedding_bag"]:
-        r = load_reference(k, root=os.environ.get("NPUSIM_REFERENCE"))
-        print(f"{k}: pace {pace(r)} ticks, {len(setup_stores(r))} stores\n{describe(r)}\n")
+    parser = argparse.ArgumentParser(description="Print each reference kernel's reconstructed set-up.")
+    parser.add_argument("kernels", nargs="*", default=["stream_sum", "spmv_csr", "embedding_bag"],
+                        help="reference kernel names or folders (default: the three of the validation)")
+    parser.add_argument("--reference-root", default=os.environ.get("NPUSIM_REFERENCE"),
+                        help="folder of the reference kernels (default: $NPUSIM_REFERENCE or shared)")
+    args = parser.parse_args()
+    for k in args.kernels:
+        try:
+            r = load_reference(k, root=args.reference_root)
+            text = f"{k}: pace {pace(r)} ticks, {len(setup_stores(r))} stores\n{describe(r)}\n"
+        except ValueError as err:   # (ReferenceDataError too) no such kernel, no set-up known for it
+            parser.error(f"kernel {k}: {err}")
+        print(text)
