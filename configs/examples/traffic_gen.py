@@ -9,7 +9,7 @@ import argparse
 
 import npusim
 from npusim.objects import AddrRange, Root, SimpleMemory, SrcClockDomain, System, TrafficGen
-from npusim.units import UnitError, to_bytes_per_second, to_ticks
+from npusim.units import UnitError
 
 
 def whole(least: int):
@@ -35,17 +35,6 @@ def percent(text: str) -> float:
     return value
 
 
-def quantity(parse):
-    """argparse type: text that `parse` (a npusim.units reader) accepts, kept as text."""
-    def convert(text: str) -> str:
-        try:
-            parse(text)
-        except UnitError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-        return text
-    return convert
-
-
 def address_range(text: str) -> AddrRange:
     """START:END (or a size, from address 0), as SimpleMemory's range reads it."""
     try:
@@ -62,8 +51,8 @@ parser.add_argument("--block-size", type=whole(1), default=64)
 parser.add_argument("--stride", type=whole(1), default=4096, help="for --pattern strided")
 parser.add_argument("--read-percent", type=percent, default=100)
 parser.add_argument("--range", type=address_range, default="0:256MiB", help="address range the generator covers")
-parser.add_argument("--latency", type=quantity(to_ticks), default="30ns", help="SimpleMemory latency")
-parser.add_argument("--bandwidth", type=quantity(to_bytes_per_second), default="12.8GiB/s",
+parser.add_argument("--latency", default="30ns", help="SimpleMemory latency")
+parser.add_argument("--bandwidth", default="12.8GiB/s",
                     help="SimpleMemory bandwidth (0 = no limit)")
 parser.add_argument("--seed", type=whole(0), default=1)
 args = parser.parse_args()
