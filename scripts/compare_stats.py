@@ -49,30 +49,66 @@ def _last_dump(path) -> dict:
     return read_stats(path).iloc[-1].to_dict()
 
 
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({err})") from None
+    return text
+
+
+def _non_negative(convert):
+    def check(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= 0 or (isinstance(value, float) and math.isinf(value)):
+            raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+        return value
+    return check
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", help="OURS THEIRS")
     p.add_argument("--run", nargs=3, metavar=("KERNEL", "PREFETCHER", "LEVEL"))
     p.add_argument("--outdir", default=str(ROOT / "m5out" / "gem5_validation"),
                    help="benchmarks/gem5_validation.py output folder (for --run)")
-    p.add_argument("--max-packets", type=int, default=0, help="(for --run) the run's --max-packets")
-    p.add_argument("--grep", help="only stat names matching this regular expression")
-    p.add_argument("--threshold", type=float, default=0.01, help="hide relative differences up to this")
+    p.add_argument("--max-packets", type=_non_negative(int), default=0, help="(for --run) the run's --max-packets")
+    p.add_argument("--grep", type=_regex, help="only stat names matching this regular expression")
+    p.add_argument("--threshold", type=_non_negative(float), default=0.01, help="hide relative differences up to this")
     p.add_argument("--all", action="store_true", help="show every common stat")
     p.add_argument("--missing", action="store_true", help="list the stats only one side has")
     args = p.parse_args(argv)
 
+    if args.run and args.files:
+        p.error("give OURS THEIRS or --run KERNEL PREFETCHER LEVEL, not both")
     if args.run:
-        from npusim.analysis.reference import load_reference
+        from npusim.analysis.reference import ReferenceDataError, load_reference
         kernel, pf, level = args.run
         ours = Path(args.outdir) / kernel / (f"{pf}-{level}" + (f"-{args.max_packets}" if args.max_packets else "")) \
             / "stats.txt"
-        theirs = load_reference(kernel).stats_path(pf, level)
+        try:
+            theirs = load_reference(kernel).stats_path(pf, level)
+        except ReferenceDataError as err:
+            p.error(f"--run {kernel} {pf} {level}: {err}")
+        if not ours.is_file():
+            p.error(f"--run {kernel} {pf} {level}: no npusim run at {ours} (run benchmarks/gem5_validation.py, "
+                    f"or give its --outdir and --max-packets)")
     elif len(args.files) == 2:
         ours, theirs = args.files
     else:
         p.error("give OURS THEIRS or --run KERNEL PREFETCHER LEVEL")
-    a, b = _last_dump(ours), _last_dump(theirs)
+    from npusim.analysis.stats_reader import StatsFormatError
+    dumps = []
+    for what, path in (("OURS", ours), ("THEIRS", theirs)):
+        try:
+            dumps.append(_last_dump(path))
+        except (OSError, StatsFormatError) as err:
+            p.error(f"{what} {str(path)!r}: cannot read it as a stats file "
+                    f"({err.strerror if isinstance(err, OSError) else err})")
+    a, b = dumps
     rows = compare(a, b, args.grep, args.threshold, args.all)
     width = max([len(r[0]) for r in rows] + [4])
     print(f"{'stat':{width}} {'npusim':>18} {'gem5':>18} {'rel diff':>9}")
