@@ -91,11 +91,12 @@ def config_names(args) -> list[str]:
 
 
 def make_parser() -> argparse.ArgumentParser:
+    ns = _npu_system()   # its argparse types: sizes, clocks and counts are checked when parsed
     ap = argparse.ArgumentParser(prog="nvr_compare.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--workload", default=DEFAULT_WORKLOAD)
     ap.add_argument("--sparsity", type=float, default=None)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=ns.non_negative_int, default=0)
     ap.add_argument("--size", default="compare", choices=("compare", "default", "small"),
                     help="compare: the sizes in WORKLOAD_SIZES (tables larger than the L2); default/small: the "
                          "workload's presets")
@@ -108,15 +109,15 @@ def make_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     s = ap.add_argument_group("system")
-    s.add_argument("--npu-clock", default="1GHz")
-    s.add_argument("--sys-clock", default="2GHz")
-    s.add_argument("--l2-size", default="256KiB")
-    s.add_argument("--l2-assoc", type=int, default=16)
-    s.add_argument("--l2-mshrs", type=int, default=32)
-    s.add_argument("--dma-inflight", type=int, default=16)
-    s.add_argument("--mem-type", default="DDR4_2400_8x8", choices=_npu_system().MEM_TYPES)
-    s.add_argument("--nsb-size", default="16KiB")
-    s.add_argument("--npu-cache-size", default="0", help="also run each prefetcher at an NPU cache of this size")
+    s.add_argument("--npu-clock", type=ns.clock, default="1GHz")
+    s.add_argument("--sys-clock", type=ns.clock, default="2GHz")
+    s.add_argument("--l2-size", type=ns.size, default="256KiB")
+    s.add_argument("--l2-assoc", type=ns.positive_int, default=16)
+    s.add_argument("--l2-mshrs", type=ns.positive_int, default=32)
+    s.add_argument("--dma-inflight", type=ns.positive_int, default=16)
+    s.add_argument("--mem-type", default="DDR4_2400_8x8", choices=ns.MEM_TYPES)
+    s.add_argument("--nsb-size", type=ns.size, default="16KiB")
+    s.add_argument("--npu-cache-size", type=ns.size, default="0", help="also run each prefetcher at an NPU cache of this size")
     s.add_argument("--nvr", action="append", default=[], metavar="KEY=VALUE", help="NVR parameter override")
     return ap
 
@@ -160,6 +161,16 @@ def check_workload_options(args) -> None:
                              f"({args.workload} takes {', '.join(accepted)})")
     if args.sparsity is not None and "sparsity" not in accepted:
         raise SystemExit(f"nvr_compare.py: --sparsity: workload {args.workload} has no sparsity")
+
+
+def check_nvr_options(args) -> None:
+    """Exits on an --nvr that is not KEY=VALUE or names no NVR parameter
+    (was an ERROR row for each NVR configuration)."""
+    from npusim.objects import NVR
+    for key in _npu_system().parse_assignments(args.nvr, "--nvr"):
+        if key not in NVR._params or key == "npu":
+            raise SystemExit(f"nvr_compare.py: --nvr {key}=...: NVR has no parameter {key!r} "
+                             f"(it has {', '.join(k for k in NVR._params if k != 'npu')})")
 
 
 def build_workload(args):
@@ -323,6 +334,7 @@ def run_sweep(argv: list[str], outdir: str, executor: cf.Executor | None = None,
     rows of this workload/parameter set (with speedup filled in)."""
     args = make_parser().parse_args(argv)
     check_workload_options(args)
+    check_nvr_options(args)
     os.makedirs(outdir, exist_ok=True)
     table = results_table(outdir, args.workload)
     if args.fresh and os.path.exists(table.path):
