@@ -23,6 +23,8 @@ import os
 import shlex
 import sys
 
+from npusim.sweep import job_count
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITE = ["spmm", "spmv", "sddmm", "embedding_bag", "gnn", "moe", "sparse_attention", "pointcloud"]
 
@@ -118,7 +120,7 @@ def breakdown(outdir, per, compare, out):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-o", "--outdir", default="m5out/nvr_suite")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=job_count, default=os.cpu_count() or 1)
     ap.add_argument("--workloads", default=",".join(SUITE))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fresh", action="store_true")
@@ -132,18 +134,40 @@ def main(argv=None) -> int:
                     help="also tabulate, from each run's stats.json: the NPU's L2 misses split into reads and "
                          "write-allocate fills, and DRAM bandwidth against the memory's peak")
     opts = ap.parse_args(argv)
+    if opts.seed < 0:
+        ap.error(f"argument --seed: must be >= 0, got {opts.seed}")
     extra = [a for kv in opts.wl + (["pipeline=True"] if opts.pipeline else []) for a in ("--wl", kv)]
-    extra += shlex.split(opts.compare_args)
+    try:
+        extra += shlex.split(opts.compare_args)
+    except ValueError as err:
+        ap.error(f"--compare-args {opts.compare_args!r}: {err}")
+    names = opts.workloads.split(",")
+    if "" in names:
+        ap.error(f"--workloads {opts.workloads!r}: an empty workload name")
+    try:
+        os.makedirs(opts.outdir, exist_ok=True)
+    except OSError as err:
+        ap.error(f"--outdir {opts.outdir!r}: cannot use it as the output directory ({err.strerror})")
     compare = _compare()
     from npusim.simulation import set_outdir
-    os.makedirs(opts.outdir, exist_ok=True)
     set_outdir(opts.outdir)
+    # Every workload's options are checked before the first sweep runs (a bad one was found only after the
+    # workloads before it had run; a bad workload parameter was an ERROR row per configuration).
+    built = {}
+    for w in names:
+        args_w = compare.make_parser().parse_args(["--workload", w, "--seed", str(opts.seed)] + extra)
+        compare.check_workload_options(args_w)
+        compare.check_nvr_options(args_w)
+        try:
+            built[w] = compare.build_workload(args_w)
+        except (ValueError, TypeError) as err:
+            ap.error(f"--workloads {w}: {err}")
     per = {}
-    for w in opts.workloads.split(","):
+    for w in names:
         argv_w = ["--workload", w, "--seed", str(opts.seed), "--jobs", str(opts.jobs)] + extra + \
             (["--fresh"] if opts.fresh else [])
         rows = compare.run_sweep(argv_w, opts.outdir)
-        wl = compare.build_workload(compare.make_parser().parse_args(["--workload", w] + extra))
+        wl = built[w]
         compare.plot(rows, os.path.join(opts.outdir, f"nvr_compare_{w}.png"), wl.summary()[:140])
         per[w] = {r["config"]: r for r in rows}
         print(f"== {w}")
