@@ -69,7 +69,8 @@ ROOT = HERE.parent
 TRACE_REPLAY = ROOT / "configs" / "examples" / "trace_replay.py"
 sys.path.insert(0, str(ROOT / "configs" / "examples"))
 from reference_system import PREFETCHERS  # noqa: E402  (short gem5 run names -> npusim classes)
-from npusim.sweep import RESULTS, ResultsTable, job_count, run_all  # noqa: E402
+from npusim.argtypes import job_count  # noqa: E402
+from npusim.sweep import RESULTS, ResultsTable, run_all  # noqa: E402
 
 KERNELS = ("stream_sum", "spmv_csr", "embedding_bag")
 LEVELS = ("l2", "l1d")

@@ -22,10 +22,11 @@ import sys
 
 import npusim
 from npusim import workloads
+from npusim.argtypes import quantity, whole_number
 from npusim.isa import NPUConfig
 from npusim.objects import (NPU, L2XBar, Root, Scratchpad, SimpleMemory, SrcClockDomain, System, SystemXBar,
                             all_classes)
-from npusim.units import UnitError, clock_period_ticks, to_bytes, to_bytes_per_second, to_ticks
+from npusim.units import clock_period_ticks, to_bytes, to_bytes_per_second, to_ticks
 
 MEM_TYPES = ("DDR4_2400_8x8", "LPDDR5_6400_1x16_BG_BL32", "HBM_2000_4H_1x64", "SimpleMemory")
 
@@ -52,18 +53,18 @@ def make_parser() -> argparse.ArgumentParser:
     n.add_argument("--npu-clock", type=clock, default="1GHz")
     n.add_argument("--dim", type=int, default=16)
     n.add_argument("--dataflow", default="WS", choices=("WS", "OS"))
-    n.add_argument("--dma-inflight", type=positive_int, default=32, help="dma_max_inflight")
+    n.add_argument("--dma-inflight", type=whole_number(1), default=32, help="dma_max_inflight")
     n.add_argument("--no-overlap-preload", action="store_true", help="overlap_preload=False (SCALE-Sim timing)")
     n.add_argument("--spad-size", default="256KiB")
-    n.add_argument("--spad-banks", type=positive_int, default=4)
+    n.add_argument("--spad-banks", type=whole_number(1), default=4)
     n.add_argument("--acc-size", default="64KiB")
     n.add_argument("--npu-cache-size", type=size, default="0", help="NPU-side cache between the DMA and the L2 bus; 0 = none")
-    n.add_argument("--npu-cache-assoc", type=positive_int, default=4)
+    n.add_argument("--npu-cache-assoc", type=whole_number(1), default=4)
     m = ap.add_argument_group("memory system")
     m.add_argument("--sys-clock", type=clock, default="2GHz", help="clock of the caches and crossbars")
     m.add_argument("--l2-size", type=size, default="256KiB", help="0 = no L2")
-    m.add_argument("--l2-assoc", type=positive_int, default=16)
-    m.add_argument("--l2-mshrs", type=positive_int, default=32)
+    m.add_argument("--l2-assoc", type=whole_number(1), default=16)
+    m.add_argument("--l2-mshrs", type=whole_number(1), default=32)
     m.add_argument("--l2-prefetcher", default=None, metavar="NAME",
                    help="a prefetcher class (e.g. NextLinePrefetcher) or short name (" +
                         ", ".join(sorted(PREFETCHER_ALIASES)) + ")")
@@ -72,36 +73,9 @@ def make_parser() -> argparse.ArgumentParser:
     m.add_argument("--mem-latency", type=quantity(to_ticks), default="30ns", help="SimpleMemory latency")
     m.add_argument("--mem-bandwidth", type=quantity(to_bytes_per_second), default="12.8GiB/s", help="SimpleMemory bandwidth")
     r = ap.add_argument_group("run")
-    r.add_argument("--max-ticks", type=non_negative_int, default=None, help="stop after this many ticks")
+    r.add_argument("--max-ticks", type=whole_number(0), default=None, help="stop after this many ticks")
     r.add_argument("--quiet", action="store_true")
     return ap
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)   # argparse reports a ValueError as "invalid non_negative_int value"
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)   # argparse reports a ValueError as "invalid positive_int value"
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def quantity(parse):
-    """argparse type: text that `parse` (a npusim.units reader) accepts,
-    kept as text for the parameter to read."""
-    def convert(text: str) -> str:
-        try:
-            parse(text)
-        except UnitError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-        return text
-    convert.__name__ = parse.__name__
-    return convert
 
 
 size = quantity(to_bytes)

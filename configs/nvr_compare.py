@@ -47,7 +47,8 @@ import os
 import sys
 import time
 
-from npusim.sweep import ResultsTable, job_count, run_all
+from npusim.argtypes import job_count, whole_number
+from npusim.sweep import ResultsTable, run_all
 
 # Compare-sized workloads: gathered tables larger than the L2, each run a
 # second or two, so that `make demo` takes a few minutes on 2 cores.
@@ -96,7 +97,7 @@ def make_parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--workload", default=DEFAULT_WORKLOAD)
     ap.add_argument("--sparsity", type=float, default=None)
-    ap.add_argument("--seed", type=ns.non_negative_int, default=0)
+    ap.add_argument("--seed", type=whole_number(0), default=0)
     ap.add_argument("--size", default="compare", choices=("compare", "default", "small"),
                     help="compare: the sizes in WORKLOAD_SIZES (tables larger than the L2); default/small: the "
                          "workload's presets")
@@ -112,9 +113,9 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--npu-clock", type=ns.clock, default="1GHz")
     s.add_argument("--sys-clock", type=ns.clock, default="2GHz")
     s.add_argument("--l2-size", type=ns.size, default="256KiB")
-    s.add_argument("--l2-assoc", type=ns.positive_int, default=16)
-    s.add_argument("--l2-mshrs", type=ns.positive_int, default=32)
-    s.add_argument("--dma-inflight", type=ns.positive_int, default=16)
+    s.add_argument("--l2-assoc", type=whole_number(1), default=16)
+    s.add_argument("--l2-mshrs", type=whole_number(1), default=32)
+    s.add_argument("--dma-inflight", type=whole_number(1), default=16)
     s.add_argument("--mem-type", default="DDR4_2400_8x8", choices=ns.MEM_TYPES)
     s.add_argument("--nsb-size", type=ns.size, default="16KiB")
     s.add_argument("--npu-cache-size", type=ns.size, default="0", help="also run each prefetcher at an NPU cache of this size")

@@ -52,6 +52,8 @@ import warnings
 
 import pandas as pd
 
+from .argtypes import job_count
+
 RESULTS = "results.jsonl"
 SETUP = "sweep.json"     # the script, arguments and stats the rows in RESULTS were made with
 
@@ -201,17 +203,6 @@ def make_executor(kind: str, jobs: int) -> cf.Executor:
 def _checked_jobs(jobs) -> int:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
-    return jobs
-
-
-def job_count(text: str) -> int:
-    """argparse type of a --jobs option: a whole number >= 1."""
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: at least one job runs at a time")
     return jobs
 
 

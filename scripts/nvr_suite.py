@@ -23,7 +23,7 @@ import os
 import shlex
 import sys
 
-from npusim.sweep import job_count
+from npusim.argtypes import job_count
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITE = ["spmm", "spmv", "sddmm", "embedding_bag", "gnn", "moe", "sparse_attention", "pointcloud"]

@@ -165,8 +165,8 @@ def test_sweep_grid_with_repeated_option_or_empty_value_is_a_usage_error(tmp_pat
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (["--jobs", "0"], "argument --jobs: 0: at least one job"),
-    (["--jobs", "-2"], "argument --jobs: -2: at least one job"),
+    (["--jobs", "0"], "argument --jobs: must be >= 1, got 0"),
+    (["--jobs", "-2"], "argument --jobs: must be >= 1, got -2"),
     (["--jobs", "two"], "argument --jobs: 'two' is not a whole number"),
     (["--stats", "l2.(demand"], "stats pattern 'l2.(demand' is not a regular expression"),
 ])
@@ -215,7 +215,7 @@ def test_sweep_stats_pattern_matching_nothing_is_reported(tmp_path, capsys):
 def test_other_sweeps_refuse_jobs_below_one(script):
     # they silently ran one at a time
     run = subprocess.run([sys.executable, os.path.join(ROOT, script), "--jobs", "0"], capture_output=True, text=True)
-    assert run.returncode == 2 and "argument --jobs: 0: at least one job" in run.stderr
+    assert run.returncode == 2 and "argument --jobs: must be >= 1, got 0" in run.stderr
 
 
 def test_sweep_python_api_refuses_jobs_below_one(tmp_path):

@@ -52,7 +52,7 @@ def _cases(tmp: Path) -> dict:
         # prefetcher_compare.py
         "prefetcher_compare unknown multi": (cfg(pc, "--prefetchers", "MultiPrefetcher", "--multi", "Bogus"),
                                              ["--multi", "Bogus"], False),
-        "prefetcher_compare jobs 0": (cfg(pc, "--jobs", "0"), ["--jobs", "at least one job"], False),
+        "prefetcher_compare jobs 0": (cfg(pc, "--jobs", "0"), ["--jobs", "must be >= 1, got 0"], False),
         "prefetcher_compare outdir is a file": (cfg(pc, "--outdir", str(a_file)), ["--outdir", "a_file"], False),
         "prefetcher_compare footprint past memory": (cfg(pc, "--footprint", "4GiB"),
                                                      ["--footprint 4GiB", "memory ends"], False),

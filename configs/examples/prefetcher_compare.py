@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from npusim.argtypes import job_count, whole_number
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from reference_system import (DEFAULT_HIERARCHY, build_hierarchy, hierarchy_from_reference,  # noqa: E402
@@ -85,24 +87,6 @@ def all_prefetchers() -> list[str]:
     return sorted(name for name in all_classes() if usable_prefetcher(name) and not name.startswith("CacheTest"))
 
 
-def _whole(least: int):
-    """argparse type: a whole number >= least."""
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
-        return value
-    return convert
-
-
-def _jobs(text: str) -> int:
-    from npusim.sweep import job_count   # (pandas: not in the child processes)
-    return job_count(text)
-
-
 def _footprint(text: str) -> str:
     """argparse type: a memory size of at least one cache line, kept as text."""
     from npusim.units import UnitError, to_bytes
@@ -125,16 +109,16 @@ def parse_args(argv=None):
     p.add_argument("--prefetchers", help="comma-separated class names (default: all, and none)")
     p.add_argument("--multi", default="StridePrefetcher,TaggedPrefetcher",
                    help="sub-prefetchers of MultiPrefetcher")
-    p.add_argument("--jobs", type=_jobs, default=2, help="simulations at a time (one process each)")
+    p.add_argument("--jobs", type=job_count, default=2, help="simulations at a time (one process each)")
     p.add_argument("--outdir", help="output directory (default: the npusim -d directory)")
-    p.add_argument("--max-requests", type=_whole(0), default=0, help="--trace: replay only the first N requests")
+    p.add_argument("--max-requests", type=whole_number(0), default=0, help="--trace: replay only the first N requests")
     p.add_argument("--reference-root", help="folder of the reference kernels (default: shared)")
-    p.add_argument("--requests", type=_whole(1), default=50000, help="--pattern: requests to issue")
+    p.add_argument("--requests", type=whole_number(1), default=50000, help="--pattern: requests to issue")
     p.add_argument("--footprint", type=_footprint, default="16MiB", help="--pattern: bytes the stream covers (A for indirect)")
-    p.add_argument("--stride", type=_whole(1), default=256, help="--pattern strided: bytes between requests")
-    p.add_argument("--think", type=_whole(0), default=4, help="--pattern indirect/interleaved: cycles between a "
+    p.add_argument("--stride", type=whole_number(1), default=256, help="--pattern strided: bytes between requests")
+    p.add_argument("--think", type=whole_number(0), default=4, help="--pattern indirect/interleaved: cycles between a "
                                                          "response and the next request")
-    p.add_argument("--seed", type=_whole(0), default=1)
+    p.add_argument("--seed", type=whole_number(0), default=1)
     p.add_argument("--one", help=argparse.SUPPRESS)           # child process: run this prefetcher only
     args = p.parse_args(argv)
     if not args.trace and not args.pattern:

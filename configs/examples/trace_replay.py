@@ -26,6 +26,7 @@ import os
 import sys
 
 import npusim
+from npusim.argtypes import whole_number
 from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.traces.gem5_trace import TraceError
 from npusim.traces.memory_image import MemoryImageError
@@ -36,36 +37,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
 import warm_start  # noqa: E402
 
-def _whole(least: int):
-    """argparse type: a whole number >= least."""
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
-        return value
-    convert.__name__ = f"whole number >= {least}"
-    return convert
-
-
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--kernel", required=True, help="reference kernel folder name (stream_sum, spmv_csr, ...)")
 parser.add_argument("--prefetcher", default="none", help="none or one of: " + ", ".join(sorted(PREFETCHERS)))
 parser.add_argument("--level", choices=["l2", "l1d"], default="l2", help="cache the prefetcher is attached to")
 parser.add_argument("--reference-root", default=None, help="folder of the reference kernels (default: shared)")
-parser.add_argument("--max-requests", type=_whole(0), default=0, help="replay only the first N requests (0 = all)")
+parser.add_argument("--max-requests", type=whole_number(0), default=0, help="replay only the first N requests (0 = all)")
 parser.add_argument("--mode", choices=["blocking", "window"], default="blocking")
-parser.add_argument("--window", type=_whole(1), default=16, help="max_outstanding in window mode")
+parser.add_argument("--window", type=whole_number(1), default=16, help="max_outstanding in window mode")
 parser.add_argument("--no-memory-image", action="store_true", help="leave memory zero-filled")
 parser.add_argument("--warm-start", action="store_true",
                     help="replay the kernel's set-up (memset, mark_pages, init loops) before the ROI, reset the "
                          "statistics at roi_begin(), then replay the ROI (see warm_start.py)")
-parser.add_argument("--setup-think", type=_whole(0), default=None,
+parser.add_argument("--setup-think", type=whole_number(0), default=None,
                     help="diagnostic, with --warm-start: ticks between set-up stores instead of the rule (the "
                          "median ROI think time); not used by the validation")
-parser.add_argument("--xbar-width", type=_whole(0), default=0,
+parser.add_argument("--xbar-width", type=whole_number(0), default=0,
                     help="diagnostic: override both crossbars' width in bytes (a huge width removes the "
                          "data-serialization delay; see docs/trace_replay_validation.md)")
 args = parser.parse_args()

@@ -8,21 +8,9 @@ the memory's, with per-requestor entries named ::cpu.data)."""
 import argparse
 
 import npusim
+from npusim.argtypes import whole_number
 from npusim.objects import AddrRange, Root, SimpleMemory, SrcClockDomain, System, TrafficGen
 from npusim.units import UnitError
-
-
-def whole(least: int):
-    """argparse type: a whole number >= least."""
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
-        return value
-    return convert
 
 
 def percent(text: str) -> float:
@@ -45,16 +33,16 @@ def address_range(text: str) -> AddrRange:
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--pattern", choices=["linear", "random", "strided"], default="linear")
-parser.add_argument("--requests", type=whole(0), default=10000, help="requests to issue")
-parser.add_argument("--window", type=whole(1), default=1, help="max_outstanding (1 = blocking)")
-parser.add_argument("--block-size", type=whole(1), default=64)
-parser.add_argument("--stride", type=whole(1), default=4096, help="for --pattern strided")
+parser.add_argument("--requests", type=whole_number(0), default=10000, help="requests to issue")
+parser.add_argument("--window", type=whole_number(1), default=1, help="max_outstanding (1 = blocking)")
+parser.add_argument("--block-size", type=whole_number(1), default=64)
+parser.add_argument("--stride", type=whole_number(1), default=4096, help="for --pattern strided")
 parser.add_argument("--read-percent", type=percent, default=100)
 parser.add_argument("--range", type=address_range, default="0:256MiB", help="address range the generator covers")
 parser.add_argument("--latency", default="30ns", help="SimpleMemory latency")
 parser.add_argument("--bandwidth", default="12.8GiB/s",
                     help="SimpleMemory bandwidth (0 = no limit)")
-parser.add_argument("--seed", type=whole(0), default=1)
+parser.add_argument("--seed", type=whole_number(0), default=1)
 args = parser.parse_args()
 
 system = System(clk_domain=SrcClockDomain(clock="2GHz"))
