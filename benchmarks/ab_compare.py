@@ -50,6 +50,9 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=16)
     parser.add_argument("--memory", default="hierarchy", choices=["hierarchy", "simple"])
     args = parser.parse_args()
+    for option, value in (("--pairs", args.pairs), ("--requests", args.requests), ("--window", args.window)):
+        if not value >= 1:
+            parser.error(f"{option} must be at least 1, got {value}")
     dirs = [os.path.abspath(d) for d in (args.a, args.b)]
     for d in dirs:
         if not os.path.isdir(os.path.join(d, "npusim")):

@@ -69,7 +69,7 @@ ROOT = HERE.parent
 TRACE_REPLAY = ROOT / "configs" / "examples" / "trace_replay.py"
 sys.path.insert(0, str(ROOT / "configs" / "examples"))
 from reference_system import PREFETCHERS  # noqa: E402  (short gem5 run names -> npusim classes)
-from npusim.argtypes import job_count  # noqa: E402
+from npusim.argtypes import job_count, whole_number  # noqa: E402
 from npusim.sweep import RESULTS, ResultsTable, run_all  # noqa: E402
 
 KERNELS = ("stream_sum", "spmv_csr", "embedding_bag")
@@ -468,7 +468,8 @@ def main(argv=None) -> int:
     parser.add_argument("--configs", default="default,gem5",
                         help="default (paper behaviour) and/or gem5 (gem5_* parameters True, where a prefetcher "
                              "has them)")
-    parser.add_argument("--max-packets", type=int, default=0, help="replay only the first N trace packets (0: all)")
+    parser.add_argument("--max-packets", type=whole_number(0), default=0,
+                        help="replay only the first N trace packets (0: all)")
     parser.add_argument("--warm-start", action="store_true",
                         help="replay each kernel's set-up before its ROI and reset the statistics at roi_begin() "
                              "(configs/examples/warm_start.py); the report covers the warm runs")
@@ -482,6 +483,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     kernels = [k for k in args.kernels.split(",") if k]
+    from npusim.analysis.reference import ReferenceDataError, load_reference
+    for k in kernels:
+        try:
+            load_reference(k, root=args.reference_root)
+        except ReferenceDataError as err:
+            parser.error(f"--kernels: {err}")
     prefetchers = None if args.prefetchers is None else {p for p in args.prefetchers.split(",") if p}
     levels = [lv for lv in args.levels.split(",") if lv]
     for lv in levels:

@@ -120,9 +120,25 @@ def main() -> int:
         print(json.dumps(fig))
         return 0
 
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    # (checked here, not by argparse types: a worker must not import npusim
+    # before it measures the import)
+    from npusim.units import UnitError, to_bytes
+    for option, value in (("--repeat", args.repeat), ("--window", args.window), ("--block-size", args.block_size)):
+        if value < 1:
+            parser.error(f"{option} must be at least 1, got {value}")
+    try:
+        sizes = [int(float(s)) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes {args.sizes!r}: comma-separated request counts, e.g. 1e5,1e6")
+    if any(n < 1 for n in sizes):
+        parser.error(f"--sizes {args.sizes!r}: every count must be at least 1")
+    for pattern in args.patterns.split(","):
+        if pattern not in ("random", "linear", "strided"):
+            parser.error(f"--patterns: {pattern!r} is not random, linear or strided")
+    try:
+        to_bytes(args.span)
+    except UnitError as err:
+        parser.error(f"--span {args.span!r}: {err}")
     results = []
     for pattern in args.patterns.split(","):
         for n in sizes:

@@ -131,6 +131,14 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return 0
+    for case in args.cases.split(","):
+        if case not in CASES:
+            ap.error(f"--cases: {case!r} is not one of {', '.join(CASES)}")
+    for memory in args.memories.split(","):
+        if memory not in ("ddr4", "simple", "direct"):
+            ap.error(f"--memories: {memory!r} is not ddr4, simple or direct")
+    if args.repeat < 1:
+        ap.error(f"--repeat must be at least 1, got {args.repeat}")
     rows = []
     print(f"machine: {machine()}")
     print()

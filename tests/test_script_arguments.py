@@ -99,6 +99,22 @@ def _cases(tmp: Path) -> dict:
         "nvr_suite bad workload parameter": (py("scripts/nvr_suite.py", "-o", out, "--workloads", "gemm",
                                                 "--wl", "M=0"), ["--workloads gemm", "M=0"], False),
         "nvr_suite outdir is a file": (py("scripts/nvr_suite.py", "-o", str(a_file)), ["--outdir", "a_file"], False),
+        # benchmarks
+        "mem_throughput sizes not counts": (py("benchmarks/mem_throughput.py", "--sizes", "abc"),
+                                            ["--sizes 'abc'"], False),
+        "mem_throughput unknown pattern": (py("benchmarks/mem_throughput.py", "--patterns", "bogus"),
+                                           ["--patterns", "'bogus'"], False),
+        "mem_throughput span not a size": (py("benchmarks/mem_throughput.py", "--span", "abc"),
+                                           ["--span 'abc'", "memory size"], False),
+        "npu_speed unknown case": (py("benchmarks/npu_speed.py", "--cases", "bogus"), ["--cases", "'bogus'"], False),
+        "npu_speed repeat 0": (py("benchmarks/npu_speed.py", "--repeat", "0"), ["--repeat", "at least 1"], False),
+        "ab_compare negative requests": (py("benchmarks/ab_compare.py", ".", ".", "--requests=-5"),
+                                         ["--requests", "at least 1"], False),
+        "gem5_validation unknown kernel": (py("benchmarks/gem5_validation.py", "--kernels", "bogus", "--outdir", out),
+                                           ["--kernels", "no reference kernel 'bogus'"], True),
+        "gem5_validation negative max-packets": (py("benchmarks/gem5_validation.py", "--max-packets=-1",
+                                                    "--report-only", "--outdir", out),
+                                                 ["--max-packets", "must be >= 0"], False),
     }
 
 
