@@ -292,17 +292,14 @@ def instantiate(outdir: str | None = None):
     if _state["instantiated"] or _core.events_pending() or _core.packets_created():
         _teardown()
     _state.update(instantiated=False, failed=None)
-    pending = stats._state["pending_period"]
     try:
         _build(root)
     except BaseException:
         # Leave nothing half built: the tree stays editable, to be fixed and instantiated again.
         _teardown()
-        for obj in root.descendants():
-            object.__setattr__(obj, "_cxx", None)
+        _forget_objects()
         _state.update(root=None, objects=[], instantiated=False)
-        stats.end()
-        stats._state["pending_period"] = pending   # a periodicStatDump() asked for before still starts at the next
+        stats.end(drop_pending=False)   # a periodicStatDump() asked for before starts at the next attempt
         raise
 
 
@@ -355,6 +352,7 @@ def _forget_objects():
 
 def _build(root):
     objs = _resolve(root)
+    _state["objects"] = objs   # (what a failure below must detach)
     _check_ports(objs)
     order = _creation_order(objs)
     for obj in order:
@@ -365,7 +363,7 @@ def _build(root):
     for obj in objs:
         for (local, idx, peer, pidx) in obj._connections:
             _core.bind_ports(obj._live_cxx().get_port(local.name, idx), peer.owner._live_cxx().get_port(peer.name, pidx))
-    _state.update(root=root, objects=objs, instantiated=True)
+    _state.update(root=root, instantiated=True)
     os.makedirs(_state["outdir"], exist_ok=True)
     if path := output_path("config_json"):
         with open(path, "w") as f:

@@ -41,8 +41,12 @@ def begin(objects):
         f.write('{"dumps": []}\n')
 
 
-def end():
-    _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None, pending_period=0)
+def end(drop_pending: bool = True):
+    """Stops statistics for the simulation torn down; a periodicStatDump()
+    asked for before instantiate() is kept for the next unless dropped."""
+    _state.update(objects=[], dump_count=0, active=False, period=0, next_dump=None)
+    if drop_pending:
+        _state["pending_period"] = 0
 
 
 def active() -> bool:
