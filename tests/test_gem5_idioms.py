@@ -240,3 +240,12 @@ def test_system_cache_line_size_applies_to_every_cache():
     cfg = json.load(open(f"{m5.options.outdir}/config.json"))
     assert cfg["system"]["l1"]["cache_line_size"] == 128
     assert m5.simulate().getCause() == "system.cpu finished"
+
+
+def test_a_default_that_is_not_a_number_reads_back_with_its_value():
+    # reading SimpleMemory().range raised a UnitError: .value was made by
+    # calling the converted value's type on itself
+    from npusim.objects import SimpleMemory
+    memory = SimpleMemory()
+    assert memory.range == "0:128MiB"
+    assert memory.range.value == AddrRange(0, 128 * 2**20)

@@ -125,8 +125,8 @@ def _with_gem5_value(desc, value, shown=None):
     for base, wrapper in ((int, _ParamInt), (float, _ParamFloat), (str, _ParamStr)):
         if isinstance(shown, base):
             wrapped = wrapper(base(shown))
-            plain = value if isinstance(value, str) else type(value)(value) if value is not None else None
-            wrapped.value = plain if plain is None else _GEM5_VALUE.get(desc.ptype.name, lambda v: v)(plain)
+            in_gem5_units = _GEM5_VALUE.get(desc.ptype.name)
+            wrapped.value = in_gem5_units(value) if in_gem5_units and isinstance(value, (int, float)) else value
             return wrapped
     return shown
 
