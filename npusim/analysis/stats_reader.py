@@ -31,6 +31,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..traces.gzip_magic import is_gzipped
 from .json_file import load_json
 
 __all__ = [
@@ -182,9 +183,7 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
 
 def _read_text(path) -> str:
     p = os.fspath(path)
-    with open(p, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
-    if gzipped or p.endswith(".gz"):
+    if is_gzipped(p) or p.endswith(".gz"):
         import gzip
         import zlib
         try:

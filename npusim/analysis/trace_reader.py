@@ -16,6 +16,7 @@ import zlib
 
 import pandas as pd
 
+from ..traces.gzip_magic import is_gzipped
 from .stats_reader import StatsFormatError
 
 # gem5's DPRINTF layout, which npusim's trace points follow: "<tick>: <object>: <message>"
@@ -28,10 +29,8 @@ def read_trace(path) -> pd.DataFrame:
     A gzipped trace (gem5's --debug-file=trace.out.gz) is read as well."""
     ticks, objects, messages = [], [], []
     name = os.fspath(path)
-    with open(name, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
     try:
-        with (gzip.open if gzipped else open)(name, "rt", encoding="utf-8") as f:
+        with (gzip.open if is_gzipped(name) else open)(name, "rt", encoding="utf-8") as f:
             for line in f:
                 m = _LINE.match(line)
                 if m:

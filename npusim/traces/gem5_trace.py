@@ -54,6 +54,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf import unknown_fields as _unknown_fields
 from google.protobuf.message import DecodeError
 
+from .gzip_magic import GZIP_MAGIC, is_gzipped
+
 __all__ = [
     "TraceError",
     "TraceHeader",
@@ -74,7 +76,6 @@ __all__ = [
 ]
 
 MAGIC = b"gem5"
-GZIP_MAGIC = b"\x1f\x8b"
 DEFAULT_TICK_FREQ = 10**12
 
 #: One row per packet.  ``pkt_id`` is gem5's optional id field (MemTraceProbe
@@ -938,9 +939,7 @@ def read_csv_trace(path, *, max_packets: int | None = None,
     """Read a CSV trace (header ``tick,cmd,addr,size[,pc][,flags][,pkt_id]``,
     decimal or 0x-hex numbers, optionally gzipped)."""
     if max_packets is not None and data is None:
-        with open(path, "rb") as f:
-            head = f.read(2)
-        opener = gzip.open if head == GZIP_MAGIC else open
+        opener = gzip.open if is_gzipped(path) else open
         try:
             with opener(path, "rb") as f:
                 text = b"".join(_header_and_data_lines(f, max_packets))
