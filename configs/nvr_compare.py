@@ -174,10 +174,14 @@ def check_nvr_options(args) -> None:
                              f"(it has {', '.join(k for k in NVR._params if k != 'npu')})")
 
 
+def preset(args) -> str:
+    """The workload preset under --size (compare's sizes override the default one)."""
+    return "small" if args.size == "small" else "default"
+
+
 def build_workload(args):
     from npusim import workloads
-    size = "small" if args.size == "small" else "default"
-    return workloads.get(args.workload, size=size, **workload_kwargs(args))
+    return workloads.get(args.workload, size=preset(args), **workload_kwargs(args))
 
 
 # ---------------------------------------------------------------------------
@@ -302,8 +306,8 @@ def workload_params(args, config: str) -> str:
     configuration uses. Rows of other parameters share the file; a rerun
     reuses only rows of the same string."""
     from npusim import workloads
-    preset = workloads.entry(args.workload).presets["small" if args.size == "small" else "default"]
-    parts = [f"{k}={v}" for k, v in sorted({**preset, **workload_kwargs(args)}.items())]
+    values = workloads.entry(args.workload).presets[preset(args)]
+    parts = [f"{k}={v}" for k, v in sorted({**values, **workload_kwargs(args)}.items())]
     options = SYSTEM_OPTIONS + (("nsb_size",) if config == "nvr+nsb" else ()) + \
         (("npu_cache_size",) if config.endswith("@npu_cache") else ())
     parts += [f"--{o.replace('_', '-')}={getattr(args, o)}" for o in options]
