@@ -5,6 +5,7 @@ error after the script has done its work."""
 from __future__ import annotations
 
 import argparse
+import ast
 
 from .units import UnitError
 
@@ -37,3 +38,12 @@ def quantity(parse):
 
 
 job_count = whole_number(1)   # a --jobs option
+
+
+def literal_or_text(text: str):
+    """The value of a NAME=VALUE option: a Python literal (2, 0.5, True,
+    (1, 2)) read without running code, or else the text itself (16KiB)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

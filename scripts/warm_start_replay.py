@@ -32,7 +32,6 @@ ROI trace, and their bases below come from it (per-PC address ranges).
 """
 
 import argparse
-import ast
 import csv
 import os
 import sys
@@ -40,6 +39,7 @@ import sys
 import numpy as np
 
 import npusim
+from npusim.argtypes import literal_or_text
 from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.objects import Root, TraceReplayer, all_classes
 from npusim.objects.requestors import REPLAY_DTYPE, replay_records
@@ -125,11 +125,7 @@ for kv in args.set:
     key, eq, text = kv.partition("=")
     if not eq or not key:
         parser.error(f"--set {kv!r}: expected PARAM=VALUE")
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        value = text   # e.g. 16KiB: the parameter reads the text
-    settings.append((kv, key, value))
+    settings.append((kv, key, literal_or_text(text)))
 try:
     ref = load_reference(args.kernel, root=args.reference_root)
     ref.roi

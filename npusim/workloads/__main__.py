@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -17,6 +16,7 @@ import time
 
 import numpy as np
 
+from ..argtypes import literal_or_text
 from . import entry, get, names
 
 
@@ -26,10 +26,7 @@ def _params(pairs):
         if "=" not in item:
             raise SystemExit(f"parameter {item!r} must look like name=value")
         k, v = item.split("=", 1)
-        try:
-            out[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            out[k] = v
+        out[k] = literal_or_text(v)
     return out
 
 
