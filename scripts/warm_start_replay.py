@@ -41,11 +41,12 @@ import numpy as np
 import npusim
 from npusim.argtypes import literal_or_text
 from npusim.analysis.reference import ReferenceDataError, load_reference
-from npusim.objects import Root, TraceReplayer, all_classes
+from npusim.objects import Root, TraceReplayer
 from npusim.objects.requestors import REPLAY_DTYPE, replay_records
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "examples"))
-from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
+from reference_system import (build_hierarchy, hierarchy_from_reference, make_system,  # noqa: E402
+                              prefetcher_class)
 
 PAGE = 4096
 LINE = 64
@@ -113,11 +114,11 @@ parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                     help="prefetcher parameter (a Python literal, or else the text itself), may repeat")
 args = parser.parse_args()
 
-prefetcher_class = all_classes().get(PREFETCHERS.get(args.prefetcher, args.prefetcher))
-if args.prefetcher != "none" and (prefetcher_class is None or prefetcher_class.abstract or
-                                  not issubclass(prefetcher_class, all_classes()["BasePrefetcher"])):
-    parser.error(f"--prefetcher {args.prefetcher}: not a prefetcher; give none, one of "
-                 f"{', '.join(sorted(PREFETCHERS))} or a prefetcher class name")
+if args.prefetcher != "none":
+    try:
+        prefetcher_class(args.prefetcher)
+    except ValueError as err:
+        parser.error(str(err))
 settings = []
 for kv in args.set:
     if args.prefetcher == "none":

@@ -47,6 +47,16 @@ def _declared(cls_name: str):
     return cls
 
 
+def prefetcher_class(name: str):
+    """The prefetcher a --prefetcher name means: a short name of PREFETCHERS
+    or a class name; anything else is a ValueError saying what to give."""
+    cls = all_classes().get(PREFETCHERS.get(name, name))
+    if cls is None or cls.abstract or not issubclass(cls, all_classes()["BasePrefetcher"]):
+        raise ValueError(f"--prefetcher {name}: not a prefetcher; give none, one of "
+                         f"{', '.join(sorted(PREFETCHERS))} or a prefetcher class name")
+    return cls
+
+
 def _kwargs(cls, params: dict, what: str, skipped: list):
     out = {}
     for key, value in params.items():

@@ -30,11 +30,12 @@ from npusim.argtypes import whole_number
 from npusim.analysis.reference import ReferenceDataError, load_reference
 from npusim.traces.gem5_trace import TraceError
 from npusim.traces.memory_image import MemoryImageError
-from npusim.objects import Root, TraceReplayer, all_classes
+from npusim.objects import Root, TraceReplayer
 from npusim.objects.requestors import replay_records
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_system import PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system  # noqa: E402
+from reference_system import (PREFETCHERS, build_hierarchy, hierarchy_from_reference, make_system,  # noqa: E402
+                              prefetcher_class)
 import warm_start  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,11 +57,11 @@ parser.add_argument("--xbar-width", type=whole_number(0), default=0,
                     help="diagnostic: override both crossbars' width in bytes (a huge width removes the "
                          "data-serialization delay; see docs/trace_replay_validation.md)")
 args = parser.parse_args()
-prefetcher_class = all_classes().get(PREFETCHERS.get(args.prefetcher, args.prefetcher))
-if args.prefetcher != "none" and (prefetcher_class is None or prefetcher_class.abstract or
-                                  not issubclass(prefetcher_class, all_classes()["BasePrefetcher"])):
-    parser.error(f"--prefetcher {args.prefetcher}: not a prefetcher; give none, one of "
-                 f"{', '.join(sorted(PREFETCHERS))} or a prefetcher class name")
+if args.prefetcher != "none":
+    try:
+        prefetcher_class(args.prefetcher)
+    except ValueError as err:
+        parser.error(str(err))
 
 try:   # a missing or malformed reference folder: its message, not a traceback
     ref = load_reference(args.kernel, root=args.reference_root)
