@@ -176,3 +176,19 @@ def test_cli_outputs_sharing_one_file_are_refused(tmp_path, args, fragment):
     r = subprocess.run([sys.executable, "-m", "npusim.cli", "-d", str(tmp_path / "out"), *args, str(script)],
                        capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 2 and fragment in r.stderr and "the script ran" not in r.stderr, r.stderr
+
+
+# --- the reference system's builder ------------------------------------------
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    (dict(prefetcher="STRIDE"), "not a prefetcher"),        # was a bare RuntimeError
+    (dict(prefetcher="Cache"), "not a prefetcher"),         # a SimObject, but not a prefetcher
+    (dict(prefetcher="stride", level="L1D"), "level='L1D'"),  # silently went to the L2
+])
+def test_reference_system_builder_names_a_bad_choice(kwargs, fragment):
+    sys.path.insert(0, os.path.join(ROOT, "configs", "examples"))
+    from reference_system import build_hierarchy, make_system, DEFAULT_HIERARCHY
+    system = make_system(DEFAULT_HIERARCHY)
+    system.cpu = TrafficGen(num_requests=1)
+    with pytest.raises(ValueError, match=fragment):
+        build_hierarchy(system, system.cpu, **kwargs)

@@ -117,6 +117,8 @@ def build_hierarchy(system: System, cpu, hierarchy: dict = None, prefetcher: str
     """Puts ``cpu`` (already ``system.cpu``) in front of the reference
     hierarchy; returns the gem5 parameters npusim's objects do not take."""
     h = hierarchy or DEFAULT_HIERARCHY
+    if level not in ("l1d", "l2"):
+        raise ValueError(f"build_hierarchy(level={level!r}): the prefetcher goes at 'l1d' or 'l2'")
     Cache, L2XBar, SystemXBar, MemCtrl = (_declared(n) for n in ("Cache", "L2XBar", "SystemXBar", "MemCtrl"))
     skipped: list[str] = []
 
@@ -138,7 +140,7 @@ def build_hierarchy(system: System, cpu, hierarchy: dict = None, prefetcher: str
     system.mem_ctrl.port = system.membus.mem_side_ports
 
     if prefetcher and prefetcher != "none":
-        cls = _declared(PREFETCHERS.get(prefetcher, prefetcher))
+        cls = prefetcher_class(prefetcher)
         target = cpu.dcache if level == "l1d" else system.l2
         target.prefetcher = cls()
     return skipped
