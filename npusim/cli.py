@@ -31,12 +31,13 @@ def list_objects(out=sys.stdout):
 
 
 def describe(name: str, out=sys.stdout) -> int:
-    from .objects import all_classes
+    from .objects import all_classes, not_in_npusim, similar_names
     classes = all_classes()
     if name not in classes:
-        close = [c for c in classes if name.lower() in c.lower()]
-        print(f"npusim: no SimObject named {name!r}" + (f"; did you mean {', '.join(sorted(close))}?" if close else ""),
-              file=sys.stderr)
+        why = not_in_npusim(name)
+        close = similar_names(name)
+        print(f"npusim: no SimObject named {name!r}" + (f": {why}" if why else "")
+              + (f"; did you mean {', '.join(close)}?" if close else ""), file=sys.stderr)
         return 1
     cls = classes[name]
     bases = [b.__name__ for b in cls.__mro__[1:] if hasattr(b, "_params")]

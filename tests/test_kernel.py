@@ -271,6 +271,13 @@ def test_cli_describe_and_list():
     out = npusim_cli("--list-objects")
     assert out.returncode == 0 and "KernelProbe" in out.stdout and "SrcClockDomain" in out.stdout
     assert npusim_cli("--describe", "NoSuchThing").returncode == 1
+    # a misspelling gets the names npusim.objects suggests (case, substring,
+    # close spelling); a gem5 type npusim lacks gets what to use instead
+    for typed, meant in [("strideprefetcher", "StridePrefetcher"), ("DDR3_2133_8x8", "DDR3_1600_8x8")]:
+        err = npusim_cli("--describe", typed).stderr
+        assert f"did you mean {meant}" in err, err
+    err = npusim_cli("--describe", "DerivO3CPU").stderr
+    assert "no CPU models" in err and "TrafficGen" in err, err
     # gem5's --list-sim-objects: every type described, params and defaults
     out = npusim_cli("--list-sim-objects")
     assert out.returncode == 0

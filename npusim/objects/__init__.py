@@ -65,10 +65,25 @@ def _stand_in(name: str, why: str) -> type:
 globals().update({name: _stand_in(name, why) for name, why in _MISSING.items()})
 
 
+def similar_names(name: str, limit: int = 5) -> list[str]:
+    """SimObject type names a mistyped ``name`` may have meant: those that
+    contain it (any case), then the closest spellings (difflib)."""
+    classes = sorted(all_classes())
+    found = [c for c in classes if name.lower() in c.lower()]
+    lower = {c.lower(): c for c in classes}
+    found += [lower[c] for c in difflib.get_close_matches(name.lower(), lower, n=3, cutoff=0.6)]
+    return list(dict.fromkeys(found))[:limit]
+
+
+def not_in_npusim(name: str) -> str | None:
+    """Why a gem5 type npusim does not have is missing, and what to use."""
+    return _MISSING.get(name)
+
+
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
-    near = difflib.get_close_matches(name, all_classes(), n=3, cutoff=0.6)
+    near = similar_names(name)
     hint = f" (nearest: {', '.join(near)})" if near else ""
     raise AttributeError(f"npusim.objects has no SimObject type {name!r}{hint}; `npusim --list-objects` lists them all")
 
