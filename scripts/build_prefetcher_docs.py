@@ -208,7 +208,9 @@ def build(texts: dict[str, str]) -> tuple[str, list[str], dict[str, list[str]]]:
         "learns, what it issues, its parameters, its storage budget in bytes and its paper. How close each "
         "one comes to gem5 on the reference kernels is in [validation.md](validation.md); how to add your own "
         "is in [extending.md](extending.md); `configs/examples/prefetcher_compare.py` runs them all on one "
-        "access stream.",
+        "access stream. A `degree` (IMP: `streaming_distance`) above 65,536 is refused: each access "
+        "builds all its candidates before the queue drops those outside the page, as gem5's prefetchers do, "
+        "so 2^31 would need tens of GiB of host memory.",
         "",
         "| prefetcher | what it learns | storage | gem5 reference runs |",
         "|---|---|---:|---|",

@@ -1,8 +1,6 @@
 """Edge values of memory-system parameters (prefetchers, caches, DRAM,
-requestors). Each xfail is a defect found by adversarial testing, kept as a
-reproducer that flips when the C++ (or simulation.py) check exists: the run
-must end with an error naming the object and the parameter, or run sensibly,
-never hang, crash, eat the host's memory or silently ignore the value."""
+requestors), each a defect found by adversarial testing: the run must end
+with an error naming the object and the parameter, or run sensibly, never hang, crash, eat the host's memory or silently ignore the value."""
 
 import os
 import subprocess
@@ -56,13 +54,22 @@ def run_isolated(tmp_path, cpu, cache="None", timeout=10):
 
 # --- hangs: work or memory proportional to a count a user may type ----------
 
-@pytest.mark.xfail(strict=True, reason="open: prefetchers build all `degree` candidates of an access before "
-                                       "the queue drops those beyond the page, as gem5's do (its pfSpanPage "
-                                       "counts them), so degree=2**31 needs tens of GiB; the same for Tagged, "
-                                       "Stride, ISB degree, IMP streaming_distance, BOP rr_size, PIF, STeMS, DCPT")
-def test_huge_prefetch_degree_does_not_hang(tmp_path):
-    out = run_isolated(tmp_path, "TrafficGen(num_requests=1)", "Cache(prefetcher=NextLinePrefetcher(degree=2**31))")
-    assert out == "system.cpu finished" or out.startswith("ERROR system.l2.prefetcher.degree"), out
+@pytest.mark.parametrize("prefetcher,param", [
+    ("NextLinePrefetcher(degree=2**31)", "degree"), ("TaggedPrefetcher(degree=2**30)", "degree"),
+    ("StridePrefetcher(degree=2**30)", "degree"), ("BOPPrefetcher(degree=2**30)", "degree"),
+    ("IrregularStreamBufferPrefetcher(degree=2**31)", "degree"),
+    ("IndirectMemoryPrefetcher(streaming_distance=2**31)", "streaming_distance"),
+])
+def test_huge_prefetch_degree_is_refused_not_built(tmp_path, prefetcher, param):
+    # each access builds all `degree` candidates before the queue drops those
+    # beyond the page, as gem5's prefetchers do: 2**31 took tens of GiB
+    out = run_isolated(tmp_path, "TrafficGen(num_requests=1)", f"Cache(prefetcher={prefetcher})")
+    assert out.startswith(f"ERROR system.l2.prefetcher.{param}: ") and "at most 65536" in out, out
+
+
+def test_largest_accepted_prefetch_degree_runs(tmp_path):
+    out = run_isolated(tmp_path, "TrafficGen(num_requests=20)", "Cache(prefetcher=NextLinePrefetcher(degree=65536))")
+    assert out == "system.cpu finished", out
 
 
 def test_unlimited_request_window_needs_no_memory_per_slot(tmp_path):

@@ -67,6 +67,12 @@ BasePrefetcher::BasePrefetcher(const Params &p)
     pfOutcome.flags(stats::kTotal);
 }
 
+void BasePrefetcher::checkCandidateCount(const Params &p, const char *key, std::int64_t value) {
+    if (value > kMaxCandidatesPerAccess)
+        p.error(key, std::to_string(value) + " prefetch candidates per access; npusim takes at most " +
+                         std::to_string(kMaxCandidatesPerAccess) + " (each access builds them all, as gem5's does)");
+}
+
 void BasePrefetcher::setCache(CacheAccessor *owner, unsigned cacheLineSize) {
     if (cache) fatal(name(), ": a prefetcher can serve one cache only; it is already attached to another");
     cache = owner;

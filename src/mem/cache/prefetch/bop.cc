@@ -62,6 +62,7 @@ class BOP final : public QueuedPrefetcher {
         if (rrEntries == 0 || (rrEntries & (rrEntries - 1))) p.error("rr_size", "must be a power of 2");
         if (tagBits == 0 || tagBits > 63) p.error("tag_bits", "must be in [1, 63]");
         if (degree < 0) p.error("degree", "must not be negative");
+        checkCandidateCount(p, "degree", degree);
         if (roundMax == 0) p.error("round_max", "must be at least 1");
         const unsigned listSize = p.get<unsigned>("offset_list_size");
         const bool negative = p.get<bool>("negative_offsets_enable");

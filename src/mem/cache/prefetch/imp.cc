@@ -86,6 +86,7 @@ class IMP final : public QueuedPrefetcher {
             if (s <= -64 || s >= 64) p.error("shift_values", "shifts must lie in (-64, 64)");
         if (missesTracked == 0) p.error("addr_array_len", "must be at least 1");
         if (streamThreshold == 0) p.error("stream_counter_threshold", "must be at least 1");
+        checkCandidateCount(p, "streaming_distance", streamingDistance);
         linesKept = streamingDistance + 2;
     }
 

@@ -46,6 +46,7 @@ class IrregularStreamBuffer final : public QueuedPrefetcher {
             p.error("prefetch_candidates_per_entry", "must be a power of 2");
         if (chunkSize == 0) p.error("chunk_size", "must be at least 1");
         if (degree == 0) p.error("degree", "must be at least 1");
+        checkCandidateCount(p, "degree", degree);
         if (counterBits == 0 || counterBits > 16) p.error("num_counter_bits", "must be in [1, 16]");
     }
 

@@ -9,6 +9,7 @@ class NextLine final : public QueuedPrefetcher {
   public:
     explicit NextLine(const Params &p) : QueuedPrefetcher(p), degree(p.get<unsigned>("degree")) {
         if (degree == 0) p.error("degree", "must be at least 1");
+        checkCandidateCount(p, "degree", degree);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {

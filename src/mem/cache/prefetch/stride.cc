@@ -49,6 +49,7 @@ class Stride final : public QueuedPrefetcher {
             p.error("initial_confidence", "exceeds the largest value of a " + std::to_string(counterBits) +
                                               "-bit counter (" + std::to_string(maxConfidence) + ")");
         if (degree < 0) p.error("degree", "must not be negative");
+        checkCandidateCount(p, "degree", degree);
         // gem5's tagShift: log2 of the number of sets (entry_size is 1).
         while ((std::size_t(1) << tagShift) < geometry.sets) ++tagShift;
     }

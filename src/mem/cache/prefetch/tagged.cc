@@ -13,6 +13,7 @@ class Tagged final : public QueuedPrefetcher {
   public:
     explicit Tagged(const Params &p) : QueuedPrefetcher(p), degree(p.get<int>("degree")) {
         if (degree < 0) p.error("degree", "must not be negative");
+        checkCandidateCount(p, "degree", degree);
     }
 
     void calculatePrefetch(const PrefetchInfo &pfi, std::vector<AddrPriority> &out) override {

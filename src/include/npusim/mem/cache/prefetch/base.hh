@@ -119,6 +119,14 @@ class BasePrefetcher : public ClockedObject {
   public:
     explicit BasePrefetcher(const Params &p);
 
+    // The most candidates one access may ask for (a degree, a streaming
+    // distance). Like gem5's, npusim's prefetchers build every candidate
+    // before the queue drops those outside the page, so a count typed by
+    // mistake (2^31) would take hours and tens of GiB; 2^16 lines (4 MiB
+    // of 64-byte lines ahead) is past any use. Errors naming `key` above it.
+    static constexpr std::int64_t kMaxCandidatesPerAccess = std::int64_t(1) << 16;
+    static void checkCandidateCount(const Params &p, const char *key, std::int64_t value);
+
     // Called once by the owning cache. Adopts the cache's line size.
     virtual void setCache(CacheAccessor *owner, unsigned cacheLineSize);
     // Per-cache overrides of prefetch_on_access / prefetch_on_pf_hit.
