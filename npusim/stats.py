@@ -114,7 +114,8 @@ def collect() -> list[tuple]:
 
 
 def dump():
-    """Appends one Begin/End block to stats.txt and one dump to stats.json."""
+    """Appends one Begin/End block to stats.txt and one dump to stats.json,
+    and returns the dump's values (stat name -> number; gem5's returns None)."""
     if not _state["active"]:
         raise RuntimeError("stats.dump() called before instantiate()")
     rows = collect()
