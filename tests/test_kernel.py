@@ -141,6 +141,48 @@ def test_int_distribution_prints_like_distribution():
     assert empty["::samples"].split()[0] == "0"
 
 
+def _values(rows):
+    return {k: v.split()[0] for k, v in rows.items()}
+
+
+def test_histogram_widens_its_buckets_as_gem5s_does():
+    # gem5's Histogram with 4 buckets: width 1 (0..3); 4 doubles it to 2
+    # (0..7), 8 to 4 (0..15). gmean = (1*2*4*8)^(1/4). No under/overflows or
+    # min/max lines; a reset starts again from width 1.
+    build(event_ticks=[5], samples=[1, 2, 4, 8])
+    full, empty = (_values(_probe_rows(d, "hist")) for d in _dumps_before_and_after_reset())
+    assert list(full) == ["::samples", "::mean", "::gmean", "::stdev", "::0-3", "::4-7", "::8-11", "::12-15", "::total"]
+    assert (full["::samples"], full["::mean"], full["::gmean"]) == ("4", "3.750000", "2.828427")
+    assert (full["::0-3"], full["::4-7"], full["::8-11"], full["::12-15"], full["::total"]) == ("2", "1", "1", "0", "4")
+    assert list(empty) == ["::samples", "::mean", "::gmean", "::stdev", "::0", "::1", "::2", "::3", "::total"]
+    assert empty["::samples"] == "0" and empty["::mean"] == "nan"
+
+
+def test_histogram_of_a_zero_sample_has_gem5s_zero_gmean():
+    build(event_ticks=[5], samples=[0, 3, 20])   # log(0) is -inf: gem5 prints gmean 0
+    full = _values(_probe_rows(_dumps_before_and_after_reset()[0], "hist"))
+    assert full["::gmean"] == "0" and full["::0-7"] == "2" and full["::16-23"] == "1"
+
+
+def test_nozero_distribution_omits_zero_lines_and_empty_dumps():
+    # gem5's DistPrint with nozero: no line whose value is 0 (underflows,
+    # overflows, empty buckets), and nothing at all without samples
+    build(event_ticks=[5], samples=[1, 4, 4])
+    full, empty = (_values(_probe_rows(d, "quietDist")) for d in _dumps_before_and_after_reset())
+    assert list(full) == ["::samples", "::mean", "::stdev", "::0-1", "::4-5", "::min_value", "::max_value", "::total"]
+    assert empty == {}
+
+
+def test_distribution_bounds_print_as_gem5_writes_numbers():
+    # bucket bounds in an ostream's default format (6 significant digits),
+    # the last bucket's top cut at the distribution's max: 1e+08, not 100663295
+    build(event_ticks=[5], samples=[5e7])
+    full = _values(_probe_rows(_dumps_before_and_after_reset()[0], "wideDist"))
+    assert [k for k in full if k[2].isdigit()] == ["::0-3.35544e+07", "::3.35544e+07-6.71089e+07",
+                                                    "::6.71089e+07-1e+08"]
+    assert full["::3.35544e+07-6.71089e+07"] == "1"
+
+
 def _stats_without_host(path):
     return [l for l in open(path).read().splitlines() if not l.startswith(("host", "simRequests"))]
 

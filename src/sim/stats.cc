@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <sstream>
 
 #include "npusim/sim/eventq.hh"
 #include "npusim/sim/logging.hh"
@@ -94,40 +95,103 @@ void Distribution::reset() {
 }
 
 namespace detail {
+// A bucket bound as gem5 writes it (an ostream's default: 6 significant
+// digits, so 33554432 is "3.35544e+07").
+static std::string boundLabel(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+
 void collectDistribution(const std::string &base, const DistributionValues &d, unsigned flags,
                          const std::function<void(const std::string &, double, double, double)> &emitRow) {
     const std::uint64_t count = d.count;
+    // gem5: a nozero distribution without samples prints nothing, and with
+    // nozero (nonan) no line whose value is zero (nan) is printed.
+    if ((flags & kNoZero) && count == 0) return;
+    auto line = [&](const std::string &name, double v, double pdf, double cdf) {
+        if ((flags & kNoZero) && v == 0) return;
+        if ((flags & kNoNan) && std::isnan(v)) return;
+        emitRow(name, v, pdf, cdf);
+    };
     double n = double(count);
-    emitRow(base + "::samples", n, NAN, NAN);
-    emitRow(base + "::mean", count ? d.sum / n : NAN, NAN, NAN);
+    line(base + "::samples", n, NAN, NAN);
+    line(base + "::mean", count ? d.sum / n : NAN, NAN, NAN);
+    if (d.histogram) line(base + "::gmean", count ? std::exp(d.logs / n) : NAN, NAN, NAN);
     // gem5's formula as it is: one sample gives 0/0 and a variance rounded
     // below zero a negative root, both nan in gem5's stats.txt too.
-    emitRow(base + "::stdev", count ? std::sqrt((n * d.squares - d.sum * d.sum) / (n * (n - 1.0))) : NAN, NAN, NAN);
+    line(base + "::stdev", count ? std::sqrt((n * d.squares - d.sum * d.sum) / (n * (n - 1.0))) : NAN, NAN, NAN);
+    // shares are of everything counted, under- and overflows included
+    double total = std::accumulate(d.buckets.begin(), d.buckets.end(), 0.0);
+    if (!d.histogram) total += d.underflow + d.overflow;
     double cum = 0;
     auto row = [&](const std::string &name, double v) {
         cum += v;
-        emitRow(name, v, n ? v / n : NAN, n ? cum / n : NAN);
+        line(name, v, total ? v / total : NAN, total ? cum / total : NAN);
     };
-    row(base + "::underflows", d.underflow);
+    if (!d.histogram) row(base + "::underflows", d.underflow);
     for (std::size_t i = 0; i < d.buckets.size(); ++i) {
-        if ((flags & kNoZero) && d.buckets[i] == 0) { cum += 0; continue; }
         double low = d.lo + double(i) * d.bucket;
-        double high = low + d.bucket - 1;
-        std::string label = d.bucket == 1 ? std::to_string(std::int64_t(low))
-                                          : std::to_string(std::int64_t(low)) + "-" + std::to_string(std::int64_t(high));
-        row(base + "::" + label, d.buckets[i]);
+        double high = std::min(low + d.bucket - 1, d.hi);
+        row(base + "::" + boundLabel(low) + (low < high ? "-" + boundLabel(high) : ""), d.buckets[i]);
     }
-    row(base + "::overflows", d.overflow);
-    // (gem5 prints 0 for both while there are no samples)
-    emitRow(base + "::min_value", count ? d.minSeen : 0, NAN, NAN);
-    emitRow(base + "::max_value", count ? d.maxSeen : 0, NAN, NAN);
-    emitRow(base + "::total", n, NAN, NAN);
+    if (!d.histogram) {
+        row(base + "::overflows", d.overflow);
+        // (gem5 prints 0 for both while there are no samples)
+        line(base + "::min_value", count ? d.minSeen : 0, NAN, NAN);
+        line(base + "::max_value", count ? d.maxSeen : 0, NAN, NAN);
+    }
+    line(base + "::total", total, NAN, NAN);
 }
 }  // namespace detail
 
 void Distribution::collect(const std::string &prefix, std::vector<Row> &out) const {
-    const detail::DistributionValues d{lo, bucket, buckets, underflow, overflow, sum, squares, minSeen, maxSeen,
+    const detail::DistributionValues d{lo, hi, bucket, buckets, underflow, overflow, sum, squares, minSeen, maxSeen,
                                        count};
+    detail::collectDistribution(join(prefix, statName), d, displayFlags,
+                                [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
+}
+
+Histogram &Histogram::init(std::size_t size) {
+    if (size < 2) panic("a histogram needs at least 2 buckets (stat ", statName, ")");
+    buckets.assign(size, 0.0);
+    bucket = 1;
+    return *this;
+}
+
+void Histogram::doubleBucketWidth() {
+    // bucket i of the new width holds old buckets 2i and 2i+1
+    const std::size_t size = buckets.size();
+    for (std::size_t i = 0; i < size; ++i) {
+        const std::size_t a = 2 * i, b = 2 * i + 1;
+        buckets[i] = (a < size ? buckets[a] : 0.0) + (b < size ? buckets[b] : 0.0);
+    }
+    bucket *= 2;
+}
+
+void Histogram::sample(double v, std::uint64_t n) {
+    if (!(v >= 0)) panic("histogram stat ", statName, ": sample ", v, " is negative or nan");
+    while (v >= bucket * double(buckets.size())) doubleBucketWidth();
+    const double w = double(n);
+    buckets[std::size_t(v / bucket)] += w;
+    sum += v * w;
+    squares += v * v * w;
+    logs += std::log(v) * w;
+    count += n;
+}
+
+void Histogram::reset() {
+    std::fill(buckets.begin(), buckets.end(), 0.0);
+    bucket = 1;  // (the range adapts again from a reset, as gem5's does)
+    sum = squares = logs = 0;
+    count = 0;
+}
+
+void Histogram::collect(const std::string &prefix, std::vector<Row> &out) const {
+    const double top = bucket * double(buckets.size()) - 1;
+    detail::DistributionValues d{0, top, bucket, buckets, 0, 0, sum, squares, NAN, NAN, count};
+    d.histogram = true;
+    d.logs = logs;
     detail::collectDistribution(join(prefix, statName), d, displayFlags,
                                 [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }
@@ -151,7 +215,7 @@ void IntDistribution::reset() {
 
 void IntDistribution::collect(const std::string &prefix, std::vector<Row> &out) const {
     const std::vector<double> bucketValues(buckets.begin(), buckets.end());
-    const detail::DistributionValues d{double(lo), double(bucket), bucketValues, double(underflow), double(overflow),
+    const detail::DistributionValues d{double(lo), double(hi), double(bucket), bucketValues, double(underflow), double(overflow),
                                        sum, squares, count ? double(minSeen) : NAN, count ? double(maxSeen) : NAN,
                                        count};
     detail::collectDistribution(join(prefix, statName), d, displayFlags,
@@ -171,7 +235,8 @@ void TallyDistribution::collect(const std::string &prefix, std::vector<Row> &out
         if (std::isnan(minSeen)) minSeen = x;
         maxSeen = x;
     }
-    const detail::DistributionValues d{0, 1, bucketValues, 0, 0, sum, squares, minSeen, maxSeen, count};
+    const detail::DistributionValues d{0, double(tally.size() - 1), 1, bucketValues, 0, 0, sum, squares, minSeen,
+                                       maxSeen, count};
     detail::collectDistribution(join(prefix, statName), d, displayFlags,
                                 [&](const std::string &n, double v, double p, double c) { emit(out, n, v, p, c); });
 }

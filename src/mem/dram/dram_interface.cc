@@ -136,7 +136,7 @@ DRAMInterface::DRAMInterface(const Params &p)
                       return (writeRowHits.value() + readRowHits.value()) /
                              (writeBursts.value() + readBursts.value()) * 100;
                   }),
-      numRefreshes(this, "numRefreshes", stats::units::Count, "Refresh commands issued (all ranks)") {
+      numRefreshes(this, "numRefreshes", stats::units::Count, "npusim: refresh commands issued (all ranks); gem5 has no such count") {
     // Sanity checks, as gem5 does them (naming the parameter at fault).
     if (!burstSize || !isPow2(burstSize))
         p.error("burst_length", "DRAM burst size " + std::to_string(burstSize) +
@@ -249,12 +249,9 @@ DRAMInterface::DRAMInterface(const Params &p)
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
-    // gem5 uses a 16-bucket histogram that widens its buckets to fit the
-    // largest sample; the largest possible sample is known, so fix it.
+    // gem5's sizing: one bucket per access a row may take, else per byte
     std::uint64_t maxBytes = maxAccessesPerRow ? std::uint64_t(maxAccessesPerRow) * burstSize : rowBufferSize;
-    std::uint64_t bucket = 1;
-    while (bucket * 16 <= maxBytes) bucket *= 2;
-    bytesPerActivate.init(0, double(bucket * 16 - 1), double(bucket));
+    bytesPerActivate.init(maxAccessesPerRow ? maxAccessesPerRow : rowBufferSize);
     burstShift = unsigned(std::countr_zero(burstSize));
     activationsByBursts.assign(maxBytes / burstSize + 1, 0);
     trackedActivationBursts = std::uint32_t(std::min<std::size_t>(activationsByBursts.size(), UINT32_MAX));

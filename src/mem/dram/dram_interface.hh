@@ -222,7 +222,7 @@ class DRAMInterface final : public AbstractMemory {
         mp.bankState = &ranks[rank].banks[bank];
     }
     // bytesPerActivate, counted per number of bursts and handed to the
-    // distribution when stats are collected: one increment per precharge
+    // histogram when stats are collected: one increment per precharge
     // instead of a histogram update. The samples are whole numbers, so the
     // sums come out exactly as with one sample() each.
     std::vector<std::uint64_t> activationsByBursts;
@@ -390,7 +390,7 @@ class DRAMInterface final : public AbstractMemory {
     stats::Formula avgQLat, avgBusLat, avgMemAccLat;
     stats::Counter readRowHits, writeRowHits;
     stats::Formula readRowHitRate, writeRowHitRate;
-    stats::Distribution bytesPerActivate;
+    stats::Histogram bytesPerActivate;
     stats::Formula dramBytesRead, dramBytesWritten;  // burstSize per burst
     stats::Formula avgRdBW, avgWrBW, peakBW, busUtil, busUtilRead, busUtilWrite, pageHitRate;
     stats::Scalar numRefreshes;

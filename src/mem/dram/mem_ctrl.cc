@@ -51,6 +51,10 @@ MemCtrl::MemCtrl(const Params &p)
       writePktSize(this, "writePktSize", stats::units::Count, "Write request sizes (log2)"),
       rdQLenPdf(this, "rdQLenPdf", stats::units::Count, "What read queue length does an incoming req see"),
       wrQLenPdf(this, "wrQLenPdf", stats::units::Count, "What write queue length does an incoming req see"),
+      rdPerTurnAround(this, "rdPerTurnAround", stats::units::Count,
+                      "Reads before turning the bus around for writes"),
+      wrPerTurnAround(this, "wrPerTurnAround", stats::units::Count,
+                      "Writes before turning the bus around for reads"),
       bytesReadWrQ(this, "bytesReadWrQ", stats::units::Byte, "Total number of bytes read from write queue"),
       bytesReadSys(this, "bytesReadSys", stats::units::Byte, "Total read bytes from the system interface side"),
       bytesWrittenSys(this, "bytesWrittenSys", stats::units::Byte,
@@ -121,6 +125,8 @@ MemCtrl::MemCtrl(const Params &p)
     writePktSize.init(logBurst + 1);
     rdQLenPdf.init(readBufferSize);
     wrQLenPdf.init(writeBufferSize);
+    rdPerTurnAround.init(readBufferSize).flags(stats::kNoZero);
+    wrPerTurnAround.init(writeBufferSize).flags(stats::kNoZero);
     avgRdBWSys.precision(8);
     avgWrBWSys.precision(8);
     avgGap.precision(2);
@@ -470,8 +476,13 @@ void MemCtrl::processNextReqEvent() {
     bool switched = dram->busState != dram->busStateNext;
     recordTurnaround();
     if (switched) {
-        if (dram->busState == DRAMInterface::READ) dram->readsThisTime = 0;
-        else dram->writesThisTime = 0;
+        if (dram->busState == DRAMInterface::READ) {
+            rdPerTurnAround.sample(dram->readsThisTime);
+            dram->readsThisTime = 0;
+        } else {
+            wrPerTurnAround.sample(dram->writesThisTime);
+            dram->writesThisTime = 0;
+        }
     }
     dram->busState = dram->busStateNext;
 

@@ -141,6 +141,7 @@ class MemCtrl final : public SimObject {
     stats::Average avgRdQLen, avgWrQLen;
     stats::Scalar numRdRetry, numWrRetry;
     stats::CounterVector readPktSize, writePktSize, rdQLenPdf, wrQLenPdf;
+    stats::Histogram rdPerTurnAround, wrPerTurnAround;
     stats::Scalar bytesReadWrQ;
     stats::Counter bytesReadSys, bytesWrittenSys;
     stats::Formula avgRdBWSys, avgWrBWSys;

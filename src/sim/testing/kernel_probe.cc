@@ -29,6 +29,9 @@ class KernelProbe : public ClockedObject {
           neverTouched(this, "neverTouched", stats::units::Count, "A nozero vector that stays zero"),
           dist(this, "dist", stats::units::Count, "Distribution of the given samples"),
           intDist(this, "intDist", stats::units::Count, "Distribution of the given samples"),
+          quietDist(this, "quietDist", stats::units::Count, "A nozero distribution of the given samples"),
+          wideDist(this, "wideDist", stats::units::Count, "Distribution with bounds of eight digits"),
+          hist(this, "hist", stats::units::Count, "Histogram of the non-negative samples"),
           ratio(this, "ratio", stats::units::Ratio, "eventsRun per scheduled event",
                 [this] { return ticks.empty() ? NAN : eventsRun.value() / double(ticks.size()); }) {
         if (!priorities.empty() && priorities.size() != ticks.size())
@@ -40,6 +43,9 @@ class KernelProbe : public ClockedObject {
         neverTouched.init(3).flags(stats::kTotal | stats::kNoZero);
         dist.init(0, 9, 2);
         intDist.init(0, 9, 2);
+        quietDist.init(0, 9, 2).flags(stats::kNoZero);
+        wideDist.init(0, 1e8, 33554432);
+        hist.init(4);
     }
 
     void startup() override {
@@ -53,6 +59,9 @@ class KernelProbe : public ClockedObject {
             dist.sample(s);
             // the integer twin takes the whole, non-negative samples
             if (s >= 0 && s == double(std::uint64_t(s))) intDist.sample(std::uint64_t(s));
+            quietDist.sample(s);
+            wideDist.sample(s);
+            if (s >= 0) hist.sample(s);
         }
     }
 
@@ -82,6 +91,8 @@ class KernelProbe : public ClockedObject {
     stats::Vector neverTouched;
     stats::Distribution dist;
     stats::IntDistribution intDist;  // must print as dist for whole samples
+    stats::Distribution quietDist, wideDist;
+    stats::Histogram hist;
     stats::Formula ratio;
 };
 

@@ -135,12 +135,16 @@ class Average : public StatBase {
 
 namespace detail {
 // gem5's lines of a distribution (samples, mean, stdev, the buckets with
-// pdf/cdf, min/max, total), shared by Distribution and IntDistribution.
+// pdf/cdf, min/max, total), shared by the distribution kinds. A histogram
+// (gem5's Hist type) prints a gmean and no underflows, overflows, min or max.
+// `hi` is the top of the last bucket's label (gem5's data.max).
 struct DistributionValues {
-    double lo, bucket;
+    double lo, hi, bucket;
     const std::vector<double> &buckets;
     double underflow, overflow, sum, squares, minSeen, maxSeen;
     std::uint64_t count;
+    bool histogram = false;
+    double logs = 0;  // sum of log(sample), for the histogram's gmean
 };
 void collectDistribution(const std::string &base, const DistributionValues &d, unsigned flags,
                          const std::function<void(const std::string &, double, double, double)> &emitRow);
@@ -235,6 +239,26 @@ class Distribution : public StatBase {
     std::vector<double> buckets;
     double underflow = 0, overflow = 0, sum = 0, squares = 0;
     double minSeen = NAN, maxSeen = NAN;
+    std::uint64_t count = 0;
+};
+
+// gem5's Histogram: `size` buckets of width 1 from 0; a sample beyond the
+// last bucket doubles the width (merging neighbours) until it fits, so the
+// range adapts to the data. Prints gem5's Hist lines: samples, mean, gmean,
+// stdev, the buckets, total. Samples must not be negative.
+class Histogram : public StatBase {
+  public:
+    using StatBase::StatBase;
+    Histogram &init(std::size_t size);
+    void sample(double v, std::uint64_t n = 1);
+    std::uint64_t samples() const { return count; }
+    void reset() override;
+    void collect(const std::string &prefix, std::vector<Row> &out) const override;
+  private:
+    void doubleBucketWidth();
+    std::vector<double> buckets;
+    double bucket = 1;
+    double sum = 0, squares = 0, logs = 0;
     std::uint64_t count = 0;
 };
 
