@@ -273,7 +273,7 @@ _TYPES = {
     "AddrRange": _Simple("AddrRange", _addr_range, cxx=lambda r: [r.start, r.end]),
     "Blob": _Simple("Blob", _blob),
 }
-_TYPES["AddrRange"].to_config = lambda r: [r.start, r.end]
+_TYPES["AddrRange"].to_config = lambda r: f"{r.start}:{r.end}"   # (gem5's config.json form)
 _TYPES["Blob"].to_config = lambda b: f"<{len(b)} bytes>"
 
 

@@ -208,6 +208,27 @@ def test_config_json_records_every_param():
     assert cfg["system"]["clk_domain"]["clock"] == 500
 
 
+def test_config_json_in_gem5s_form():
+    # what gem5's config.json holds for the same objects: ranges as
+    # "start:end", each object's name, connected ports only, with gem5's
+    # roles and a vector port's peers as a list, a single port's as a string
+    from npusim.objects import Cache, SimpleMemory, TrafficGen
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"), mem_ranges=["0:1MiB"])
+    system.cpu = TrafficGen(num_requests=2)
+    system.l1 = Cache()
+    system.mem = SimpleMemory(range="0:1MiB")
+    system.cpu.port, system.l1.mem_side = system.l1.cpu_side, system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
+    s = cfg["system"]
+    assert (cfg["name"], s["name"], s["mem"]["name"], s["mem"]["path"]) == ("root", "system", "mem", "system.mem")
+    assert s["mem_ranges"] == ["0:1048576"] and s["mem"]["range"] == "0:1048576"
+    assert s["l1"]["cpu_side"] == {"role": "GEM5 RESPONDER", "peer": "system.cpu.port"}
+    assert s["l1"]["mem_side"] == {"role": "GEM5 REQUESTOR", "peer": "system.mem.port"}
+    assert "system_port" not in s   # unconnected: gem5 writes no entry
+
+
 def test_config_ini_as_gem5_writes_it():
     import configparser
     from npusim.objects import Cache, SimpleMemory, TrafficGen
@@ -436,7 +457,7 @@ def test_addr_range_forms_and_vector_of_ranges_reach_cxx():
     Root(full_system=False, system=system)
     npusim.instantiate()
     cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
-    assert cfg["system"]["mem_ranges"] == [[0, 512 * 2**20], [2**30, 2**31]]
+    assert cfg["system"]["mem_ranges"] == [f"0:{512 * 2**20}", f"{2**30}:{2**31}"]   # gem5's "start:end"
 
 
 def test_interleaved_addr_range_is_refused_by_name():
