@@ -7,6 +7,9 @@ the crossbars' eviction notices, snoops and snoop-filter counts.
     .venv/bin/python benchmarks/validate_trace_replay.py [--kernels stream_sum,spmv_csr,embedding_bag] [--outdir /tmp/npusim_validate]
 
 Prints a Markdown table per kernel (the figures of docs/trace_replay_validation.md).
+With --all-stats 0.05 it also compares every stat of the memory system that
+both files print (a distribution's buckets left out) and lists those more
+than 5% apart.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,6 +52,26 @@ ROWS = [
     ("membus snoop filter single-holder hits", "system.membus.snoop_filter.hitSingleRequests", None),
 ]
 
+MEMORY_SYSTEM = re.compile(r"^system\.(cpu\.dcache|l2|l2bus|membus|mem_ctrl)\.")
+BUCKET = re.compile(r"::-?\d")
+
+
+def differing_stats(ours, gem5, threshold: float) -> tuple[int, list]:
+    """(how many memory-system stats both print, [(name, npusim, gem5,
+    relative error)] for those more than `threshold` apart)."""
+    compared, far = 0, []
+    for name, b in gem5.items():
+        if not MEMORY_SYSTEM.match(name) or BUCKET.search(name) or name not in ours.index:
+            continue
+        a, b = float(ours[name]), float(b)
+        if math.isnan(a) and math.isnan(b):
+            continue
+        compared += 1
+        err = (a - b) / abs(b) if b else (0.0 if a == 0 else math.inf)
+        if not abs(err) <= threshold:
+            far.append((name, a, b, err))
+    return compared, far
+
 
 def run_kernel(kernel: str, outdir: str, extra: list[str]) -> tuple[str, float]:
     d = os.path.join(outdir, kernel)
@@ -77,6 +101,8 @@ def main() -> int:
     parser.add_argument("--kernels", default="stream_sum,spmv_csr,embedding_bag")
     parser.add_argument("--outdir", default="/tmp/npusim_validate")
     parser.add_argument("--json", help="write the compared figures here")
+    parser.add_argument("--all-stats", type=float, metavar="THRESHOLD",
+                        help="also list every memory-system stat more than THRESHOLD (relative) from gem5's")
     parser.add_argument("extra", nargs=argparse.REMAINDER,
                         help="more arguments for trace_replay.py (after --), e.g. -- --xbar-width 1048576")
     args = parser.parse_args()
@@ -108,6 +134,12 @@ def main() -> int:
         for label, a, b, err in rows:
             e = "–" if err is None or math.isnan(err) else f"{err * 100:+.2f}%"
             print(f"| {label} | {fmt(a)} | {fmt(b)} | {e} |")
+        if args.all_stats is not None:
+            compared, far = differing_stats(ours, gem5, args.all_stats)
+            print(f"\n{compared} memory-system stats in both files; {len(far)} more than "
+                  f"{args.all_stats:.0%} from gem5's:\n")
+            for name, a, b, err in far:
+                print(f"- `{name}`: npusim {a:.6g}, gem5 {b:.6g} ({err * 100:+.1f}%)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=1)
