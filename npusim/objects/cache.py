@@ -46,6 +46,10 @@ class Cache(ClockedObject):
     replacement_policy = Param.BaseReplacementPolicy(LRURP(), "Replacement policy")
 
     sequential_access = Param.Bool(False, "Whether to access tags and data sequentially")
+    # gem5 has it on the cache and passes it to the tags, which npusim folds
+    # into the cache.
+    warmup_percentage = Param.Percent(0, "Share of the blocks that must be valid before an insertion "
+                                         "sets tags.warmupTick")
 
     cpu_side = ResponsePort("Upstream port closer to the CPU and/or device")
     mem_side = RequestPort("Downstream port closer to memory")

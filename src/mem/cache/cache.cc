@@ -153,6 +153,9 @@ Cache::Cache(const Params &p)
     if (clusivity != "mostly_incl" && clusivity != "mostly_excl")
         p.error("clusivity", "must be mostly_incl or mostly_excl, got '" + clusivity + "'");
     if (!replPolicy) p.error("replacement_policy", "a cache needs a replacement policy");
+    const double warmupPct = p.get<double>("warmup_percentage", 0.0);
+    if (!(warmupPct >= 0.0 && warmupPct <= 100.0))
+        p.error("warmup_percentage", "must be a percentage in [0, 100], got " + std::to_string(warmupPct));
 
     if (p.has("addr_ranges")) {
         auto flat = p.get<std::vector<std::int64_t>>("addr_ranges");
@@ -162,6 +165,8 @@ Cache::Cache(const Params &p)
     if (addrRanges.empty()) addrRanges.emplace_back(Addr(0), kMaxTick);
 
     const std::size_t blockCount = numSets * assoc;
+    // gem5 keeps the bound in an int: a fractional count of blocks rounds down.
+    warmupBound = double(std::int64_t(warmupPct / 100.0 * double(blockCount)));
     blocks.assign(blockCount, BlockState{});
     tagHint.assign(blockCount + 16, tagHintOf(kNoLine));
     lastGroupWays = (std::uint32_t(1) << ((assoc - 1) % 16 + 1)) - 1;
@@ -379,7 +384,10 @@ Cycles Cache::accessLatency(int blk, Tick headerDelay) const {
     // All ways' tags are read; data too unless accesses are sequential.
     stats->tagAccesses += assoc;
     stats->dataAccesses += sequentialAccess ? (blk >= 0 ? 1 : 0) : assoc;
-    if (blk >= 0) withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
+    if (blk >= 0) {
+        ++blocks[std::size_t(blk)].refCount;
+        withReplacement([&](auto &r) { r.touch(setOf(line), unsigned(blk) % assoc); });
+    }
 
     if (cmdTraits(pkt->cmd) & kEviction) {
         // A clean eviction (the usual one, handled inline) only reads the
@@ -503,6 +511,17 @@ template <bool kMayPrefetch>
 // ---------------------------------------------------------------------------
 // Blocks.
 
+inline void Cache::sampleRefs(std::size_t b) {
+    stats->totalRefs += blocks[b].refCount;
+    ++stats->sampledRefs;
+}
+
+void Cache::noteWarmup(double inUse) {
+    if (inUse < warmupBound) return;
+    warmedUp = true;
+    stats->warmupTick = double(curTick());
+}
+
 template <bool kMayPrefetch>
 [[gnu::always_inline]] inline int Cache::allocateBlock(Addr line, RequestorID src) {
     const std::size_t set = setOf(line);
@@ -526,6 +545,9 @@ template <bool kMayPrefetch>
     if (kMayPrefetch && prefetcher) notifyEvict(int(b), victim.tag, flags);
     pendingEviction = evictionPacket(int(b), victim.tag, flags);
     if (kMayPrefetch && (flags & kPrefetched)) prefetcher->prefetchUnused(victim.pfEpoch);
+    sampleRefs(b);
+    // gem5 invalidates the victim before inserting: one block fewer is valid then.
+    if (!warmedUp) [[unlikely]] noteWarmup(stats->tagsInUse.held() - 1);
     stats->tagsInUse += 0.0;
     if (oldSrc == src) {
         stats->occupancyHold(src);
@@ -536,6 +558,7 @@ template <bool kMayPrefetch>
     setTag(b, line);
     victim.flags = 0;
     victim.src = src;
+    victim.refCount = 1;  // the insertion counts as a reference
     withReplacement([set, way](auto &r) { r.reset(set, way); });
     ++stats->tagAccesses;
     ++stats->dataAccesses;
@@ -547,7 +570,9 @@ inline void Cache::insertBlock(int blk, Addr line, RequestorID src) {
     setTag(b, line);
     blocks[b].flags = 0;
     blocks[b].src = src;
+    blocks[b].refCount = 1;  // the insertion counts as a reference
     withReplacement([this, b](auto &r) { r.reset(b / assoc, unsigned(b % assoc)); });
+    if (!warmedUp) [[unlikely]] noteWarmup(stats->tagsInUse.held());
     stats->tagsInUse += 1;
     stats->occupancyChange(src, +1);
     ++stats->tagAccesses;
@@ -601,11 +626,16 @@ void Cache::invalidateBlock(int blk) {
         return;
     }
     const std::size_t b = std::size_t(blk);
+    // Every invalidation of a tag-array block is sampled, as gem5's
+    // tags->invalidate (eviction, a mostly exclusive cache's hand-over);
+    // the temporary block is not in the tags.
+    sampleRefs(b);
     stats->tagsInUse -= 1;
     stats->occupancyChange(blocks[b].src, -1);
     withReplacement([this, b](auto &r) { r.invalidate(b / assoc, unsigned(b % assoc)); });
     setTag(b, kNoLine);
     blocks[b].flags = 0;
+    blocks[b].refCount = 0;
 }
 
 bool Cache::hasBeenPrefetched(Addr addr) const {

@@ -219,6 +219,13 @@ CacheStats::CacheStats(Cache &c) : cache(c) {
 
     tagsGroup = std::make_unique<Group>(&cache, "tags");
     tagsGroup->addStat(&tagsInUse);
+    tagsGroup->addStat(&totalRefs);
+    tagsGroup->addStat(&sampledRefs);
+    // No nonan: gem5 prints nan while no block has left the tags.
+    top.push_back(std::make_unique<Formula>(tagsGroup.get(), "avgRefs", units::rate(units::Count, units::Count),
+                                            "Average number of references to valid blocks.",
+                                            [this] { return totalRefs.value() / sampledRefs.value(); }));
+    tagsGroup->addStat(&warmupTick);
     top.push_back(std::make_unique<RequestorVector>(
         tagsGroup.get(), "occupancies", units::rate(units::Count, units::Tick),
         "Average occupied blocks per tick, per requestor", [this](std::size_t i) { return occupancy(i); },

@@ -107,6 +107,12 @@ class CacheStats {
     stats::Counter dataAccesses{nullptr, "dataAccesses", stats::units::Count, "Number of data accesses"};
     stats::Average tagsInUse{nullptr, "tagsInUse", stats::units::rate(stats::units::Tick, stats::units::Count),
                              "Average ticks per tags in use"};
+    // gem5's tags.totalRefs / sampledRefs: references of blocks as they
+    // leave the tags, and how many left; warmupTick: see Cache::noteWarmup.
+    stats::Counter totalRefs{nullptr, "totalRefs", stats::units::Count, "Total number of references to valid blocks."};
+    stats::Counter sampledRefs{nullptr, "sampledRefs", stats::units::Count,
+                               "Sample count of references to valid blocks."};
+    stats::Scalar warmupTick{nullptr, "warmupTick", stats::units::Tick, "The tick when the warmup percentage was hit."};
     Tick occResetTick = 0;
     void occupancyChange(RequestorID id, double delta) {
         Row &r = rows[id];

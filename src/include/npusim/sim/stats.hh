@@ -124,6 +124,7 @@ class Average : public StatBase {
     Average &operator+=(double d) { set(current + d); return *this; }
     Average &operator-=(double d) { set(current - d); return *this; }
     double value() const;
+    double held() const { return current; }  // the quantity now (not its average)
     void reset() override;
     void collect(const std::string &prefix, std::vector<Row> &out) const override;
   private:

@@ -261,6 +261,12 @@ class Cache final : public ClockedObject, public CacheAccessor {
     void notifyEvict(int blk, Addr line, std::uint8_t flags);
     void invalidateBlock(int blk);
     void insertBlock(int blk, Addr line, RequestorID src);
+    // gem5's warmupTick: set at the first insertion that finds at least
+    // warmupBound blocks already valid; once per run (a stats reset does
+    // not re-arm it). `inUse`: valid blocks before this insertion.
+    [[gnu::noinline]] void noteWarmup(double inUse);
+    // Block b (valid) leaves the tags: its references are sampled.
+    void sampleRefs(std::size_t b);
     PacketPtr writebackBlock(int blk, Addr line);
     // What leaves when a line is evicted: a writeback or a CleanEvict.
     PacketPtr evictionPacket(int blk, Addr line, std::uint8_t flags);
@@ -327,6 +333,9 @@ class Cache final : public ClockedObject, public CacheAccessor {
         std::uint64_t pfEpoch = 0;           // epoch of the prefetch that brought it
         RequestorID src = kInvalidRequestorID;  // who brought the line in
         std::uint8_t flags = 0;
+        // Insertion plus lookups that found the line (gem5's refCount), in
+        // the record's padding so a hit touches no other host line.
+        std::uint32_t refCount = 0;
     };
     static_assert(sizeof(BlockState) == 32);
     std::vector<BlockState> blocks;
@@ -338,6 +347,8 @@ class Cache final : public ClockedObject, public CacheAccessor {
     LruState *lruRepl = nullptr;             // repl, when it is the usual LRU/BIP kind
     BaseReplacementPolicy *replPolicy;
     TempBlock tempBlock;
+    double warmupBound;                      // warmup_percentage of the blocks, truncated as gem5's int
+    bool warmedUp = false;
 
     // --- queues -----------------------------------------------------------------
     // Indices of entries not yet in service, by ready time, FIFO among equal
