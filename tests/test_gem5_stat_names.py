@@ -4,7 +4,9 @@ of a reference kernel through the gem5 system (warm caches, as gem5's ROI
 began) is compared name by name with gem5's own stats.txt of that run. The
 only names gem5 has and npusim lacks are the absences listed here, each
 with its reason, and every name npusim adds says "npusim:" in its
-description."""
+description. (A nozero stat prints only where it is not zero: in these
+three runs both simulators leave out the same ones; in some other
+prefetcher runs they do not, a difference of values, not of names.)"""
 
 import re
 import subprocess
