@@ -14,7 +14,7 @@ all: build
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet "numpy>=1.24" "scipy>=1.10" "pandas>=2.0" "matplotlib>=3.7" "jinja2>=3.1" \
+	$(VENV)/bin/pip install --quiet "numpy>=1.24" "scipy>=1.10" "pandas>=2.0" "matplotlib>=3.7" \
 	    "protobuf>=4.21" "scikit-learn>=1.3" "tqdm>=4.60" "pytest>=7" "pybind11>=2.12" cmake ninja scikit-build-core
 	touch $@
 
