@@ -335,4 +335,4 @@ def test_hardware_budget_from_parameters():
     assert bigger - total == 16 * b["stride detector (RPT)"][1]
     area = area_model(b, lanes=16)
     assert 0 < area["overhead"] < 0.05
-    assert NSB().size == "16KiB"
+    assert NSB().size == 16 * 1024

@@ -71,20 +71,21 @@ def stream(addrs, pc=0x400, size=8):
 # --- declarations: gem5 v24.0 names and defaults (as gem5 writes them) ---------------
 
 def test_declared_defaults_are_gem5s():
+    # (defaults read converted, as in gem5: gem5's MemorySize "64" reads 64)
     s = StridePrefetcher()
     assert (s.confidence_counter_bits, s.initial_confidence, s.confidence_threshold, s.use_requestor_id,
-            s.degree, s.distance, s.table_assoc, s.table_entries, s.on_inst) == (3, 4, 50, True, 4, 0, 4, "64", False)
+            s.degree, s.distance, s.table_assoc, s.table_entries, s.on_inst) == (3, 4, 50, True, 4, 0, 4, 64, False)
     assert isinstance(s.table_replacement_policy, RandomRP)
     assert TaggedPrefetcher().degree == 2
     d = DeltaCorrelatingPredictionTables()
     assert (d.deltas_per_entry, d.delta_bits, d.delta_mask_bits, d.table_entries, d.table_assoc) == \
-        (20, 12, 8, "128", 128)
+        (20, 12, 8, 128, 128)
     assert isinstance(d.table_replacement_policy, LRURP)
     i = IndirectMemoryPrefetcher()
     assert (i.pt_table_entries, i.pt_table_assoc, i.max_prefetch_distance, i.num_indirect_counter_bits,
             i.ipd_table_entries, i.ipd_table_assoc, list(i.shift_values), i.addr_array_len,
             i.prefetch_threshold, i.stream_counter_threshold, i.streaming_distance) == \
-        ("16", 16, 16, 3, "4", 4, [2, 3, 4, -3], 4, 2, 4, 4)
+        (16, 16, 16, 3, 4, 4, [2, 3, 4, -3], 4, 2, 4, 4)
     b = BOPPrefetcher()
     assert (b.score_max, b.round_max, b.bad_score, b.rr_size, b.tag_bits, b.offset_list_size,
             b.negative_offsets_enable, b.delay_queue_enable, b.delay_queue_size, b.delay_queue_cycles,

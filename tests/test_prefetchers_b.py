@@ -418,7 +418,9 @@ GEM5_DEFAULTS = {
 def test_gem5_parameter_names_and_defaults(cls):
     obj = cls()
     for name, value in GEM5_DEFAULTS[cls].items():
-        assert getattr(obj, name) == value, name
+        desc = cls._params[name]
+        assert desc.default == value, name                            # declared as gem5 declares it
+        assert getattr(obj, name) == desc.convert(value, "x"), name   # and read converted, as in gem5
     for name in cls._params:
         if name.endswith("_replacement_policy"):
             assert type(getattr(obj, name)).__name__ == "LRURP"

@@ -276,12 +276,13 @@ class SimObject(metaclass=MetaSimObject):
             elif not desc.has_default():
                 return None
             else:
-                # A default reads as declared ("16KiB"); its .value is gem5's, from the converted value.
+                # A default reads converted, as a value that was set does
+                # (gem5 converts both: Cache().size reads 32768, not "32KiB").
                 value = desc.default
                 if isinstance(value, _SelfProxy):
                     value = value.resolve(self, name)
                 elif not isinstance(value, (ParentProxy, SimObject)):
-                    return _with_gem5_value(desc, desc.convert(value, self.path()), shown=value)
+                    value = desc.convert(value, self.path())
             return _with_gem5_value(desc, value)
         if name in self._children:
             return self._children[name]
