@@ -81,6 +81,7 @@ def _root_rows():
     host = max(time.perf_counter() - _state["reset_host"], 1e-9)
     requests = _core.demand_requests() - _state["reset_requests"]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    insts = sum(obj._live_cxx().instructions_simulated() for obj in _state["objects"] if obj.path() != "root")
     tick_unit = "(Tick/Second)"
     return [
         ("simSeconds", sim_ticks / 1e12, math.nan, math.nan, -1, "Number of seconds simulated", "Second"),
@@ -92,13 +93,21 @@ def _root_rows():
         ("hostTickRate", round(sim_ticks / host), math.nan, math.nan, -1,
          "The number of ticks simulated per host second (ticks/s)", tick_unit),
         ("hostMemory", rss, math.nan, math.nan, -1, "Peak host memory used (resident set)", "Byte"),
-        ("simRequests", requests, math.nan, math.nan, -1, "Number of demand requests issued by requestors", "Count"),
+        # gem5's instruction counts: the processors' (NPUs'), 0 without any;
+        # an NPU has no micro-ops, so ops are its instructions
+        ("simInsts", insts, math.nan, math.nan, -1, "Number of instructions simulated", "Count"),
+        ("simOps", insts, math.nan, math.nan, -1, "Number of ops (including micro ops) simulated", "Count"),
+        ("hostInstRate", round(insts / host), math.nan, math.nan, -1, "Simulator instruction rate (inst/s)",
+         "(Count/Second)"),
+        ("hostOpRate", round(insts / host), math.nan, math.nan, -1,
+         "Simulator op (including micro ops) rate (op/s)", "(Count/Second)"),
+        ("simRequests", requests, math.nan, math.nan, -1, "npusim: number of demand requests issued by requestors", "Count"),
         ("hostRequestRate", round(requests / host), math.nan, math.nan, -1,
-         "Demand requests simulated per host second", "(Count/Second)"),
+         "npusim: demand requests simulated per host second", "(Count/Second)"),
     ]
 
 
-HOST_STATS = ("hostSeconds", "hostTickRate", "hostMemory", "hostRequestRate")
+HOST_STATS = ("hostSeconds", "hostTickRate", "hostMemory", "hostInstRate", "hostOpRate", "hostRequestRate")
 
 
 def collect() -> list[tuple]:

@@ -32,12 +32,13 @@ ABSENT = {
                                                        "respLayer0 and the snoop fan-out at most 1",
 }
 ROOT = Path(_ROOT)
-HIERARCHY = re.compile(r"^system\.(cpu\.dcache|l2|l2bus|membus|mem_ctrl)\.")
+HIERARCHY = re.compile(r"^(system\.(cpu\.dcache|l2|l2bus|membus|mem_ctrl)\.|(sim|host|final)[A-Za-z]+$)")
 BUCKET = re.compile(r"::-?\d")   # a distribution's bucket: which ones print depends on the samples
 
 
 def _names(path):
-    """{stat name: description} of the first dump, hierarchy only, buckets left out."""
+    """{stat name: description} of the first dump: the root's and the memory
+    system's, buckets left out."""
     out = {}
     for line in open(path):
         if line.startswith("---------- End"):
@@ -78,6 +79,6 @@ def test_stats_gem5_lacks_say_they_are_npusims(replays, run):
 def test_the_comparison_sees_the_stats_it_should(replays):
     # (a guard for the two tests above: both files parsed, the same kind of run)
     gem5, ours = replays["stride-l2"]
-    for name in ("system.l2.overallMisses::total", "system.l2.prefetcher.pfIssued",
+    for name in ("simInsts", "hostInstRate", "system.l2.overallMisses::total", "system.l2.prefetcher.pfIssued",
                  "system.mem_ctrl.dram.bytesPerActivate::gmean", "system.mem_ctrl.rdPerTurnAround::samples"):
         assert name in gem5 and name in ours, name

@@ -671,3 +671,34 @@ def test_max_insts_any_thread_leaves_results_unchanged():
     assert npusim.simulate().getCause() == "a thread reached the max instruction count"
     assert npusim.simulate().getCause() == "system.npu finished"
     assert stats_dict(system.npu) == s1
+
+
+def test_root_instruction_counts_are_the_npus_as_gem5s_are_its_cpus():
+    # gem5's simInsts / simOps sum the processors' instructions since the
+    # last reset: here the NPU's five (li, li, add, ..., halt included)
+    p = Program()
+    p.li(1, 7)
+    p.li(2, 5)
+    p.add(3, 1, 2)
+    p.li(4, 1)
+    p.halt()
+    system = build(p)
+    s = simulate(system, [])
+    values = npusim.stats.dump()
+    assert s["instructions::total"] == 5
+    assert values["simInsts"] == values["simOps"] == 5 and values["hostInstRate"] > 0
+    npusim.stats.reset()
+    assert npusim.stats.dump()["simInsts"] == 0
+
+
+def test_root_instruction_counts_are_zero_without_a_processor():
+    from npusim.objects import TrafficGen
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+    system.cpu = TrafficGen(num_requests=4)
+    system.mem = SimpleMemory(range="0:64MiB")
+    system.cpu.port = system.mem.port
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    npusim.simulate()
+    values = npusim.stats.dump()
+    assert (values["simInsts"], values["simOps"], values["hostInstRate"], values["simRequests"]) == (0, 0, 0, 4)

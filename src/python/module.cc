@@ -187,6 +187,7 @@ PYBIND11_MODULE(_core, m) {
         .def("init", &SimObject::init)
         .def("startup", &SimObject::startup)
         .def("reset_stats", &SimObject::resetStats)
+        .def("instructions_simulated", &SimObject::instructionsSimulated)
         .def("stats_rows", &statsRows);
 
     m.def("create", &create, py::return_value_policy::reference);

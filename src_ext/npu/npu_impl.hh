@@ -136,6 +136,7 @@ class NPU final : public NPUBase {
     Port &getPort(const std::string &portName, int idx) override;
     void init() override;
     void startup() override;
+    std::uint64_t instructionsSimulated() const override { return std::uint64_t(instructions.total()); }
     void resetStats() override;
     void preDumpStats() override;
 

@@ -23,6 +23,10 @@ class SimObject : public stats::Group {
     virtual void init() {}
     virtual void startup() {}
 
+    // Instructions executed since the last stats reset: the root's simInsts
+    // sums them, as gem5 sums its CPUs'. Only processors have any.
+    virtual std::uint64_t instructionsSimulated() const { return 0; }
+
     // Ports by the names the Python declaration gives them; idx >= 0 for an
     // element of a vector port. Throws a configuration error if unknown.
     virtual Port &getPort(const std::string &portName, int idx = -1);
