@@ -115,20 +115,19 @@ _GEM5_VALUE = {"Latency": lambda t: t / 10**12, "Clock": lambda t: t / 10**12,
                "Frequency": lambda t: 10**12 / t if t else 0.0}
 
 
-def _with_gem5_value(desc, value, shown=None):
+def _with_gem5_value(desc, value):
     """Lets scripts read ``obj.param.value`` as in gem5 (configs/dram/sweep.py:
     ``dram.banks_per_rank.value``, ``dram.tBURST.value * 1e12``): `value`
-    (or `shown`, how a default was written) with the attribute added."""
-    shown = value if shown is None else shown
-    if desc.vector or isinstance(value, bool) or isinstance(shown, bool):
-        return shown
+    with the attribute added, in gem5's unit (seconds for a latency)."""
+    if desc.vector or isinstance(value, bool):
+        return value
     for base, wrapper in ((int, _ParamInt), (float, _ParamFloat), (str, _ParamStr)):
-        if isinstance(shown, base):
-            wrapped = wrapper(base(shown))
+        if isinstance(value, base):
+            wrapped = wrapper(base(value))
             in_gem5_units = _GEM5_VALUE.get(desc.ptype.name)
             wrapped.value = in_gem5_units(value) if in_gem5_units and isinstance(value, (int, float)) else value
             return wrapped
-    return shown
+    return value
 
 
 class MetaSimObject(type):
