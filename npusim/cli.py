@@ -116,7 +116,8 @@ def _main(argv=None) -> int:
     parser.add_argument("-d", "--outdir", default="m5out", help="directory for stats.txt, stats.json, config.json")
     # gem5's names and defaults for the output files; relative to --outdir.
     parser.add_argument("--stats-file", metavar="FILE", default="stats.txt",
-                        help="statistics file (stats.json goes beside it, with the same name) [default: stats.txt]")
+                        help="statistics file (stats.json goes beside it, with the same name), or gem5's URL form "
+                             "text://FILE?desc=False&spaces=False [default: stats.txt]")
     parser.add_argument("--dump-config", metavar="FILE", default="config.ini",
                         help="configuration in gem5's config.ini layout; empty for none [default: config.ini]")
     parser.add_argument("--json-config", metavar="FILE", default="config.json",
@@ -165,9 +166,10 @@ def _main(argv=None) -> int:
     import npusim
     from .simulation import output_file, output_path, set_outdir, set_output_files
     set_outdir(opts.outdir)
-    if not opts.stats_file:
-        parser.error("--stats-file: the statistics file needs a name")
-    set_output_files(stats=opts.stats_file, config_ini=opts.dump_config, config_json=opts.json_config)
+    try:
+        set_output_files(stats=opts.stats_file, config_ini=opts.dump_config, config_json=opts.json_config)
+    except ValueError as err:   # an empty name, or a stats URL npusim cannot write
+        parser.error(f"--stats-file: {err}")
     try:
         os.makedirs(opts.outdir, exist_ok=True)
     except OSError as err:   # a file of that name, no permission: say which option, not a traceback

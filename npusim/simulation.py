@@ -11,6 +11,7 @@ import warnings
 from . import _core
 from .objects.base import InvalidValue, ParentProxy, Root, SimObject
 from .params import ParamError
+from .stats_file import parse_stats_file
 from .units import MAX_BYTES, MAX_TICKS
 
 MaxTick = 2**64 - 1
@@ -30,11 +31,12 @@ def outdir() -> str:
 def set_output_files(stats: str | None = None, config_ini: str | None = None, config_json: str | None = None):
     """The names of the output files, as gem5's --stats-file, --dump-config
     and --json-config: relative to the output directory unless absolute; an
-    empty name for a configuration file writes none."""
+    empty name for a configuration file writes none. The stats file may be
+    a gem5 stats URL (npusim.stats_file)."""
     for key, name in (("stats", stats), ("config_ini", config_ini), ("config_json", config_json)):
         if name is not None:
-            if key == "stats" and not name:
-                raise ValueError("the stats file needs a name")
+            if key == "stats":
+                parse_stats_file(name)   # (a ValueError saying what is wrong)
             _state["files"][key] = name
 
 
@@ -47,7 +49,7 @@ def output_file(key: str) -> str:
 
 def output_path(key: str) -> str | None:
     """Where output file `key` ("stats", "config_ini", "config_json") goes, or None if not written."""
-    name = output_file(key)
+    name = parse_stats_file(output_file(key)).path if key == "stats" else output_file(key)
     return os.path.join(_state["outdir"], name) if name else None
 
 

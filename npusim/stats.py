@@ -15,7 +15,7 @@ _FOOTER = "---------- End Simulation Statistics   ----------"
 
 _state = {"objects": [], "reset_tick": 0, "reset_host": 0.0, "reset_requests": 0,
           "dump_count": 0, "active": False, "txt": None, "json": None, "json_tail": None,
-          "period": 0, "next_dump": None, "pending_period": 0}
+          "period": 0, "next_dump": None, "pending_period": 0, "text_options": {}}
 
 _JSON_CLOSE = "\n]}\n"
 
@@ -26,12 +26,15 @@ def json_twin(txt_path: str) -> str:
 
 
 def begin(objects):
-    from .simulation import output_path
+    from .simulation import output_file, output_path
+    from .stats_file import parse_stats_file
     txt = output_path("stats")
+    text = parse_stats_file(output_file("stats"))
     json_path = json_twin(txt)
     _state.update(objects=objects, reset_tick=_core.cur_tick(), reset_host=time.perf_counter(),
                   reset_requests=_core.demand_requests(), dump_count=0, active=True,
-                  txt=txt, json=json_path, json_tail=None, period=0, next_dump=None)
+                  txt=txt, json=json_path, json_tail=None, period=0, next_dump=None,
+                  text_options={"descriptions": text.desc, "spaces": text.spaces})
     if period := _state["pending_period"]:   # asked for before instantiate(), as gem5 allows
         _state.update(period=period, next_dump=_core.cur_tick() + period, pending_period=0)
     # Both files start empty of dumps, so that a run that never dumps leaves
@@ -65,13 +68,20 @@ def _format_value(value: float, precision: int) -> str:
     return f"{value:.{precision}f}"
 
 
-def _format_row(name, value, pdf, cdf, precision, desc, unit) -> str:
+def _format_row(name, value, pdf, cdf, precision, desc, unit, descriptions=True, spaces=True) -> str:
+    """One line as gem5's text output writes it; without `spaces` nothing is
+    padded and empty pdf/cdf columns are left out; without `descriptions`
+    neither the description nor the unit is written."""
     pdf_s = "" if math.isnan(pdf) else f"{pdf * 100:.2f}%"
     cdf_s = "" if math.isnan(cdf) else f"{cdf * 100:.2f}%"
-    line = f"{name:<40} {_format_value(value, precision):>12} {pdf_s:>10} {cdf_s:>10}"
-    if desc:
-        line += f" # {desc}"
-    line += f" ({unit})"
+    if spaces:
+        line = f"{name:<40} {_format_value(value, precision):>12} {pdf_s:>10} {cdf_s:>10}"
+    else:
+        line = f"{name} {_format_value(value, precision)}" + "".join(f" {s}" for s in (pdf_s, cdf_s) if s)
+    if descriptions:
+        if desc:
+            line += f" # {desc}"
+        line += f" ({unit})"
     return line
 
 
@@ -131,7 +141,7 @@ def dump():
     with open(_state["txt"], "a") as f:
         f.write("\n" + _HEADER + "\n")
         for row in rows:
-            f.write(_format_row(*row) + "\n")
+            f.write(_format_row(*row, **_state["text_options"]) + "\n")
         f.write("\n" + _FOOTER + "\n\n")
     values = {}
     for (name, value, *_rest) in rows:

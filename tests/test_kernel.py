@@ -533,3 +533,39 @@ def test_periodic_dumps_leave_the_final_dump_unchanged(tmp_path):
     periodic_dumps, periodic = final_dump(1_000_000)
     assert plain_dumps == 1 and periodic_dumps == 17   # 16.9 us of simulated time
     assert periodic == plain
+
+
+def test_stats_file_url_options_as_gem5s(tmp_path):
+    # gem5's --stats-file URL: text://FILE?desc=False&spaces=False. The same
+    # run three ways: the numbers read back equal; the lines differ only in
+    # padding and in the "# description (Unit)" tail.
+    from npusim.analysis import read_stats
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "examples",
+                          "traffic_gen.py")
+    runs = {"plain": "stats.txt", "bare": "stats.txt?desc=False&spaces=False", "url": "text://run.txt?desc=False"}
+    for name, spec in runs.items():
+        out = npusim_cli("-d", str(tmp_path / name), "--stats-file", spec, script, "--requests", "200")
+        assert out.returncode == 0, out.stderr
+    files = {"plain": tmp_path / "plain" / "stats.txt", "bare": tmp_path / "bare" / "stats.txt",
+             "url": tmp_path / "url" / "run.txt"}
+    assert (tmp_path / "url" / "run.json").exists()
+    frames = {name: read_stats(path).drop(columns=[c for c in read_stats(path).columns if c.startswith("host")])
+              for name, path in files.items()}
+    assert frames["plain"].equals(frames["bare"]) and frames["plain"].equals(frames["url"])
+    line = {name: next(l for l in open(path) if l.startswith("simTicks")).rstrip("\n") for name, path in files.items()}
+    assert line["bare"] == "simTicks " + line["plain"].split()[1]
+    assert line["url"] == line["plain"].split(" #")[0] and "#" in line["plain"] and "(Tick)" in line["plain"]
+    dist = next(l for l in open(files["bare"]) if "latencyDist::" in l and "%" in l)
+    assert dist.count(" ") == 3 and dist.rstrip().endswith("%")   # name value pdf cdf
+
+
+@pytest.mark.parametrize("spec,fragment", [
+    ("h5://stats.h5", "text only"), ("stats.txt?desc=maybe", "desc=maybe is not True or False"),
+    ("stats.txt?colour=1", "unknown option 'colour'"), ("ftp://host/stats", "unknown stats file type 'ftp'"),
+    ("", "needs a name"),
+])
+def test_stats_file_url_errors_name_the_option(tmp_path, spec, fragment):
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "examples",
+                          "traffic_gen.py")
+    out = npusim_cli("-d", str(tmp_path), "--stats-file", spec, script)
+    assert out.returncode == 2 and "--stats-file" in out.stderr and fragment in out.stderr, out.stderr
