@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import npusim
@@ -569,3 +570,29 @@ def test_stats_file_url_errors_name_the_option(tmp_path, spec, fragment):
                           "traffic_gen.py")
     out = npusim_cli("-d", str(tmp_path), "--stats-file", spec, script)
     assert out.returncode == 2 and "--stats-file" in out.stderr and fragment in out.stderr, out.stderr
+
+
+def _gem5_histogram(samples, size):
+    """gem5's HistStor for non-negative samples, step by step: the last
+    bucket's lower bound doubles with the width (growUp), pairs merge."""
+    buckets, width, top = [0] * size, 1, size - 1
+    for v in samples:
+        while v >= top + width:
+            half = (size + 1) // 2
+            buckets = [buckets[2 * i] + (buckets[2 * i + 1] if 2 * i + 1 < size else 0) for i in range(half)] + \
+                      [0] * (size - half)
+            top, width = top * 2, width * 2
+        buckets[int(v // width)] += 1
+    return width, buckets
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_histogram_buckets_match_gem5s_growth_step_by_step(seed):
+    rng = np.random.default_rng(seed)
+    samples = [float(x) for x in rng.integers(0, 10 ** int(rng.integers(1, 6)), size=int(rng.integers(1, 60)))]
+    build(event_ticks=[5], samples=samples)
+    rows = _values(_probe_rows(_dumps_before_and_after_reset()[0], "hist"))
+    width, buckets = _gem5_histogram(samples, 4)
+    labels = [f"::{i * width}" if width == 1 else f"::{i * width}-{i * width + width - 1}" for i in range(4)]
+    assert [k for k in rows if k[2].isdigit()] == labels
+    assert [int(rows[k]) for k in labels] == buckets
