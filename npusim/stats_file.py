@@ -40,6 +40,8 @@ def parse_stats_file(spec: str) -> StatsFile:
         raise ValueError(f"{spec!r}: npusim writes stats as text only (gem5's h5:// is HDF5)")
     if url.scheme not in _TEXT_SCHEMES:
         raise ValueError(f"{spec!r}: unknown stats file type {url.scheme!r} (give a file name, or text://FILE)")
+    if url.fragment or spec.endswith("#"):
+        raise ValueError(f"{spec!r}: a '#' would end the file name there (gem5 reads the name as a URL); rename it")
     path = url.netloc + url.path
     if not path:
         raise ValueError(f"{spec!r}: the stats file needs a name")

@@ -563,7 +563,7 @@ def test_stats_file_url_options_as_gem5s(tmp_path):
 @pytest.mark.parametrize("spec,fragment", [
     ("h5://stats.h5", "text only"), ("stats.txt?desc=maybe", "desc=maybe is not True or False"),
     ("stats.txt?colour=1", "unknown option 'colour'"), ("ftp://host/stats", "unknown stats file type 'ftp'"),
-    ("", "needs a name"),
+    ("", "needs a name"), ("stats#2.txt", "'#' would end the file name"),
 ])
 def test_stats_file_url_errors_name_the_option(tmp_path, spec, fragment):
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "examples",
