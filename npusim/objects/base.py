@@ -164,6 +164,20 @@ class MetaSimObject(type):
         _classes[name] = cls
         return cls
 
+    def __getattr__(cls, name):
+        # gem5 reads a parameter's default from the class too, converted
+        # (MemConfig.py: intf.device_rowbuffer_size.value * intf.devices_per_rank.value)
+        params = cls.__dict__.get("_params", {})
+        if name.startswith("_") or name not in params:
+            raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+        desc = params[name]
+        if not desc.has_default():
+            return None
+        value = desc.default
+        if isinstance(value, (ParentProxy, SimObject)):
+            return value   # a proxy resolves, and a SimObject is copied, per object
+        return _with_gem5_value(desc, desc.convert(value, cls.__name__))
+
 
 class SimObject(metaclass=MetaSimObject):
     """Base of every simulation object."""
@@ -280,7 +294,14 @@ class SimObject(metaclass=MetaSimObject):
                 value = desc.default
                 if isinstance(value, _SelfProxy):
                     value = value.resolve(self, name)
-                elif not isinstance(value, (ParentProxy, SimObject)):
+                elif isinstance(value, SimObject):
+                    # Each object gets its own copy, as gem5 clones class-level
+                    # SimObjects per instance: handing out the shared template
+                    # let `npu0.scratchpad.size = ...` change every NPU's.
+                    value = value.clone()
+                    self._values[name] = value
+                    self._adopt(name, value)
+                elif not isinstance(value, ParentProxy):
                     value = desc.convert(value, self.path())
             return _with_gem5_value(desc, value)
         if name in self._children:
