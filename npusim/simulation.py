@@ -40,6 +40,25 @@ def set_output_files(stats: str | None = None, config_ini: str | None = None, co
             _state["files"][key] = name
 
 
+def _shared_output_file(files: dict, outdir: str) -> str | None:
+    """Why two outputs would overwrite each other (the stats file's JSON
+    twin written over config.json, say), or None. The CLI refuses such names
+    up front; set_output_files() names reach instantiate(), which must too,
+    or one file is silently lost."""
+    from .stats import json_twin
+    stats = os.path.join(outdir, parse_stats_file(files["stats"]).path)
+    paths = [("stats", stats), ("the stats file's JSON twin", json_twin(stats))]
+    paths += [(key, os.path.join(outdir, files[key])) for key in ("config_ini", "config_json") if files[key]]
+    seen = {}
+    for what, path in paths:
+        key = os.path.realpath(path)
+        if key in seen:
+            return (f"output files: {what} and {seen[key]} both name {path!r}; give each its own "
+                    f"(npusim.simulation.set_output_files)")
+        seen[key] = what
+    return None
+
+
 def output_file(key: str) -> str:
     """The name given for output file `key` ("stats", "config_ini",
     "config_json"), as on the command line: relative to the output directory
@@ -292,6 +311,8 @@ def instantiate(outdir: str | None = None):
         raise ParamError("no Root object: create one with Root(full_system=False, system=...)")
     if outdir is not None:
         set_outdir(outdir)
+    if clash := _shared_output_file(_state["files"], _state["outdir"]):   # (API names; the CLI checked its own)
+        raise ParamError(clash)
     from . import stats
     if _state["instantiated"]:
         # A new simulation: the previous one's objects and per-run settings go, as with reset().

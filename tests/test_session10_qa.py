@@ -44,3 +44,19 @@ def test_class_level_default_reads_converted_as_gem5s_memconfig_does():
     assert Faster.tCK == 625 and Faster().tCK == 625 and ddr.tCK == 833
     with pytest.raises(AttributeError, match="no attribute 'no_such_param'"):
         ddr.no_such_param
+
+
+def test_stats_twin_over_config_json_is_refused_through_the_api(tmp_path):
+    # the CLI refuses it; through set_output_files the stats twin (x.json)
+    # silently replaced config.json (x.json)
+    npusim.simulation.set_output_files(stats="text://x.txt?desc=False", config_json="x.json")
+    try:
+        system = System(clk_domain=SrcClockDomain(clock="1GHz"))
+        system.mem = SimpleMemory(range=AddrRange("0:1MiB"))
+        system.cpu = TrafficGen(num_requests=4, end_addr=4096)
+        system.cpu.port = system.mem.port
+        Root(full_system=False, system=system)
+        with pytest.raises(npusim.ParamError, match=r"config_json and the stats file's JSON twin both name .*x\.json"):
+            npusim.instantiate(str(tmp_path))
+    finally:
+        npusim.simulation.set_output_files(stats="stats.txt", config_json="config.json")
