@@ -26,6 +26,11 @@ def _flag(spec: str, key: str, text: str) -> bool:
     except (ValueError, SyntaxError):
         value = {"true": True, "false": False}.get(text.lower(), text)
     if not isinstance(value, bool):
+        if ";" in text:
+            # gem5's own docs once wrote desc=False;spaces=False, but Python
+            # (3.9.2 on) splits a query at '&' only, so gem5 stops there too
+            raise ValueError(f"{spec!r}: {key}={text}: separate options with '&' "
+                             f"(text://FILE?desc=False&spaces=False); ';' does not separate them")
         raise ValueError(f"{spec!r}: {key}={text} is not True or False")
     return value
 

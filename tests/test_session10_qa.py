@@ -6,6 +6,14 @@ import pytest
 import npusim
 from npusim.objects import NPU, AddrRange, Root, SimpleMemory, SrcClockDomain, System, SystemXBar, TrafficGen
 from npusim.objects import all_classes
+from npusim.stats_file import parse_stats_file
+
+
+def test_semicolon_between_stats_options_says_to_use_ampersand():
+    # gem5's old docs wrote desc=False;spaces=False; Python's parse_qs splits at
+    # '&' only, so the value is "False;spaces=False": say what to write instead
+    with pytest.raises(ValueError, match=r"separate options with '&'"):
+        parse_stats_file("stats.txt?desc=False;spaces=False")
 
 
 def test_a_simobject_default_is_each_objects_own():
