@@ -83,22 +83,15 @@ def _unwritable(path) -> str | None:
 
 def _refuse_shared_output_files(parser, opts) -> None:
     """Two outputs naming one file would overwrite each other silently."""
-    from .simulation import output_path
-    from .stats import json_twin
-    outputs = [("--stats-file", output_path("stats")), ("--stats-file's JSON twin", json_twin(output_path("stats"))),
-               ("--dump-config", output_path("config_ini")), ("--json-config", output_path("config_json"))]
+    from .simulation import output_files_named, shared_output_file
+    outputs = output_files_named({"stats": "--stats-file", "stats_json": "--stats-file's JSON twin",
+                                  "config_ini": "--dump-config", "config_json": "--json-config"})
     if opts.redirect_stdout:
         outputs.append(("--stdout-file", os.path.join(opts.outdir, opts.stdout_file)))
     if opts.redirect_stderr:
         outputs.append(("--stderr-file", os.path.join(opts.outdir, opts.stderr_file)))
-    seen = {}
-    for option, path in outputs:
-        if path is None:
-            continue
-        key = os.path.realpath(path)
-        if key in seen:
-            parser.error(f"{option} and {seen[key]} both name {path!r}; give each output its own file")
-        seen.setdefault(key, option)
+    if clash := shared_output_file(outputs):
+        parser.error(clash)
 
 
 def main(argv=None) -> int:

@@ -40,21 +40,29 @@ def set_output_files(stats: str | None = None, config_ini: str | None = None, co
             _state["files"][key] = name
 
 
-def _shared_output_file(files: dict, outdir: str) -> str | None:
-    """Why two outputs would overwrite each other (the stats file's JSON
-    twin written over config.json, say), or None. The CLI refuses such names
-    up front; set_output_files() names reach instantiate(), which must too,
-    or one file is silently lost."""
+def output_files_named(labels: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(label, path) of every output file written: the stats file, its JSON
+    twin and the configuration files, labelled by `labels` (key -> label)
+    where given, e.g. the command line's option names."""
     from .stats import json_twin
-    stats = os.path.join(outdir, parse_stats_file(files["stats"]).path)
-    paths = [("stats", stats), ("the stats file's JSON twin", json_twin(stats))]
-    paths += [(key, os.path.join(outdir, files[key])) for key in ("config_ini", "config_json") if files[key]]
+    labels = labels or {}
+    stats = output_path("stats")
+    out = [(labels.get("stats", "the stats file"), stats),
+           (labels.get("stats_json", "the stats file's JSON twin"), json_twin(stats))]
+    for key in ("config_ini", "config_json"):
+        if path := output_path(key):
+            out.append((labels.get(key, key), path))
+    return out
+
+
+def shared_output_file(outputs: list[tuple[str, str]]) -> str | None:
+    """Why two of `outputs` ((label, path) pairs) would overwrite each other,
+    or None: one of the two would be silently lost."""
     seen = {}
-    for what, path in paths:
+    for what, path in outputs:
         key = os.path.realpath(path)
         if key in seen:
-            return (f"output files: {what} and {seen[key]} both name {path!r}; give each its own "
-                    f"(npusim.simulation.set_output_files)")
+            return f"{what} and {seen[key]} both name {path!r}; give each output its own file"
         seen[key] = what
     return None
 
@@ -311,8 +319,8 @@ def instantiate(outdir: str | None = None):
         raise ParamError("no Root object: create one with Root(full_system=False, system=...)")
     if outdir is not None:
         set_outdir(outdir)
-    if clash := _shared_output_file(_state["files"], _state["outdir"]):   # (API names; the CLI checked its own)
-        raise ParamError(clash)
+    if clash := shared_output_file(output_files_named()):   # (names set through the API; the CLI checked its own)
+        raise ParamError(f"output files: {clash} (npusim.simulation.set_output_files)")
     from . import stats
     if _state["instantiated"]:
         # A new simulation: the previous one's objects and per-run settings go, as with reset().
