@@ -255,16 +255,21 @@ def _port_peers(obj, name) -> list[str]:
 def _config_dict(obj):
     """One object of config.json, in gem5's form: name, path, parameters,
     connected ports ({"role": "GEM5 REQUESTOR"/"GEM5 RESPONDER", "peer": one
-    port's name, or a list for a vector port}) and children inline."""
+    port's name, or a list for a vector port, "is_source": "True"/"False"})
+    and children inline."""
     cls = type(obj)
-    entry = {"type": cls.__name__, "cxx_type": cls.type, "name": obj.path().rsplit(".", 1)[-1], "path": obj.path()}
+    path = obj.path()
+    # (gem5 gives the root no name)
+    name = None if isinstance(obj, Root) else path.rsplit(".", 1)[-1]
+    entry = {"type": cls.__name__, "cxx_type": cls.type, "name": name, "path": path}
     for name, desc in cls._params.items():
         entry[name] = desc.to_config(obj._values[name])
     for name, port in cls._ports.items():
         peers = _port_peers(obj, name)
         if peers:
             entry[name] = {"role": "GEM5 REQUESTOR" if port.is_request else "GEM5 RESPONDER",
-                           "peer": peers if port.is_vector else peers[0]}
+                           "peer": peers if port.is_vector else peers[0],
+                           "is_source": str(port.is_request)}
     for child in obj.children():
         entry[child._name] = _config_dict(child)
     return entry

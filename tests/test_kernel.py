@@ -223,10 +223,10 @@ def test_config_json_in_gem5s_form():
     npusim.instantiate()
     cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
     s = cfg["system"]
-    assert (cfg["name"], s["name"], s["mem"]["name"], s["mem"]["path"]) == ("root", "system", "mem", "system.mem")
+    assert (cfg["name"], s["name"], s["mem"]["name"], s["mem"]["path"]) == (None, "system", "mem", "system.mem")
     assert s["mem_ranges"] == ["0:1048576"] and s["mem"]["range"] == "0:1048576"
-    assert s["l1"]["cpu_side"] == {"role": "GEM5 RESPONDER", "peer": "system.cpu.port"}
-    assert s["l1"]["mem_side"] == {"role": "GEM5 REQUESTOR", "peer": "system.mem.port"}
+    assert s["l1"]["cpu_side"] == {"role": "GEM5 RESPONDER", "peer": "system.cpu.port", "is_source": "False"}
+    assert s["l1"]["mem_side"] == {"role": "GEM5 REQUESTOR", "peer": "system.mem.port", "is_source": "True"}
     assert "system_port" not in s   # unconnected: gem5 writes no entry
 
 
