@@ -254,7 +254,7 @@ def test_configuration_errors_name_the_parameter():
 
 
 def test_access_outside_the_dram_range_is_an_error():
-    system = build(DDR4_2400_8x8(range="0:1GiB"), cmds=[READ], addrs=[2 << 30])
+    build(DDR4_2400_8x8(range="0:1GiB"), cmds=[READ], addrs=[2 << 30])
     with pytest.raises(npusim.SimulationError, match=r"system\.mem_ctrl: .*outside the range"):
         npusim.simulate()
 
