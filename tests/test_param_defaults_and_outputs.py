@@ -1,5 +1,6 @@
-"""Session 10's user-visible changes tried as a gem5 user would: the stats
-file URL, parameter defaults read converted, output file names."""
+"""Parameter defaults as gem5 scripts read them (per-object SimObject
+defaults, class-level reads, converted values), the stats file URL's
+separators, and output files that would overwrite each other."""
 
 import pytest
 
