@@ -13,11 +13,16 @@ and inside a dump one stat a line::
 Scalars have a bare name; vectors and distributions print one line per entry
 as ``name::entry`` (``::total``, ``::samples``, ``::mean``, buckets such as
 ``::0-3``), with two percentage columns for vector/distribution entries.
+Also read: ``name value (Unit)`` (a stat without a description), a pdf
+without a cdf, the ``desc=False``/``spaces=False`` variants, and the
+``oneline`` flag's ``name |v [pct cum-pct] |v ...`` lines (see
+:func:`_parse_line` for their column names).
 
 :func:`read_stats` returns a DataFrame with one row per dump and one column
 per stat name (the text before the value, so ``name::sub`` for entries).
 Values are ``int`` where the text is an integer, ``float`` otherwise
-(``nan``/``inf``/``-inf`` included).  The percentage columns are dropped
+(``nan``/``inf``/``-inf`` included); integers are kept exact (an object
+column where float64 could not hold them).  The percentage columns are dropped
 unless ``with_pdf=True``, which adds ``name::pdf`` and ``name::cdf`` columns
 (as fractions, not percent).
 """
@@ -62,7 +67,10 @@ def _value(text: str):
     """int for integral text, float otherwise; None if not a number (Python's
     own extras such as '1_000' or non-ASCII digits are not gem5 numbers)."""
     if _INT_RE.match(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:      # beyond Python's int-from-text digit limit
+            return None
     if _FLOAT_RE.match(text):
         return float(text)
     return _SPECIAL.get(text.lower())
@@ -92,6 +100,100 @@ def _split_unit(desc: str):
             if depth == 0:
                 return desc[:i].rstrip(), desc[i + 1:-1]
     return desc, ""
+
+
+def _bad_line(name_of, lineno, line, why=""):
+    return StatsFormatError(
+        f"{name_of}: line {lineno}: cannot parse stat line{why} (expected 'name value "
+        f"[pct cum-pct] # description'): {line.strip()[:100]!r}")
+
+
+def _duplicate(name_of, lineno, name, begin_line):
+    return StatsFormatError(
+        f"{name_of}: line {lineno}: stat {name!r} appears twice in the dump begun at line "
+        f"{begin_line} (read_stats(..., duplicates='first' or 'last') keeps one)")
+
+
+def _number(text, name, name_of, lineno):
+    v = _value(text)
+    if v is None:
+        raise StatsFormatError(f"{name_of}: line {lineno}: value {text!r} of {name!r} "
+                               f"is not a number")
+    return v
+
+
+def _pcts(tokens, name, name_of, lineno):
+    """The pdf and cdf columns after a value: none, both, or the pdf alone
+    (gem5 leaves out a nan cdf, as after an inf/inf entry)."""
+    out = [None, None]
+    for i, t in enumerate(tokens):
+        out[i] = _pct(t)
+        if out[i] is None:
+            raise StatsFormatError(
+                f"{name_of}: line {lineno}: expected one or two percentages after the value of "
+                f"{name!r}, got {' '.join(tokens)!r}")
+    return out
+
+
+def _g(x: float) -> str:
+    """A number as C++'s default ostream writes it (gem5's bucket names)."""
+    return format(float(x), "g")
+
+
+def _parse_line(parts, cur, name_of, lineno, line):
+    """Every stat line form but the plain 'name value': returns a list of
+    (name, value, pdf, cdf) and the unit written without a description.
+
+    * ``name value [pdf% [cdf%]] [(Unit)]``: gem5 prints the unit, without
+      '#', when a stat has no description; and a pdf without a cdf when the
+      running cdf is nan.
+    * ``name |v [pdf% cdf%] |v ...``: the ``oneline`` flag.  A distribution's
+      buckets get the names they have without it (``name::0-3``), from the
+      ``name::bucket_size``/``min_bucket``/``max_bucket`` lines before (a
+      missing min/max line is a zero left out by ``nozero``); a vector's
+      entries, whose names gem5 does not print, are ``name::0``, ``name::1``, ...
+    """
+    unit = ""
+    for j in range(1, len(parts)):
+        if parts[j][0] == "(":
+            text = " ".join(parts[j:])
+            if not text.endswith(")"):
+                raise _bad_line(name_of, lineno, line, " (unclosed unit)")
+            unit = text[1:-1]
+            parts = parts[:j]
+            break
+    if len(parts) < 2:
+        raise _bad_line(name_of, lineno, line)
+    name = parts[0]
+    if parts[1][0] != "|":
+        if len(parts) > 4 or "|" in "".join(parts):
+            raise _bad_line(name_of, lineno, line)
+        if len(parts) == 3 and not parts[2].endswith("%"):
+            raise _bad_line(name_of, lineno, line)
+        value = _number(parts[1], name, name_of, lineno)
+        pdf, cdf = _pcts(parts[2:], name, name_of, lineno)
+        return [(name, value, pdf, cdf)], unit
+    rest = " ".join(parts[1:])
+    cells = rest.split("|")[1:]
+    size = cur.get(name + "::bucket_size")
+    if size is not None:
+        low0 = cur.get(name + "::min_bucket", 0)
+        top = cur.get(name + "::max_bucket", 0)
+    entries = []
+    for i, cell in enumerate(cells):
+        tokens = cell.split()
+        if not 1 <= len(tokens) <= 3:
+            raise _bad_line(name_of, lineno, line, f" (entry {i} of a oneline stat)")
+        if size is None:
+            sub = str(i)
+        else:
+            low = i * size + low0
+            high = min(low + size - 1.0, top)
+            sub = _g(low) + "-" + _g(high) if low < high else _g(low)
+        value = _number(tokens[0], name, name_of, lineno)
+        pdf, cdf = _pcts(tokens[1:], name, name_of, lineno)
+        entries.append((name + "::" + sub, value, pdf, cdf))
+    return entries, unit
 
 
 def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
@@ -142,31 +244,36 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
             comment = None
         parts = head.split()
         n = len(parts)
-        if n == 2 or n == 4:
+        # the common forms inline: 'name value' and 'name value pdf% cdf%'
+        if n == 2 and (value := _value(parts[1])) is not None:
             name = parts[0]
-            value = _value(parts[1])
-            if value is None:
-                raise StatsFormatError(f"{name_of}: line {lineno}: value {parts[1]!r} "
-                                       f"of {name!r} is not a number")
-            if n == 4:
-                pdf, cdf = _pct(parts[2]), _pct(parts[3])
-                if pdf is None or cdf is None:
-                    raise StatsFormatError(
-                        f"{name_of}: line {lineno}: expected two percentages after the "
-                        f"value of {name!r}, got {parts[2]!r} {parts[3]!r}")
+            pdf = None
+        elif (n == 4 and (value := _value(parts[1])) is not None
+              and (pdf := _pct(parts[2])) is not None and (cdf := _pct(parts[3])) is not None):
+            name = parts[0]
+        else:   # every other form, and errors
+            entries, unit = _parse_line(parts, cur, name_of, lineno, line)
+            for name, value, pdf, cdf in entries:
+                if name in cur and duplicates != "last":
+                    if duplicates == "error":
+                        raise _duplicate(name_of, lineno, name, begin_line)
+                    continue
                 if with_pdf:
-                    cur[name + "::pdf"] = pdf
-                    cur[name + "::cdf"] = cdf
-        else:
-            raise StatsFormatError(
-                f"{name_of}: line {lineno}: cannot parse stat line (expected 'name value "
-                f"[pct cum-pct] # description'): {line.strip()[:100]!r}")
-        if name in cur:
+                    if pdf is not None:
+                        cur[name + "::pdf"] = pdf
+                    if cdf is not None:
+                        cur[name + "::cdf"] = cdf
+                cur[name] = value
+                if descriptions and name not in descs:
+                    descs[name] = _split_unit(comment) if comment is not None else ("", unit)
+            continue
+        if name in cur and duplicates != "last":
             if duplicates == "error":
-                raise StatsFormatError(f"{name_of}: line {lineno}: stat {name!r} appears "
-                                       f"twice in the dump begun at line {begin_line}")
-            if duplicates == "first":
-                continue
+                raise _duplicate(name_of, lineno, name, begin_line)
+            continue
+        if with_pdf and pdf is not None:
+            cur[name + "::pdf"] = pdf
+            cur[name + "::cdf"] = cdf
         cur[name] = value
         if descriptions and name not in descs:
             descs[name] = _split_unit(comment) if comment is not None else ("", "")
@@ -187,27 +294,30 @@ def _read_text(path) -> str:
         import gzip
         import zlib
         try:
-            with gzip.open(p, "rt", encoding="utf-8", errors="replace") as f:
+            with gzip.open(p, "rt", encoding="utf-8-sig", errors="replace") as f:
                 return f.read()
         except (gzip.BadGzipFile, EOFError, zlib.error) as e:   # bare, these name no file
             raise StatsFormatError(f"{p}: corrupt or truncated gzip file ({e})") from None
-    with open(p, encoding="utf-8", errors="replace") as f:
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
         return f.read()
 
 
 _I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+_F64_INT_MIN, _F64_INT_MAX = -(1 << 53), 1 << 53     # float64 holds every int between
 
 
 def _frame(dumps: list[dict]) -> pd.DataFrame:
     """One row per dump, columns in first-appearance order.  A column is int64
     when every dump has an integer for it, float64 otherwise (missing -> NaN);
-    integers beyond int64 stay exact Python ints (object column)."""
+    integers beyond int64, and integers that float64 cannot hold exactly in a
+    column that is not all-integer, stay exact Python ints (object column)."""
     columns: dict[str, None] = dict.fromkeys(dumps[0])
     for d in dumps[1:]:
         for k in d:
             columns.setdefault(k)
     cols = list(columns)
     int_cols, float_cols, obj_cols = [], [], []
+    nan = math.nan
     for k in cols:
         is_int = True
         big = False
@@ -215,11 +325,17 @@ def _frame(dumps: list[dict]) -> pd.DataFrame:
             v = d.get(k)
             if type(v) is not int:
                 is_int = False
-                break
-            if not _I64_MIN <= v <= _I64_MAX:
+            elif not _F64_INT_MIN <= v <= _F64_INT_MAX:
                 big = True
         if is_int:
-            (obj_cols if big else int_cols).append(k)
+            if big and any(not _I64_MIN <= d[k] <= _I64_MAX for d in dumps):
+                obj_cols.append(k)
+            else:
+                int_cols.append(k)
+        elif big and any(type(v) is int and not _F64_INT_MIN <= v <= _F64_INT_MAX
+                         and (v.bit_length() >= 1024 or float(v) != v)
+                         for v in (d.get(k) for d in dumps)):
+            obj_cols.append(k)
         else:
             float_cols.append(k)
     index = pd.RangeIndex(len(dumps), name="dump")
@@ -229,14 +345,13 @@ def _frame(dumps: list[dict]) -> pd.DataFrame:
             np.array([[d[k] for k in int_cols] for d in dumps], dtype=np.int64),
             columns=int_cols, index=index))
     if float_cols:
-        nan = math.nan
         parts.append(pd.DataFrame(
             np.array([[float(d.get(k, nan)) for k in float_cols] for d in dumps],
                      dtype=np.float64),
             columns=float_cols, index=index))
     if obj_cols:
         parts.append(pd.DataFrame(
-            np.array([[d[k] for k in obj_cols] for d in dumps], dtype=object),
+            np.array([[d.get(k, nan) for k in obj_cols] for d in dumps], dtype=object),
             columns=obj_cols, index=index))
     if not parts:
         return pd.DataFrame(index=index)
