@@ -481,3 +481,16 @@ def test_malformed_files(tmp_path, text, line, what):
     p.write_text(text)
     with pytest.raises(StatsFormatError, match=rf"bad\.txt: line {line}: .*{what}"):
         read_stats(p)
+
+
+def test_names_gem5_rounds_together_are_a_clear_error(tmp_path):
+    """gem5 prints SparseHist keys and bucket bounds with 6 significant
+    digits, so keys 1000000 and 1000001 both print as '1e+06'.  Two stats of
+    one name cannot be two columns: the default is an error that says how to
+    keep one, never a silent merge."""
+    body = "system.s.h::samples 2\nsystem.s.h::1e+06 1\nsystem.s.h::1e+06 4"
+    p = _file(tmp_path, body, name="dup.txt")
+    with pytest.raises(StatsFormatError, match=r"dup\.txt: line 5: stat 'system\.s\.h::1e\+06' "
+                                               r"appears twice .*duplicates='first' or 'last'"):
+        read_stats(p)
+    assert read_stats(p, duplicates="last")["system.s.h::1e+06"][0] == 4
