@@ -246,37 +246,25 @@ def parse_stats_text(text: str, path="<string>", *, with_pdf: bool = False,
         n = len(parts)
         # the common forms inline: 'name value' and 'name value pdf% cdf%'
         if n == 2 and (value := _value(parts[1])) is not None:
-            name = parts[0]
-            pdf = None
+            entries, unit = ((parts[0], value, None, None),), ""
         elif (n == 4 and (value := _value(parts[1])) is not None
               and (pdf := _pct(parts[2])) is not None and (cdf := _pct(parts[3])) is not None):
-            name = parts[0]
+            entries, unit = ((parts[0], value, pdf, cdf),), ""
         else:   # every other form, and errors
             entries, unit = _parse_line(parts, cur, name_of, lineno, line)
-            for name, value, pdf, cdf in entries:
-                if name in cur and duplicates != "last":
-                    if duplicates == "error":
-                        raise _duplicate(name_of, lineno, name, begin_line)
-                    continue
-                if with_pdf:
-                    if pdf is not None:
-                        cur[name + "::pdf"] = pdf
-                    if cdf is not None:
-                        cur[name + "::cdf"] = cdf
-                cur[name] = value
-                if descriptions and name not in descs:
-                    descs[name] = _split_unit(comment) if comment is not None else ("", unit)
-            continue
-        if name in cur and duplicates != "last":
-            if duplicates == "error":
-                raise _duplicate(name_of, lineno, name, begin_line)
-            continue
-        if with_pdf and pdf is not None:
-            cur[name + "::pdf"] = pdf
-            cur[name + "::cdf"] = cdf
-        cur[name] = value
-        if descriptions and name not in descs:
-            descs[name] = _split_unit(comment) if comment is not None else ("", "")
+        for name, value, pdf, cdf in entries:
+            if name in cur and duplicates != "last":
+                if duplicates == "error":
+                    raise _duplicate(name_of, lineno, name, begin_line)
+                continue
+            if with_pdf:
+                if pdf is not None:
+                    cur[name + "::pdf"] = pdf
+                if cdf is not None:
+                    cur[name + "::cdf"] = cdf
+            cur[name] = value
+            if descriptions and name not in descs:
+                descs[name] = _split_unit(comment) if comment is not None else ("", unit)
     if cur is not None:
         raise StatsFormatError(f"{name_of}: line {last_line}: dump begun at line "
                                f"{begin_line} has no End marker (truncated file?)")
