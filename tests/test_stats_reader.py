@@ -220,6 +220,13 @@ def test_big_integers_stay_exact(tmp_path):
     (f"{BEGIN_MARKER}\nsystem.v::a 1 10% x # pct\n{END_MARKER}\n", 2, "two percentages"),
     (f"{BEGIN_MARKER}\nsimTicks 5 # t\nsimTicks 6 # t\n{END_MARKER}\n", 3, "appears twice"),
     (f"{_dump()}\ntrailing 1 # x\n", 15, "outside a Begin/End block"),
+    # truncated: gem5 killed before the End marker (the last line may be cut)
+    (f"\n{BEGIN_MARKER}\nsimTicks 5\nsystem.x 12", 4, "begun at line 2 has no End marker"),
+    # a Begin without End followed by another Begin
+    (f"{BEGIN_MARKER}\nsimTicks 5\n{BEGIN_MARKER}\nsimTicks 6\n{END_MARKER}\n", 3,
+     "Begin marker inside the dump begun at line 1"),
+    (f"{BEGIN_MARKER}\nsimTicks 5\n{END_MARKER}\ngarbage here\n", 4, "outside a Begin/End"),
+    ("\x00\x01binary\n", 1, "outside a Begin/End"),
 ])
 def test_malformed_files_name_file_and_line(tmp_path, text, line, what):
     p = tmp_path / "broken.txt"

@@ -467,22 +467,6 @@ def test_malformed_stat_lines(tmp_path, body, line, what):
         read_stats(p)
 
 
-@pytest.mark.parametrize("text,line,what", [
-    # truncated: gem5 killed before the End marker (the last line may be cut)
-    (f"\n{BEGIN_MARKER}\nsimTicks 5\nsystem.x 12", 4, "begun at line 2 has no End marker"),
-    # a Begin without End followed by another Begin
-    (f"{BEGIN_MARKER}\nsimTicks 5\n{BEGIN_MARKER}\nsimTicks 6\n{END_MARKER}\n", 3,
-     "Begin marker inside the dump begun at line 1"),
-    (f"{BEGIN_MARKER}\nsimTicks 5\n{END_MARKER}\ngarbage here\n", 4, "outside a Begin/End"),
-    ("\x00\x01binary\n", 1, "outside a Begin/End"),
-])
-def test_malformed_files(tmp_path, text, line, what):
-    p = tmp_path / "bad.txt"
-    p.write_text(text)
-    with pytest.raises(StatsFormatError, match=rf"bad\.txt: line {line}: .*{what}"):
-        read_stats(p)
-
-
 def test_names_gem5_rounds_together_are_a_clear_error(tmp_path):
     """gem5 prints SparseHist keys and bucket bounds with 6 significant
     digits, so keys 1000000 and 1000001 both print as '1e+06'.  Two stats of
