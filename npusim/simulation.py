@@ -125,10 +125,7 @@ def _resolve(root: Root) -> list[SimObject]:
             elif desc.has_default():
                 value = desc.default
                 if isinstance(value, SimObject):
-                    value = value.clone()
-                    obj._values[name] = value
-                    obj._adopt(name, value)
-                    objs.extend(value.descendants())
+                    objs.extend(obj._own_default(name, value).descendants())
                     continue
                 value = desc.convert(value, obj.path())  # defaults are checked and converted like set values
                 obj._auto[name] = None

@@ -215,6 +215,15 @@ class SimObject(metaclass=MetaSimObject):
             node = node._parent
         return isinstance(node, Root)
 
+    def _own_default(self, name: str, template: "SimObject") -> "SimObject":
+        """This object's own copy of a SimObject-valued default, made a child,
+        as gem5 clones class-level SimObjects per instance (handing out the
+        shared template let `npu0.scratchpad.size = ...` change every NPU's)."""
+        value = template.clone()
+        self._values[name] = value
+        self._adopt(name, value)
+        return value
+
     def _adopt(self, name: str, child: "SimObject", reference_ok=True):
         if child._parent is not None and (child._parent is not self or child._name != name):
             if reference_ok:
@@ -295,12 +304,7 @@ class SimObject(metaclass=MetaSimObject):
                 if isinstance(value, _SelfProxy):
                     value = value.resolve(self, name)
                 elif isinstance(value, SimObject):
-                    # Each object gets its own copy, as gem5 clones class-level
-                    # SimObjects per instance: handing out the shared template
-                    # let `npu0.scratchpad.size = ...` change every NPU's.
-                    value = value.clone()
-                    self._values[name] = value
-                    self._adopt(name, value)
+                    value = self._own_default(name, value)
                 elif not isinstance(value, ParentProxy):
                     value = desc.convert(value, self.path())
             return _with_gem5_value(desc, value)
