@@ -91,7 +91,7 @@ def _root_rows():
     host = max(time.perf_counter() - _state["reset_host"], 1e-9)
     requests = _core.demand_requests() - _state["reset_requests"]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    insts = sum(obj._live_cxx().instructions_simulated() for obj in _state["objects"] if obj.path() != "root")
+    insts = sum(obj._live_cxx().instructions_simulated() for obj in _state["objects"])
     tick_unit = "(Tick/Second)"
     return [
         ("simSeconds", sim_ticks / 1e12, math.nan, math.nan, -1, "Number of seconds simulated", "Second"),
@@ -111,7 +111,8 @@ def _root_rows():
          "(Count/Second)"),
         ("hostOpRate", round(insts / host), math.nan, math.nan, -1,
          "Simulator op (including micro ops) rate (op/s)", "(Count/Second)"),
-        ("simRequests", requests, math.nan, math.nan, -1, "npusim: number of demand requests issued by requestors", "Count"),
+        ("simRequests", requests, math.nan, math.nan, -1, "npusim: number of demand requests issued by requestors",
+         "Count"),
         ("hostRequestRate", round(requests / host), math.nan, math.nan, -1,
          "npusim: demand requests simulated per host second", "(Count/Second)"),
     ]

@@ -136,7 +136,8 @@ DRAMInterface::DRAMInterface(const Params &p)
                       return (writeRowHits.value() + readRowHits.value()) /
                              (writeBursts.value() + readBursts.value()) * 100;
                   }),
-      numRefreshes(this, "numRefreshes", stats::units::Count, "npusim: refresh commands issued (all ranks); gem5 has no such count") {
+      numRefreshes(this, "numRefreshes", stats::units::Count,
+                   "npusim: refresh commands issued (all ranks); gem5 has no such count") {
     // Sanity checks, as gem5 does them (naming the parameter at fault).
     if (!burstSize || !isPow2(burstSize))
         p.error("burst_length", "DRAM burst size " + std::to_string(burstSize) +
