@@ -167,18 +167,28 @@ def _percent(value):
     return v
 
 
-def _voltage(value):
-    # gem5 writes voltages as '1V' or '900mV'; a bare number is in volts.
-    if isinstance(value, str):
-        text = value.strip()
-        for suffix, scale in (("mV", 1e-3), ("V", 1.0)):
-            if text.endswith(suffix):
-                return _voltage(_float(text[:-len(suffix)].strip()) * scale)
-        raise units.UnitError(f"{value!r} is not a voltage (write e.g. '1V' or '900mV')")
-    v = _float(value)
-    if not v > 0:
-        raise units.UnitError(f"{v} is not a positive voltage")
-    return v
+def _electrical(unit: str, what: str, example: str):
+    """A Voltage or Current converter: '1.2V', '900mV', '48mA', '0.5uA'; a
+    bare number is in volts or amperes. Zero is allowed (gem5's DRAM
+    currents and voltages default to 0, meaning not given)."""
+    prefixes = (("m", 1e-3), ("u", 1e-6), ("n", 1e-9), ("", 1.0))
+
+    def convert(value):
+        if isinstance(value, str):
+            text = value.strip()
+            for prefix, scale in prefixes:
+                if text.endswith(prefix + unit):
+                    return convert(_float(text[:-len(prefix + unit)].strip()) * scale)
+            raise units.UnitError(f"{value!r} is not a {what} (write e.g. {example})")
+        v = _float(value)
+        if not v >= 0:
+            raise units.UnitError(f"{v} is not a {what} (it must not be negative)")
+        return v
+    return convert
+
+
+_voltage = _electrical("V", "voltage", "'1.2V' or '900mV'")
+_current = _electrical("A", "current", "'48mA' or '0.048A'")
 
 
 def _cycles(value):
@@ -260,6 +270,7 @@ _TYPES = {
     "String": _Simple("String", _string),
     "Percent": _Simple("Percent", _percent),
     "Voltage": _Simple("Voltage", _voltage),
+    "Current": _Simple("Current", _current),
     "MemorySize": _Simple("MemorySize", units.to_bytes),
     "Latency": _Simple("Latency", units.to_ticks),
     "Tick": _Simple("Tick", units.to_ticks),

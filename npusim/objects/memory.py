@@ -78,15 +78,17 @@ class MemInterface(AbstractMemory):
 
 
 class DRAMInterface(MemInterface):
-    """DRAM timing (ranks, banks, rows, bank groups). Refresh is modelled
-    (tREFI/tRFC); power and power-down states are not."""
+    """DRAM timing (ranks, banks, rows, bank groups) and refresh (tREFI/tRFC),
+    and each rank's energy as gem5 reports it from DRAMPower (the IDD
+    currents and VDD voltages; all 0 gives 0 pJ). Power-down states are not
+    modelled."""
 
     type = "DRAMInterface"
     page_policy = Param.Enum(PAGE_POLICIES, "open_adaptive", "Page management policy")
     max_accesses_per_row = Param.Unsigned(16, "Max accesses per row before closing")
     bank_groups_per_rank = Param.Unsigned(0, "Number of bank groups per rank")
     enable_dram_powerdown = Param.Bool(False, "Enable powerdown states (not modelled: True is refused)")
-    dll = Param.Bool(True, "DRAM has DLL or not (power model only; ignored)")
+    dll = Param.Bool(True, "DRAM has DLL or not (power-down exit energy only; ignored)")
     tRCD = Param.Latency("RAS to Read CAS delay")
     tRCD_WR = Param.Latency(Self.tRCD, "RAS to Write CAS delay")
     tCL = Param.Latency("Read CAS latency")
@@ -114,6 +116,34 @@ class DRAMInterface(MemInterface):
     beats_per_clock = Param.Unsigned(2, "Data beats per clock")
     data_clock_sync = Param.Bool(False, "Synchronization commands required")
 
+    # Currents and voltages for the energy model (DRAMPower's): VDD and,
+    # for parts with a second supply, VDD2. The power-down and self-refresh
+    # currents are gem5's parameters too, unused without power-down states.
+    IDD0 = Param.Current("0mA", "Active precharge current")
+    IDD02 = Param.Current("0mA", "Active precharge current VDD2")
+    IDD2P0 = Param.Current("0mA", "Precharge Powerdown slow (unused: no power-down)")
+    IDD2P02 = Param.Current("0mA", "Precharge Powerdown slow VDD2 (unused: no power-down)")
+    IDD2P1 = Param.Current("0mA", "Precharge Powerdown fast (unused: no power-down)")
+    IDD2P12 = Param.Current("0mA", "Precharge Powerdown fast VDD2 (unused: no power-down)")
+    IDD2N = Param.Current("0mA", "Precharge Standby current")
+    IDD2N2 = Param.Current("0mA", "Precharge Standby current VDD2")
+    IDD3P0 = Param.Current("0mA", "Active Powerdown slow (unused: no power-down)")
+    IDD3P02 = Param.Current("0mA", "Active Powerdown slow VDD2 (unused: no power-down)")
+    IDD3P1 = Param.Current("0mA", "Active Powerdown fast (unused: no power-down)")
+    IDD3P12 = Param.Current("0mA", "Active Powerdown fast VDD2 (unused: no power-down)")
+    IDD3N = Param.Current("0mA", "Active Standby current")
+    IDD3N2 = Param.Current("0mA", "Active Standby current VDD2")
+    IDD4R = Param.Current("0mA", "READ current")
+    IDD4R2 = Param.Current("0mA", "READ current VDD2")
+    IDD4W = Param.Current("0mA", "WRITE current")
+    IDD4W2 = Param.Current("0mA", "WRITE current VDD2")
+    IDD5 = Param.Current("0mA", "Refresh current")
+    IDD52 = Param.Current("0mA", "Refresh current VDD2")
+    IDD6 = Param.Current("0mA", "Self-refresh Current (unused: no self-refresh)")
+    IDD62 = Param.Current("0mA", "Self-refresh Current VDD2 (unused: no self-refresh)")
+    VDD = Param.Voltage("0V", "Main Voltage Range")
+    VDD2 = Param.Voltage("0V", "2nd Voltage Range")
+
     def controller(self):
         """A MemCtrl bound to this interface (gem5's helper)."""
         ctrl = MemCtrl()
@@ -139,7 +169,8 @@ class MemCtrl(SimObject):
 
 
 # --- presets: gem5's values, from src/mem/DRAMInterface.py (classes of the
-# same names); only the timing/geometry parameters are carried over.
+# same names): timing, geometry and the datasheet currents (gem5 gives none
+# for its LPDDR5 and HBM2 presets, whose energy is therefore 0 there too).
 
 class DDR3_1600_8x8(DRAMInterface):
     device_size = "512MiB"
@@ -167,6 +198,16 @@ class DDR3_1600_8x8(DRAMInterface):
     tREFI = "7.8us"
     tXP = "6ns"
     tXS = "270ns"
+    IDD0 = "55mA"
+    IDD2N = "32mA"
+    IDD3N = "38mA"
+    IDD4W = "125mA"
+    IDD4R = "157mA"
+    IDD5 = "235mA"
+    IDD3P1 = "38mA"
+    IDD2P1 = "32mA"
+    IDD6 = "20mA"
+    VDD = "1.5V"
 
 
 class DDR4_2400_16x4(DRAMInterface):
@@ -200,6 +241,19 @@ class DDR4_2400_16x4(DRAMInterface):
     tREFI = "7.8us"
     tXP = "6ns"
     tXS = "340ns"
+    IDD0 = "43mA"
+    IDD02 = "3mA"
+    IDD2N = "34mA"
+    IDD3N = "38mA"
+    IDD3N2 = "3mA"
+    IDD4W = "103mA"
+    IDD4R = "110mA"
+    IDD5 = "250mA"
+    IDD3P1 = "32mA"
+    IDD2P1 = "25mA"
+    IDD6 = "30mA"
+    VDD = "1.2V"
+    VDD2 = "2.5V"
 
 
 class DDR4_2400_8x8(DDR4_2400_16x4):
@@ -209,6 +263,11 @@ class DDR4_2400_8x8(DDR4_2400_16x4):
     devices_per_rank = 8
     tRRD_L = "4.9ns"
     tXAW = "21ns"
+    IDD0 = "48mA"
+    IDD3N = "43mA"
+    IDD4W = "123mA"
+    IDD4R = "135mA"
+    IDD3P1 = "37mA"
 
 
 class DDR4_2400_4x16(DDR4_2400_16x4):
@@ -221,6 +280,14 @@ class DDR4_2400_4x16(DDR4_2400_16x4):
     tRRD = "5.3ns"
     tRRD_L = "6.4ns"
     tXAW = "30ns"
+    IDD0 = "80mA"
+    IDD02 = "4mA"
+    IDD2N = "34mA"
+    IDD3N = "47mA"
+    IDD4W = "228mA"
+    IDD4R = "243mA"
+    IDD5 = "280mA"
+    IDD3P1 = "41mA"
 
 
 class LPDDR5_5500_1x16_BG_BL32(DRAMInterface):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <utility>
 
 #include "mem_ctrl.hh"
 #include "npusim/sim/debug.hh"
@@ -149,8 +150,8 @@ DRAMInterface::DRAMInterface(const Params &p)
     if (burstsPerRowBuffer == 0)
         p.error("device_rowbuffer_size", "the row buffer must hold at least one burst");
     if (p.get<bool>("enable_dram_powerdown", false))
-        p.error("enable_dram_powerdown", "npusim models no DRAM power-down states (nor gem5's power statistics); "
-                                         "leave it False");
+        p.error("enable_dram_powerdown", "npusim models no DRAM power-down states (its energy model assumes the "
+                                         "rank never powers down); leave it False");
     if (tCK == 0) p.error("tCK", "the clock period must be positive");
     if (tBURST == 0) p.error("tBURST", "a burst must take time (zero would mean unlimited bandwidth)");
     if (tBURST_MIN > tBURST)
@@ -248,6 +249,42 @@ DRAMInterface::DRAMInterface(const Params &p)
     }
     for (auto &q : queued) q.init(ranksPerChannel, banksPerRank);
 
+    // The energy model's view (gem5's DRAMPower set-up): timings in whole
+    // command-clock cycles, rounded up; currents arrive in A.
+    {
+        auto cycles = [this](Tick t) { return std::int64_t((t + tCK - 1) / tCK); };
+        const unsigned beats = p.get<unsigned>("beats_per_clock", 2);
+        if (beats == 0) p.error("beats_per_clock", "must be at least 1");
+        DramPowerSpec &w = powerSpec;
+        w.tCK = tCK;
+        w.ras = cycles(tRAS);
+        w.rc = cycles(tRAS + tRP);
+        w.rp = cycles(tRP);
+        w.rfc = cycles(tRFC);
+        w.burstCycles = std::int64_t(burstLength / beats);
+        const std::pair<const char *, double DramPowerSpec::*> currents[] = {
+            {"IDD0", &DramPowerSpec::idd0},   {"IDD02", &DramPowerSpec::idd02}, {"IDD2N", &DramPowerSpec::idd2n},
+            {"IDD2N2", &DramPowerSpec::idd2n2}, {"IDD3N", &DramPowerSpec::idd3n}, {"IDD3N2", &DramPowerSpec::idd3n2},
+            {"IDD4R", &DramPowerSpec::idd4r}, {"IDD4R2", &DramPowerSpec::idd4r2}, {"IDD4W", &DramPowerSpec::idd4w},
+            {"IDD4W2", &DramPowerSpec::idd4w2}, {"IDD5", &DramPowerSpec::idd5},   {"IDD52", &DramPowerSpec::idd52}};
+        for (auto [name, field] : currents) {
+            const double amps = p.get<double>(name, 0.0);
+            if (!(amps >= 0.0)) p.error(name, "a current must not be negative");
+            w.*field = amps * 1000.0;  // mA
+        }
+        w.vdd = p.get<double>("VDD", 0.0);
+        w.vdd2 = p.get<double>("VDD2", 0.0);
+        if (!(w.vdd >= 0.0)) p.error("VDD", "a voltage must not be negative");
+        if (!(w.vdd2 >= 0.0)) p.error("VDD2", "a voltage must not be negative");
+        w.devicesPerRank = devicesPerRank;
+        for (unsigned i = 0; i < ranksPerChannel; ++i) {
+            rankPowerStats.push_back(std::make_unique<DramRankPowerStats>(this, i, ranks[i].power,
+                                                                          ranks[i].powerStates,
+                                                                          ranks[i].numBanksActive));
+            ranks[i].powerStats = rankPowerStats.back().get();
+        }
+    }
+
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     perBankWrBursts.init(std::size_t(banksPerRank) * ranksPerChannel);
     // gem5's sizing: one bucket per access a row may take, else per byte
@@ -276,7 +313,11 @@ void DRAMInterface::setCtrl(MemCtrl *c, Tick commandWindow) {
 void DRAMInterface::startup() {
     // gem5 fires the first refresh tRP before tREFI; every later one comes
     // tREFI - tRP after the previous (its event re-arms at due - tRP).
-    for (auto &r : ranks) r.refreshDueAt = curTick() + tREFI - tRP;
+    for (auto &r : ranks) {
+        r.refreshDueAt = curTick() + tREFI - tRP;
+        r.power.init(powerSpec, curTick());
+        r.powerStates.init(curTick());
+    }
     nextRefreshDue = curTick() + tREFI - tRP;
     refreshQuietFrom = 0;
 }
@@ -287,6 +328,11 @@ void DRAMInterface::resetStats() {
 }
 
 void DRAMInterface::preDumpStats() {
+    // Refreshes fall due lazily, when the controller schedules; an idle
+    // controller may not have reached the latest ones. (Taking them now
+    // changes nothing else: the controller takes them first thing anyway.)
+    Tick wake;
+    checkRefresh(wake);
     flushBytesPerActivate();
     AbstractMemory::preDumpStats();
 }
@@ -326,22 +372,25 @@ void DRAMInterface::decodeByDivision(MemPacket &mp, Addr pktAddr) {
 // ---------------------------------------------------------------- refresh
 
 void DRAMInterface::refreshRank(Rank &rank, Tick due) {
+    rank.powerStates.advance(curTick(), rank.numBanksActive);
     Tick start;
     if (rank.numBanksActive) {
         Tick preAt = due;
         for (auto &b : rank.banks) preAt = std::max(preAt, preAllowed(rank, b));
         for (auto &b : rank.banks) {
             if (b.openRow != kNoRow) {
-                prechargeBank(rank, b, preAt, true, curTick());
+                prechargeBank(rank, b, preAt, true, curTick(), false);
             } else {
                 b.actAllowedAt = std::max(b.actAllowedAt, preAt + tRP);
                 b.preAllowedAt = std::max(b.preAllowedAt, preAt);
             }
         }
+        rank.power.record(DramCommand::PREA, 0, preAt, curTick());
         start = preAt + tRP;
     } else {
         start = std::max(due, rank.lastPreDoneAt);
     }
+    refreshPower(rank, start);
     Tick done = start + tRFC;
     rank.actFloor = std::max(rank.actFloor, done);
     rank.refreshUntil = std::max(rank.refreshUntil, done);
@@ -361,6 +410,11 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
             // nothing visible; count them and jump to the latest one.
             if (r.numBanksActive == 0 && r.refreshDueAt + period <= now && r.lastPreDoneAt <= r.refreshDueAt) {
                 std::uint64_t skip = (now - r.refreshDueAt) / period;
+                // each starts when due (the banks are closed), one energy window each
+                for (std::uint64_t k = 0; k < skip; ++k) {
+                    refreshPower(r, r.refreshDueAt + k * period);
+                    r.powerStates.advance(now, 0);
+                }
                 r.refreshDueAt += skip * period;
                 r.refreshes += skip;
                 numRefreshes += double(skip);

@@ -15,16 +15,19 @@
 // are precharged (at the earliest allowed tick >= D), the refresh starts tRP
 // later (or at D if all banks were closed), lasts tRFC, and the rank takes
 // no bursts until it ends; the next one is due at D + tREFI. Missed
-// refreshes of an idle rank are replayed the same way. No power model and
-// no power-down states (enable_dram_powerdown is accepted and ignored).
+// refreshes of an idle rank are replayed the same way. Energy per rank is
+// DRAMPower's, as gem5 reports it (dram_power.hh); there are no power-down
+// states (enable_dram_powerdown=True is refused).
 #pragma once
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "abstract_mem.hh"
 #include "command_windows.hh"
+#include "dram_power.hh"
 #include "npusim/sim/debug.hh"
 
 NPUSIM_DECLARE_DEBUG_FLAG(DRAM)
@@ -92,6 +95,11 @@ struct DramRank {
     Tick refreshUntil = 0;   // no bursts to this rank before this tick
     Tick lastPreDoneAt = 0;  // when the latest precharge completes
     std::uint64_t refreshes = 0;
+    // Every command booked for this rank goes to its energy model; windows
+    // closed at refreshes go to its stats.
+    DramRankPower power;
+    DramPowerStates powerStates;
+    DramRankPowerStats *powerStats = nullptr;
     // The other rank of a two-rank channel (null otherwise): each burst
     // delays it by the rank-to-rank switch, without indexing.
     DramRank *otherRank = nullptr;
@@ -255,7 +263,9 @@ class DRAMInterface final : public AbstractMemory {
 
     // (`now` is curTick())
     void activateBank(Rank &rank, Bank &bank, Tick actTick, std::uint32_t row, Tick now);
-    void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall, Tick now);
+    // (`traced`: false for the banks a refresh's PREA closes, which the energy
+    // model sees as that one command)
+    void prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall, Tick now, bool traced = true);
     void refreshRank(Rank &rank, Tick due);
     [[gnu::noinline]] bool checkRefreshScan(Tick &wake);
     // Effective earliest RD / WR / ACT of a bank (own and group constraint).
@@ -394,6 +404,17 @@ class DRAMInterface final : public AbstractMemory {
     stats::Formula dramBytesRead, dramBytesWritten;  // burstSize per burst
     stats::Formula avgRdBW, avgWrBW, peakBW, busUtil, busUtilRead, busUtilWrite, pageHitRate;
     stats::Scalar numRefreshes;
+
+  private:
+    DramPowerSpec powerSpec;
+    std::vector<std::unique_ptr<DramRankPowerStats>> rankPowerStats;  // gem5's rankN groups
+    // A refresh of `rank` from `at` for tRFC: the energy model's REF and its
+    // window, and the REF power state.
+    void refreshPower(Rank &rank, Tick at) {
+        rank.power.record(DramCommand::REF, 0, at, curTick());
+        rank.powerStats->add(rank.power.closeWindow(at));
+        rank.powerStates.refresh(at, at + tRFC);
+    }
 };
 
 template <bool ReadState, bool SomeRankRefreshing>
@@ -478,7 +499,10 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
     Tick actAt = twoCycleActivate ? commands.verifyMulti(actTick, tAAD) : commands.verifySingle(actTick, now);
     bank.openRow = row;
     bank.rowAccesses = 0;
+    rank.powerStates.advance(now, rank.numBanksActive);
     ++rank.numBanksActive;
+    rank.power.record(DramCommand::ACT, bank.bank, actAt, now);
+    rank.powerStates.activateAt(actAt);
 
     setPre(rank, bank, actAt + tRAS);
     bank.rdAllowedAt = std::max(actAt + tRCD_RD, bank.rdAllowedAt);
@@ -504,7 +528,7 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
 }
 
 [[gnu::always_inline]] inline void DRAMInterface::prechargeBank(Rank &rank, Bank &bank, Tick preTick, bool autoOrPreall,
-                                                                Tick now) {
+                                                                Tick now, bool traced) {
     sampleActivation(bank.rowAccesses);
     bank.openRow = kNoRow;
     Tick preAt = preTick;
@@ -514,10 +538,13 @@ inline MemPacketQueue::iterator DRAMInterface::chooseFRFCFS(MemPacketQueue &queu
         preAt = commands.verifySingle(preTick, now);
         rank.prePending = std::max(rank.prePending, preAt + tPPD);  // every bank, tPPD
     }
+    if (traced) rank.power.record(DramCommand::PRE, bank.bank, preAt, now);
     Tick preDone = preAt + tRP;
     bank.actAllowedAt = std::max(bank.actAllowedAt, preDone);
     rank.lastPreDoneAt = std::max(rank.lastPreDoneAt, preDone);
+    rank.powerStates.advance(now, rank.numBanksActive);
     --rank.numBanksActive;
+    rank.powerStates.prechargeDoneAt(preDone);
 }
 
 template <bool IsRead>
@@ -553,6 +580,8 @@ inline void DRAMInterface::doBurstAccess(MemPacket *mp, const MemPacketQueue &qu
 
     mp->readyTime = cmdAt + (IsRead ? readDataDelay : writeDataDelay);
     rank.lastBurstTick = cmdAt;
+    if constexpr (IsRead) rank.power.readBurst();
+    else rank.power.writeBurst();
     if (NPUSIM_TRACING && debug::DRAM.on) [[unlikely]] traceBurst(*mp, rowHit, cmdAt);
 
     // Earliest next RD/WR for every bank: tCCD_L within a bank group, the

@@ -34,6 +34,8 @@ inline const std::string Cycle = "Cycle";
 inline const std::string Second = "Second";
 inline const std::string Byte = "Byte";
 inline const std::string Ratio = "Ratio";
+inline const std::string Joule = "Joule";
+inline const std::string Watt = "Watt";
 inline const std::string Unspecified = "Unspecified";
 inline std::string rate(const std::string &num, const std::string &den) { return "(" + num + "/" + den + ")"; }
 }  // namespace units
