@@ -285,6 +285,9 @@ _TYPES = {
     "Blob": _Simple("Blob", _blob),
 }
 _TYPES["AddrRange"].to_config = lambda r: f"{r.start}:{r.end}"   # (gem5's config.json form)
+# gem5's AllMemory range as its config files write it (no npusim AddrRange:
+# npusim's addresses stop at 2^63)
+ALL_MEMORY_WRITTEN = f"0:{2**64 - 1}"
 _TYPES["Blob"].to_config = lambda b: f"<{len(b)} bytes>"
 
 
@@ -300,7 +303,11 @@ _NO_DEFAULT = object()
 class ParamDesc:
     """One declared parameter of a SimObject class."""
 
-    def __init__(self, ptype: ParamType, args, vector=False):
+    def __init__(self, ptype: ParamType, args, vector=False, written_as=None):
+        """`written_as`, if given, turns the value config.json and config.ini
+        show into the form gem5 writes for its own declaration of the
+        parameter, where that differs from npusim's (output only: the
+        simulator still reads the value as declared)."""
         if len(args) == 1:
             default, doc = _NO_DEFAULT, args[0]
         elif len(args) == 2:
@@ -308,6 +315,7 @@ class ParamDesc:
         else:
             raise TypeError("a Param takes (default, doc) or (doc)")
         self.ptype, self.default, self.doc, self.vector = ptype, default, doc, vector
+        self.written_as = written_as
         self.name = None  # set by the metaclass
 
     @property
@@ -353,8 +361,10 @@ class ParamDesc:
 
     def to_config(self, value):
         if self.vector:
-            return [self.ptype.to_config(v) for v in value]
-        return None if value is None else self.ptype.to_config(value)
+            shown = [self.ptype.to_config(v) for v in value]
+        else:
+            shown = None if value is None else self.ptype.to_config(value)
+        return self.written_as(shown) if self.written_as else shown
 
 
 class _ParamFactory:
@@ -365,12 +375,12 @@ class _ParamFactory:
         if type_name.startswith("_"):
             raise AttributeError(type_name)
 
-        def make(*args):
-            return ParamDesc(param_type(type_name), args, vector=self._vector)
+        def make(*args, written_as=None):
+            return ParamDesc(param_type(type_name), args, vector=self._vector, written_as=written_as)
         return make
 
-    def Enum(self, values, *args):
-        return ParamDesc(Enum(values), args, vector=self._vector)
+    def Enum(self, values, *args, written_as=None):
+        return ParamDesc(Enum(values), args, vector=self._vector, written_as=written_as)
 
 
 Param = _ParamFactory(vector=False)

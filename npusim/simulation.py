@@ -258,7 +258,9 @@ def _config_dict(obj):
     path = obj.path()
     # (gem5 gives the root no name)
     name = None if isinstance(obj, Root) else path.rsplit(".", 1)[-1]
-    entry = {"type": cls.__name__, "cxx_type": cls.type, "name": name, "path": path}
+    # gem5's "type" is the declared type, which presets and user subclasses
+    # inherit (DDR4_2400_8x8 is a DRAMInterface), not the Python class name
+    entry = {"type": cls.type, "name": name, "path": path}
     for name, desc in cls._params.items():
         entry[name] = desc.to_config(obj._values[name])
     for name, port in cls._ports.items():
@@ -273,14 +275,12 @@ def _config_dict(obj):
 
 
 def _ini_value(value) -> str:
-    """A config value as gem5's config.ini writes it: booleans in lower
-    case, vectors space-separated, address ranges as start:end."""
+    """A config.json value as gem5's config.ini writes it: booleans in
+    lower case, vectors space-separated."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return " ".join(_ini_value(v) for v in value)
-    if isinstance(value, tuple):
-        return ":".join(str(v) for v in value)
     return "" if value is None else str(value)
 
 
@@ -299,11 +299,7 @@ def _config_ini(obj, out: list[str]) -> None:
         value = obj._values[name]
         if value is None:
             continue
-        if desc.ptype.name == "AddrRange":
-            value = [(r.start, r.end) for r in value] if desc.vector else (value.start, value.end)
-        else:
-            value = desc.to_config(value)
-        out.append(f"{name}={_ini_value(value)}")
+        out.append(f"{name}={_ini_value(desc.to_config(value))}")
     for name in sorted(cls._ports):
         peers = _port_peers(obj, name)
         if peers:

@@ -414,7 +414,9 @@ class VoltageDomain(SimObject):
 
 class SrcClockDomain(SimObject):
     type = "SrcClockDomain"
-    clock = Param.Clock("1GHz", "Clock period of the domain (a frequency or a period)")
+    # gem5 declares one period per performance level and writes a list; npusim has one
+    clock = Param.Clock("1GHz", "Clock period of the domain (a frequency or a period)",
+                        written_as=lambda period: [period])
     voltage_domain = Param.VoltageDomain(None, "Voltage domain (gem5's; no effect on timing)")
 
 

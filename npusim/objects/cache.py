@@ -11,7 +11,7 @@ every cache). The C++ class is npusim/mem/cache/cache.hh."""
 from .base import ClockedObject, Parent, SimObject
 from .prefetch import QueuedPrefetcher
 from .replacement import LRURP
-from ..params import Param, VectorParam
+from ..params import ALL_MEMORY_WRITTEN, Param, VectorParam
 from ..ports import RequestPort, ResponsePort
 
 
@@ -54,7 +54,9 @@ class Cache(ClockedObject):
     cpu_side = ResponsePort("Upstream port closer to the CPU and/or device")
     mem_side = RequestPort("Downstream port closer to memory")
 
-    addr_ranges = VectorParam.AddrRange([], "Address range for the CPU-side port (empty: all memory)")
+    # empty means all memory, which gem5 declares (and writes) as its AllMemory range
+    addr_ranges = VectorParam.AddrRange([], "Address range for the CPU-side port (empty: all memory)",
+                                        written_as=lambda ranges: ranges or [ALL_MEMORY_WRITTEN])
 
     clusivity = Param.Enum(["mostly_incl", "mostly_excl"], "mostly_incl",
                            "Clusivity with upstream cache")
