@@ -206,7 +206,7 @@ def test_config_json_records_every_param():
     probe = cfg["system"]["probe"]
     assert probe["type"] == "KernelProbe" and probe["event_ticks"] == [1, 2]
     assert probe["clk_domain"] == "system.clk_domain"
-    assert cfg["system"]["clk_domain"]["clock"] == 500
+    assert cfg["system"]["clk_domain"]["clock"] == [500]   # gem5's clock is a vector
 
 
 def test_config_json_in_gem5s_form():
@@ -228,6 +228,83 @@ def test_config_json_in_gem5s_form():
     assert s["l1"]["cpu_side"] == {"role": "GEM5 RESPONDER", "peer": "system.cpu.port", "is_source": "False"}
     assert s["l1"]["mem_side"] == {"role": "GEM5 REQUESTOR", "peer": "system.mem.port", "is_source": "True"}
     assert "system_port" not in s   # unconnected: gem5 writes no entry
+
+
+def _config_objects(node):
+    """Every object of a config.json tree (a dict with a path), children included."""
+    if isinstance(node, list):
+        return [obj for item in node for obj in _config_objects(item)]
+    if not isinstance(node, dict) or "path" not in node:
+        return []
+    return [node] + [obj for value in node.values() for obj in _config_objects(value)]
+
+
+def test_config_files_write_the_declared_type_as_gem5_does():
+    # gem5 writes the type a class declares, which a script's subclass and a
+    # preset inherit; npusim wrote the Python class name (L1DCache, DDR4_2400_8x8)
+    import configparser
+    from npusim.objects import Cache, DDR4_2400_8x8, MemCtrl, SystemXBar, TrafficGen
+
+    class L1DCache(Cache):
+        size = "1KiB"
+
+    system = System(clk_domain=SrcClockDomain(clock="1GHz"), mem_ranges=["0:1MiB"])
+    system.cpu = TrafficGen(num_requests=2)
+    system.l1 = L1DCache()
+    system.membus = SystemXBar()
+    system.mem_ctrl = MemCtrl(dram=DDR4_2400_8x8(range="0:1MiB"))
+    system.cpu.port = system.l1.cpu_side
+    system.l1.mem_side = system.membus.cpu_side_ports
+    system.mem_ctrl.port = system.membus.mem_side_ports
+    Root(full_system=False, system=system)
+    npusim.instantiate()
+    cfg = json.load(open(os.path.join(npusim.simulation.outdir(), "config.json")))
+    s = cfg["system"]
+    assert (s["l1"]["type"], s["mem_ctrl"]["dram"]["type"], s["membus"]["type"]) == \
+        ("Cache", "DRAMInterface", "NoncoherentXBar")
+    objects = _config_objects(cfg)
+    assert {obj["path"] for obj in objects} == {
+        "root", "system", "system.clk_domain", "system.cpu", "system.l1", "system.l1.replacement_policy",
+        "system.membus", "system.membus.snoop_filter", "system.mem_ctrl", "system.mem_ctrl.dram"}
+    assert all("type" in obj and "cxx_type" not in obj for obj in objects)
+    assert list(s["l1"])[:3] == ["type", "name", "path"]
+    # output forms of gem5's declarations: a clock vector, the cache's AllMemory
+    assert s["clk_domain"]["clock"] == [1000]
+    assert s["l1"]["addr_ranges"] == ["0:18446744073709551615"]
+    ini = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    ini.read(os.path.join(npusim.simulation.outdir(), "config.ini"))
+    assert (ini["system.l1"]["type"], ini["system.mem_ctrl.dram"]["type"]) == ("Cache", "DRAMInterface")
+    assert ini["system.clk_domain"]["clock"] == "1000"
+    assert ini["system.l1"]["addr_ranges"] == "0:18446744073709551615"
+    assert list(ini["system.l1"])[:2] == ["type", "children"]   # gem5's order; it writes no cxx_class line
+
+
+# The stream_sum replay's config.json beside gem5's of the traced run, for
+# the objects both have: the same type (but for the crossbars: npusim has no
+# coherence protocol, so both are noncoherent) and no parameter gem5 lacks
+# but the cache's own line size (gem5's reads the system's) and prefetch
+# switches (gem5's are the prefetcher's).
+REPLAYED_OBJECTS = ("system.cpu.dcache", "system.l2", "system.l2bus", "system.membus", "system.mem_ctrl",
+                    "system.mem_ctrl.dram")
+NPUSIM_TYPES = {"system.l2bus": "NoncoherentXBar", "system.membus": "NoncoherentXBar"}
+NPUSIM_ONLY_PARAMS = {"cache_line_size", "prefetch_on_access", "prefetch_on_pf_hit"}
+
+
+def test_replay_config_json_has_gem5s_types_and_names(tmp_path):
+    from helpers import ROOT, reference_or_skip
+    reference = json.loads(reference_or_skip("stream_sum").file("config.json").read_text())
+    # (run by this Python from the repository, so that it is this checkout's npusim)
+    subprocess.run([sys.executable, "-c", "import sys; from npusim.cli import main; sys.exit(main())",
+                    "-d", str(tmp_path), "configs/examples/trace_replay.py", "--kernel", "stream_sum",
+                    "--max-requests", "10"], check=True, capture_output=True, cwd=ROOT)
+    ours = {obj["path"]: obj for obj in _config_objects(json.loads((tmp_path / "config.json").read_text()))}
+    gem5s = {obj["path"]: obj for obj in _config_objects(reference)}
+    for path in REPLAYED_OBJECTS:
+        assert ours[path]["type"] == NPUSIM_TYPES.get(path, gem5s[path]["type"]), path
+        assert not set(ours[path]) - set(gem5s[path]) - NPUSIM_ONLY_PARAMS, path
+        assert list(gem5s[path])[:2] == ["type", "cxx_class"] and list(ours[path])[0] == "type"
+    assert ours["system.l2"]["addr_ranges"] == gem5s["system.l2"]["addr_ranges"]
+    assert ours["system.clk_domain"]["clock"] == gem5s["system.clk_domain"]["clock"] == [500]
 
 
 def test_config_ini_as_gem5_writes_it():
