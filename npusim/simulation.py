@@ -260,7 +260,7 @@ def _config_dict(obj):
     name = None if isinstance(obj, Root) else path.rsplit(".", 1)[-1]
     # gem5's "type" is the declared type, which presets and user subclasses
     # inherit (DDR4_2400_8x8 is a DRAMInterface), not the Python class name
-    entry = {"type": cls.type, "name": name, "path": path}
+    entry = {"type": cls.type, "cxx_class": _core.cxx_class(cls.type) or None, "name": name, "path": path}
     for name, desc in cls._params.items():
         entry[name] = desc.to_config(obj._values[name])
     for name, port in cls._ports.items():

@@ -211,6 +211,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("cur_tick", &curTick);
     m.def("reset_simulation", &resetSimulation);
     m.def("registered_types", &registeredTypes);
+    m.def("cxx_class", &cxxClassOf);
     m.def("requestor_names", &requestorNames);
     m.def("packets_live", &Packet::live);
     m.def("packets_created", &Packet::totalCreated);

@@ -1,6 +1,9 @@
 #include "npusim/sim/clocked_object.hh"
 
+#include <cxxabi.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "npusim/mem/port.hh"
@@ -8,14 +11,23 @@
 namespace npusim {
 
 namespace {
-std::map<std::string, SimObjectFactory> &registry() {
-    static std::map<std::string, SimObjectFactory> types;
+struct RegisteredType {
+    SimObjectFactory factory;
+    std::string cxxClass;
+};
+std::map<std::string, RegisteredType> &registry() {
+    static std::map<std::string, RegisteredType> types;
     return types;
 }
 }  // namespace
 
-SimObjectRegistrar::SimObjectRegistrar(const char *typeName, SimObjectFactory factory) {
-    auto [it, inserted] = registry().emplace(typeName, factory);
+SimObjectRegistrar::SimObjectRegistrar(const char *typeName, SimObjectFactory factory, const std::type_info &cxxClass) {
+    // the class's full name, as config.json's cxx_class shows it
+    int status = 0;
+    char *demangled = abi::__cxa_demangle(cxxClass.name(), nullptr, nullptr, &status);
+    std::string name = status == 0 && demangled ? demangled : cxxClass.name();
+    std::free(demangled);
+    auto [it, inserted] = registry().emplace(typeName, RegisteredType{factory, std::move(name)});
     if (!inserted) panic("SimObject type '", typeName, "' registered twice");
 }
 
@@ -23,7 +35,12 @@ SimObject *createSimObject(const std::string &typeName, const Params &p) {
     auto it = registry().find(typeName);
     if (it == registry().end())
         fatal(p.name(), ": no C++ implementation is registered for type '", typeName, "'");
-    return it->second(p);
+    return it->second.factory(p);
+}
+
+std::string cxxClassOf(const std::string &typeName) {
+    auto it = registry().find(typeName);
+    return it == registry().end() ? std::string() : it->second.cxxClass;
 }
 
 bool isRegisteredType(const std::string &typeName) { return registry().count(typeName) != 0; }

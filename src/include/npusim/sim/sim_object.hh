@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <typeinfo>
 
 #include "npusim/sim/params.hh"
 #include "npusim/sim/stats.hh"
@@ -39,12 +40,14 @@ class SimObject : public stats::Group {
 using SimObjectFactory = SimObject *(*)(const Params &);
 
 struct SimObjectRegistrar {
-    SimObjectRegistrar(const char *typeName, SimObjectFactory factory);
+    SimObjectRegistrar(const char *typeName, SimObjectFactory factory, const std::type_info &cxxClass);
 };
 
 // Creates an object of a registered type; fatal if the type is unknown.
 SimObject *createSimObject(const std::string &typeName, const Params &p);
 bool isRegisteredType(const std::string &typeName);
+// The C++ class registered for a type, with its namespace ("" if none).
+std::string cxxClassOf(const std::string &typeName);
 std::vector<std::string> registeredTypes();
 
 }  // namespace npusim
@@ -52,4 +55,5 @@ std::vector<std::string> registeredTypes();
 // Registers CppClass as the implementation of the Python declaration TypeName.
 #define NPUSIM_REGISTER_SIMOBJECT(TypeName, CppClass)                                          \
     static ::npusim::SimObjectRegistrar npusimRegistrar_##TypeName(                              \
-        #TypeName, [](const ::npusim::Params &p) -> ::npusim::SimObject * { return new CppClass(p); })
+        #TypeName, [](const ::npusim::Params &p) -> ::npusim::SimObject * { return new CppClass(p); }, \
+        typeid(CppClass))
