@@ -3,14 +3,15 @@
 //
 // The interface records every ACT, PRE, PREA and REF it books, with the
 // tick the command issues at (often in the future), and counts read and
-// write bursts. Commands are taken in tick order once issued. A window closes at each refresh, at a stats
-// dump and, discarding its energy, at a stats reset. (gem5 hands commands
-// to DRAMPower at refreshes and dumps only, so there the commands issued
-// between the last refresh and a reset without a dump count after the
-// reset; here they count before it, where they were issued.) Per window, in command-clock cycles: the counts of each command,
-// the cycles with at least one bank open (a refresh counts tRFC - tRP of
-// them) and the cycles with all banks closed. Energies are DRAMPower's, per
-// device and times the devices of the rank:
+// write bursts. Commands are taken in tick order once issued. A window
+// closes at each refresh, at a stats dump and, discarding its energy, at a
+// stats reset. (gem5 hands commands to DRAMPower at refreshes and dumps
+// only, so there the commands issued between the last refresh and a reset
+// without a dump count after the reset; here they count before it, where
+// they were issued.) Per window, in command-clock cycles: the counts of
+// each command, the cycles with at least one bank open (a refresh counts
+// tRFC - tRP of them) and the cycles with all banks closed. Energies are
+// DRAMPower's, per device and times the devices of the rank:
 //   ACT  nACT * RAS        * [(IDD0 - IDD3N) VDD + (IDD02 - IDD3N2) VDD2]
 //   PRE  nPRE * (RC - RAS) * [(IDD0 - IDD2N) VDD + (IDD02 - IDD2N2) VDD2]
 //   RD   nRD  * BL / beats * [(IDD4R - IDD3N) VDD + (IDD4R2 - IDD3N2) VDD2]
@@ -21,12 +22,10 @@
 // each times the clock period; mA * V * ns = pJ. Timings are in cycles,
 // rounded up (RC = tRAS + tRP).
 #pragma once
-#include <algorithm>
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
+#include "dram_power_states.hh"
 #include "npusim/sim/stats.hh"
 #include "npusim/sim/types.hh"
 
@@ -130,62 +129,6 @@ class DramRankPower {
     // this window's counters
     std::uint64_t acts = 0, pres = 0, reads = 0, writes = 0, refreshes = 0;
     std::int64_t actCycles = 0, preCycles = 0;
-};
-
-// gem5's power state of a rank (IDLE, ACT, REF; never a power-down state
-// here) and the time spent in each. gem5 moves between them with events:
-// ACT at the first activation's tick, IDLE at the end of the precharge that
-// leaves no bank open (booked so far), REF for tRFC from the refresh's
-// start. Here the same moments are kept as pending transitions and taken in
-// tick order whenever the rank books a command or refreshes, or stats are
-// dumped, so no event is scheduled.
-class DramPowerStates {
-  public:
-    enum State : unsigned { IDLE, REF, SREF, PRE_PDN, ACT, ACT_PDN, kNumStates };
-    void init(Tick start);
-    // Bookings at `now` (the caller has called advance(now) first).
-    void activateAt(Tick at) {
-        actAt = std::min(actAt, at);
-        next = std::min(next, at);
-    }
-    void prechargeDoneAt(Tick at) {
-        if (preDoneAt == kMaxTick) {
-            preDoneAt = at;
-            next = std::min(next, at);
-        } else if (at > preDoneAt) {
-            // (gem5 moves its pending precharge event later)
-            preDoneAt = at;
-            next = nextTransition();
-        }
-    }
-    void refresh(Tick start, Tick done) {
-        refStartAt = start;
-        refDoneAt = done;
-        next = nextTransition();
-    }
-    // Takes the transitions due by `now`; `openBanks`: banks open as booked.
-    [[gnu::always_inline]] void advance(Tick now, unsigned openBanks) {
-        if (now >= next) [[unlikely]] takeTransitions(now, openBanks);
-    }
-    // Time in each state since the last reset, up to `now` (after advance(now)).
-    Tick timeIn(unsigned state, Tick now) const { return times[state] + (state == current ? now - since : 0); }
-    // gem5 keeps the current state's start across a reset: its first
-    // interval after the reset still counts from that start.
-    void resetTimes() { times.fill(0); }
-
-  private:
-    Tick nextTransition() const { return std::min(std::min(actAt, preDoneAt), std::min(refStartAt, refDoneAt)); }
-    void takeTransitions(Tick now, unsigned openBanks);
-    void enter(State s, Tick at) {
-        times[current] += at - since;
-        current = s;
-        since = at;
-    }
-    State current = IDLE;
-    Tick since = 0;
-    std::array<Tick, kNumStates> times{};
-    Tick actAt = kMaxTick, preDoneAt = kMaxTick, refStartAt = kMaxTick, refDoneAt = kMaxTick;
-    Tick next = kMaxTick;  // nextTransition(), kept up to date
 };
 
 // A rank's energy stats under gem5's names (the DRAMInterface's group
