@@ -2,7 +2,8 @@
 configs/examples/trace_replay.py and compares npusim's stats with gem5's
 ``stats/none-l2.txt``: L1D and L2 demand misses, simTicks, the traffic
 that explains differences (writebacks, DRAM reads/writes, L2 accesses) and
-the crossbars' eviction notices, snoops and snoop-filter counts.
+the crossbars' eviction notices, snoops and snoop-filter counts, and the
+DRAM ranks' energy.
 
     .venv/bin/python benchmarks/validate_trace_replay.py [--kernels stream_sum,spmv_csr,embedding_bag] [--outdir /tmp/npusim_validate]
 
@@ -50,6 +51,11 @@ ROWS = [
     ("membus CleanEvict", "system.membus.transDist::CleanEvict", None),
     ("membus snoop filter requests", "system.membus.snoop_filter.totRequests", None),
     ("membus snoop filter single-holder hits", "system.membus.snoop_filter.hitSingleRequests", None),
+    # the DRAM ranks' energy (DRAMPower's model) and time with a bank open
+    ("DRAM rank0 total energy (pJ)", "system.mem_ctrl.dram.rank0.totalEnergy", None),
+    ("DRAM rank1 total energy (pJ)", "system.mem_ctrl.dram.rank1.totalEnergy", None),
+    ("DRAM rank0 ACT state time", "system.mem_ctrl.dram.rank0.pwrStateTime::ACT", None),
+    ("DRAM rank1 ACT state time", "system.mem_ctrl.dram.rank1.pwrStateTime::ACT", None),
 ]
 
 MEMORY_SYSTEM = re.compile(r"^system\.(cpu\.dcache|l2|l2bus|membus|mem_ctrl)\.")
