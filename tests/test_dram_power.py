@@ -181,3 +181,24 @@ def test_gem5_datasheet_values_read_in_amperes_and_volts():
     assert DDR4_2400_8x8().VDD2 == pytest.approx(2.5)
     assert DDR4_2400_8x8(IDD5="0.25A").IDD5 == pytest.approx(0.25)
     assert DDR4_2400_8x8(IDD5="250000uA").IDD5 == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("page_policy", ["open_adaptive", "close"])
+def test_refreshes_after_a_row_left_open_all_count_as_ref_time(page_policy):
+    # a read at 0 leaves rank 0's row open (not under close): the first
+    # refresh, due long before the next read at 100 us, precharges it; the
+    # ones after it find the rank idle and closed. Each is tRFC of REF time
+    # and one refresh's energy, on both ranks.
+    due = period = 7_800_000 - tRP
+    system = build(dram=DDR4_2400_8x8(range="0:2GiB", page_policy=page_policy), cmds=[READ] * 2,
+                   addrs=[0, 64], ticks=[0, 100_000 * NS])
+    run_until_done("system.req")
+    end = npusim.curTick()
+    dram = stats_dict(system.mem_ctrl.dram)
+    refreshes = (end - due) // period + 1
+    assert refreshes == 12 and dram["numRefreshes"] == 2 * refreshes
+    for r in (0, 1):
+        s = rank(dram, r)
+        assert s["refreshEnergy"] == pytest.approx(refreshes * REF_PJ, rel=1e-12)
+        assert s["pwrStateTime::REF"] == refreshes * 350_000
+        assert sum(v for k, v in s.items() if k.startswith("pwrStateTime::")) == end
