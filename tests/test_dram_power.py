@@ -202,3 +202,30 @@ def test_refreshes_after_a_row_left_open_all_count_as_ref_time(page_policy):
         assert s["refreshEnergy"] == pytest.approx(refreshes * REF_PJ, rel=1e-12)
         assert s["pwrStateTime::REF"] == refreshes * 350_000
         assert sum(v for k, v in s.items() if k.startswith("pwrStateTime::")) == end
+
+
+def test_a_dump_before_a_refresh_starts_leaves_it_out():
+    # rank 0's row, opened at 7.7 us, is open when the first refresh falls
+    # due: the refresh precharges it and starts tRP later. A dump between
+    # (the refresh booked, not begun) counts no refresh energy and every
+    # cycle once, as gem5 (which hands DRAMPower the REF when it starts)
+    # does; the refresh counts at the next dump.
+    due = 7_800_000 - tRP
+    system = build(cmds=[READ] * 2, addrs=[0, 64], ticks=[7_700 * NS, 9_000 * NS])
+    npusim.simulate(due + 5 * NS)
+    now = npusim.curTick()
+    dram = stats_dict(system.mem_ctrl.dram)
+    assert dram["numRefreshes"] == 2
+    for r in (0, 1):
+        s = rank(dram, r)
+        assert s["refreshEnergy"] == 0 and s["pwrStateTime::REF"] == 0
+        cycles = s["actBackEnergy"] / ACT_BACK_PJ_PER_CYCLE + s["preBackEnergy"] / PRE_BACK_PJ_PER_CYCLE
+        assert cycles == pytest.approx(cycle(now), abs=1e-6)
+    run_until_done("system.req")
+    end = npusim.curTick()
+    dram = stats_dict(system.mem_ctrl.dram)
+    for r in (0, 1):
+        s = rank(dram, r)
+        assert s["refreshEnergy"] == pytest.approx(REF_PJ, rel=1e-12) and s["pwrStateTime::REF"] == 350_000
+        cycles = s["actBackEnergy"] / ACT_BACK_PJ_PER_CYCLE + s["preBackEnergy"] / PRE_BACK_PJ_PER_CYCLE
+        assert cycles == pytest.approx(cycle(end), abs=1e-6)
