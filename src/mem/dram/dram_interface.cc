@@ -410,9 +410,9 @@ bool DRAMInterface::checkRefreshScan(Tick &wake) {
             // nothing visible; count them and jump to the latest one.
             if (r.numBanksActive == 0 && r.refreshDueAt + period <= now && r.lastPreDoneAt <= r.refreshDueAt) {
                 std::uint64_t skip = (now - r.refreshDueAt) / period;
-                // each starts when due (the banks are closed), one energy window each;
-                // the power states take what is pending (a refresh refreshRank
-                // just booked, with its precharge) before each is booked over it
+                // each starts when due (the banks are closed); the power states
+                // take what is pending (a refresh refreshRank just booked, with
+                // its precharge) before each is booked over it
                 for (std::uint64_t k = 0; k < skip; ++k) {
                     r.powerStates.advance(now, 0);
                     refreshPower(r, r.refreshDueAt + k * period);

@@ -95,8 +95,8 @@ struct DramRank {
     Tick refreshUntil = 0;   // no bursts to this rank before this tick
     Tick lastPreDoneAt = 0;  // when the latest precharge completes
     std::uint64_t refreshes = 0;
-    // Every command booked for this rank goes to its energy model; windows
-    // closed at refreshes go to its stats.
+    // Every command booked for this rank goes to its energy model; the
+    // windows dumps close go to its stats.
     DramRankPower power;
     DramPowerStates powerStates;
     DramRankPowerStats *powerStats = nullptr;
@@ -408,11 +408,11 @@ class DRAMInterface final : public AbstractMemory {
   private:
     DramPowerSpec powerSpec;
     std::vector<std::unique_ptr<DramRankPowerStats>> rankPowerStats;  // gem5's rankN groups
-    // A refresh of `rank` from `at` for tRFC: the energy model's REF and its
-    // window, and the REF power state.
+    // A refresh of `rank` from `at` for tRFC: the energy model's REF (taken
+    // once `at` has come: a dump before it counts none of the refresh, as in
+    // gem5) and the REF power state.
     void refreshPower(Rank &rank, Tick at) {
         rank.power.record(DramCommand::REF, 0, at, curTick());
-        rank.powerStats->add(rank.power.closeWindow(at));
         rank.powerStates.refresh(at, at + tRFC);
     }
 };

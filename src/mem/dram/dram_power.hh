@@ -3,9 +3,11 @@
 //
 // The interface records every ACT, PRE, PREA and REF it books, with the
 // tick the command issues at (often in the future), and counts read and
-// write bursts. Commands are taken in tick order once issued. A window
-// closes at each refresh, at a stats dump and, discarding its energy, at a
-// stats reset. (gem5 hands commands to DRAMPower at refreshes and dumps
+// write bursts. Commands are taken in tick order once issued (a REF when
+// the refresh starts, as gem5 hands it to DRAMPower, not when it is booked).
+// A window closes at a stats dump and, discarding its energy, at a stats
+// reset. (gem5 also closes one at each refresh, which changes no total:
+// windows add up. gem5 hands commands to DRAMPower at refreshes and dumps
 // only, so there the commands issued between the last refresh and a reset
 // without a dump count after the reset; here they count before it, where
 // they were issued.) Per window, in command-clock cycles: the counts of
@@ -71,9 +73,7 @@ class DramRankPower {
     void writeBurst() { ++writes; }
 
     // Takes the commands issued at or before `end`, closes the window there
-    // and returns its energy. Windows close at refreshes (gem5's: at the
-    // REF, which may still be to come; nothing booked later issues before
-    // it) and at stats dumps.
+    // and returns its energy (at stats dumps).
     DramWindowEnergy closeWindow(Tick end);
     // A stats reset at `now`: closes the window there and drops its energy.
     void discardWindow(Tick now) { closeWindow(now); }
@@ -132,8 +132,7 @@ class DramRankPower {
 };
 
 // A rank's energy stats under gem5's names (the DRAMInterface's group
-// rankN). Windows closed at refreshes are added as they close; a dump closes
-// one at the dump's tick.
+// rankN). A dump closes a window at the dump's tick and adds it.
 class DramRankPowerStats : public stats::Group {
   public:
     // `openBanks`: the rank's count of open banks (as booked)
