@@ -8,7 +8,8 @@ import math
 import pytest
 
 import npusim
-from npusim.objects import DDR4_2400_8x8, HBM_2000_4H_1x64, MemCtrl, ScriptedRequestor
+from npusim.objects import (DDR3_1600_8x8, DDR4_2400_4x16, DDR4_2400_8x8, DDR4_2400_16x4, HBM_2000_4H_1x64, MemCtrl,
+                            ScriptedRequestor)
 from npusim.testing import stats_dict
 
 from helpers import run_until_done, scripted_system
@@ -209,18 +210,22 @@ def test_a_dump_before_a_refresh_starts_leaves_it_out():
     # due: the refresh precharges it and starts tRP later. A dump between
     # (the refresh booked, not begun) counts no refresh energy and every
     # cycle once, as gem5 (which hands DRAMPower the REF when it starts)
-    # does; the refresh counts at the next dump.
+    # does; the refresh counts at the next dump. Rank 1, all banks closed,
+    # starts its refresh when due: DRAMPower counts all of it (tRFC - tRP
+    # cycles active) from its start on.
     due = 7_800_000 - tRP
     system = build(cmds=[READ] * 2, addrs=[0, 64], ticks=[7_700 * NS, 9_000 * NS])
     npusim.simulate(due + 5 * NS)
     now = npusim.curTick()
     dram = stats_dict(system.mem_ctrl.dram)
     assert dram["numRefreshes"] == 2
-    for r in (0, 1):
-        s = rank(dram, r)
-        assert s["refreshEnergy"] == 0 and s["pwrStateTime::REF"] == 0
-        cycles = s["actBackEnergy"] / ACT_BACK_PJ_PER_CYCLE + s["preBackEnergy"] / PRE_BACK_PJ_PER_CYCLE
-        assert cycles == pytest.approx(cycle(now), abs=1e-6)
+    r0, r1 = rank(dram, 0), rank(dram, 1)
+    assert r0["refreshEnergy"] == 0 and r0["pwrStateTime::REF"] == 0
+    assert r0["preEnergy"] == pytest.approx(PRE_PJ, rel=1e-12)  # the refresh's precharge, at `due`
+    cycles = r0["actBackEnergy"] / ACT_BACK_PJ_PER_CYCLE + r0["preBackEnergy"] / PRE_BACK_PJ_PER_CYCLE
+    assert cycles == pytest.approx(cycle(now), abs=1e-6)
+    assert r1["refreshEnergy"] == pytest.approx(REF_PJ, rel=1e-12) and r1["pwrStateTime::REF"] == 5 * NS
+    assert r1["actBackEnergy"] == pytest.approx((RFC - RP) * ACT_BACK_PJ_PER_CYCLE, rel=1e-12)
     run_until_done("system.req")
     end = npusim.curTick()
     dram = stats_dict(system.mem_ctrl.dram)
@@ -229,3 +234,79 @@ def test_a_dump_before_a_refresh_starts_leaves_it_out():
         assert s["refreshEnergy"] == pytest.approx(REF_PJ, rel=1e-12) and s["pwrStateTime::REF"] == 350_000
         cycles = s["actBackEnergy"] / ACT_BACK_PJ_PER_CYCLE + s["preBackEnergy"] / PRE_BACK_PJ_PER_CYCLE
         assert cycles == pytest.approx(cycle(end), abs=1e-6)
+
+
+def per_cycle_and_per_command_pj(dram):
+    """A preset's energies from its parameters (DRAMPower's formulas, as in
+    the file comment of src/mem/dram/dram_power.hh): background pJ per
+    cycle, open and closed, and pJ per read and per write burst."""
+    ns, devices = dram.tCK / 1000, dram.devices_per_rank
+    burst = dram.burst_length // 2
+
+    def pj(i, i2):  # A -> mA
+        return ns * (1000 * i * dram.VDD + 1000 * i2 * dram.VDD2) * devices
+    return (pj(dram.IDD3N, dram.IDD3N2), pj(dram.IDD2N, dram.IDD2N2),
+            burst * pj(dram.IDD4R - dram.IDD3N, dram.IDD4R2 - dram.IDD3N2),
+            burst * pj(dram.IDD4W - dram.IDD3N, dram.IDD4W2 - dram.IDD3N2))
+
+
+@pytest.mark.parametrize("preset, params", [
+    (DDR3_1600_8x8, {}),
+    (DDR4_2400_16x4, {"page_policy": "close"}),
+    (DDR4_2400_4x16, {"page_policy": "close_adaptive"}),
+    (DDR4_2400_8x8, {"ranks_per_channel": 4, "page_policy": "open"}),
+])
+def test_every_cycle_once_and_a_burst_per_burst_on_other_presets(preset, params):
+    n = 2000
+    addrs = [(k * 7919 * 64) % (1 << 27) for k in range(n)]
+    cmds = [READ if k % 3 else ScriptedRequestor.WRITE for k in range(n)]
+    dram = preset(range="0:256MiB", **params)
+    act_back, pre_back, read, write = per_cycle_and_per_command_pj(dram)
+    system = build(dram=dram, cmds=cmds, addrs=addrs, max_outstanding=32, record=False)
+    run_until_done("system.req")
+    end = npusim.curTick()
+    s = stats_dict(system.mem_ctrl.dram)
+    assert s["numRefreshes"] > 0 and s["writeBursts"] > 0
+    tck = dram.tCK
+    reads = writes = 0
+    for r in range(dram.ranks_per_channel):
+        x = rank(s, r)
+        assert x["actBackEnergy"] / act_back + x["preBackEnergy"] / pre_back == pytest.approx(-(-end // tck), abs=1e-6)
+        assert x["totalEnergy"] == pytest.approx(sum(x[e] for e in ENERGIES), rel=1e-12)
+        assert sum(v for k, v in x.items() if k.startswith("pwrStateTime::")) == end
+        reads += x["readEnergy"] / read
+        writes += x["writeEnergy"] / write
+    assert reads == pytest.approx(s["readBursts"]) and writes == pytest.approx(s["writeBursts"])
+
+
+def test_dumps_along_the_way_change_no_final_stat():
+    # energy windows add up, and a dump takes refreshes due early (the
+    # controller takes them first thing anyway): the last dump is the same
+    # with or without dumps before it, at refreshes falling due or not
+    period = 7_800_000 - tRP
+    dumps = [1, 3_000_000] + [k * period + d for k in (1, 2, 3) for d in (0, 1, 5 * NS, 20 * NS, 200 * NS)]
+
+    def run(dump_ticks):
+        npusim.reset()
+        n = 4000
+        addrs = [(k * 7919 * 64) % (1 << 27) for k in range(n)]
+        cmds = [READ if k % 3 else ScriptedRequestor.WRITE for k in range(n)]
+        system = build(cmds=cmds, addrs=addrs, ticks=[k * 7 * NS for k in range(n)], max_outstanding=32,
+                       record=False)
+        for t in dump_ticks:
+            npusim.simulate(t - npusim.curTick())
+            npusim.stats.dump()
+        run_until_done("system.req")
+        return npusim.curTick(), stats_dict(system.mem_ctrl.dram), stats_dict(system.mem_ctrl)
+
+    end, dram, ctrl = run([])
+    assert dram["numRefreshes"] >= 6 and end > dumps[-1]
+    end2, dram2, ctrl2 = run(dumps)
+    assert end2 == end
+    for before, after in ((dram, dram2), (ctrl, ctrl2)):
+        assert after.keys() == before.keys()
+        for k, v in before.items():
+            if v == v:  # not nan
+                assert after[k] == (pytest.approx(v, rel=1e-12) if "Energy" in k or "Power" in k else v), k
+            else:
+                assert after[k] != after[k], k
