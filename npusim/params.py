@@ -168,22 +168,30 @@ def _percent(value):
 
 
 def _electrical(unit: str, what: str, example: str):
-    """A Voltage or Current converter: '1.2V', '900mV', '48mA', '0.5uA'; a
-    bare number is in volts or amperes. Zero is allowed (gem5's DRAM
-    currents and voltages default to 0, meaning not given)."""
-    prefixes = (("m", 1e-3), ("u", 1e-6), ("n", 1e-9), ("", 1.0))
+    """A Voltage or Current converter: '1.2V', '900mV', '48mA', '0.5uA' (the
+    metric prefixes n, u, m, k, M); a number (not a string) is in volts or
+    amperes. Zero is allowed (gem5's DRAM currents and voltages default to
+    0, meaning not given); a negative value is not."""
+    prefixes = (("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3), ("M", 1e6), ("", 1.0))
+
+    def checked(v, shown):
+        if not (math.isfinite(v) and v >= 0):
+            raise units.UnitError(f"{shown} is not a {what}: it must be finite and not negative")
+        return v
 
     def convert(value):
-        if isinstance(value, str):
-            text = value.strip()
-            for prefix, scale in prefixes:
-                if text.endswith(prefix + unit):
-                    return convert(_float(text[:-len(prefix + unit)].strip()) * scale)
-            raise units.UnitError(f"{value!r} is not a {what} (write e.g. {example})")
-        v = _float(value)
-        if not v >= 0:
-            raise units.UnitError(f"{v} is not a {what} (it must not be negative)")
-        return v
+        if not isinstance(value, str):
+            return checked(_float(value), repr(value))
+        text = value.strip()
+        for prefix, scale in prefixes:
+            number = text[:-len(prefix + unit)].strip()
+            if text.endswith(prefix + unit) and number:
+                try:
+                    magnitude = float(number)
+                except ValueError:
+                    break
+                return checked(magnitude * scale, repr(value))
+        raise units.UnitError(f"{value!r} is not a {what} (write e.g. {example})")
     return convert
 
 

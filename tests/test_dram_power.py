@@ -176,7 +176,7 @@ def test_presets_without_currents_report_zero_energy():
 
 
 @pytest.mark.parametrize("param, value, message", [
-    ("IDD0", "-1mA", "must not be negative"),
+    ("IDD0", "-1mA", "must be finite and not negative"),
     ("VDD", "1.2A", "is not a voltage"),
     ("IDD4R", "lots", "is not a current"),
 ])
