@@ -21,7 +21,7 @@ void DramRankPower::init(const DramPowerSpec &s, Tick start) {
     clearCounters(0);
 }
 
-void DramRankPower::apply(DramCommand cmd, unsigned bank, std::int64_t cycle) {
+void DramRankPower::apply(DramCommand cmd, unsigned bank, Tick at) {
     const std::uint64_t bit = std::uint64_t(1) << bank;
     switch (cmd) {
     case DramCommand::ACT:
@@ -29,6 +29,7 @@ void DramRankPower::apply(DramCommand cmd, unsigned bank, std::int64_t cycle) {
         ++acts;
         if (!openBanks) {
             // all banks were closed until now
+            const std::int64_t cycle = cycleOf(at);
             firstActCycle = cycle;
             preCycles += atLeastZero(cycle - lastPreCycle);
         }
@@ -39,21 +40,25 @@ void DramRankPower::apply(DramCommand cmd, unsigned bank, std::int64_t cycle) {
         ++pres;
         if (openBanks == bit) {
             // the last open bank closes
+            const std::int64_t cycle = cycleOf(at);
             actCycles += atLeastZero(cycle - firstActCycle);
             lastPreCycle = cycle;
         }
         openBanks &= ~bit;
         return;
-    case DramCommand::PREA:
+    case DramCommand::PREA: {
         if (!openBanks) return;
+        const std::int64_t cycle = cycleOf(at);
         actCycles += atLeastZero(cycle - firstActCycle);
         lastPreCycle = cycle;
         pres += unsigned(std::popcount(openBanks));
         openBanks = 0;
         return;
-    case DramCommand::REF:
+    }
+    case DramCommand::REF: {
         // The refresh keeps the rank busy as if active for tRFC - tRP; its
         // last tRP count as precharged.
+        const std::int64_t cycle = cycleOf(at);
         ++refreshes;
         firstActCycle = cycle;
         preCycles += atLeastZero(cycle - lastPreCycle);
@@ -61,6 +66,7 @@ void DramRankPower::apply(DramCommand cmd, unsigned bank, std::int64_t cycle) {
         actCycles += spec.rfc - spec.rp;
         openBanks = 0;
         return;
+    }
     }
 }
 
@@ -112,7 +118,7 @@ void DramRankPower::TickOrdered::grow() {
 void DramRankPower::takeUntil(Tick end) {
     for (; !pending.empty() && pending.front().at <= end; pending.pop()) {
         const Pending &c = pending.front();
-        apply(c.cmd, c.bank, cycleOf(c.at));
+        apply(c.cmd, c.bank, c.at);
     }
 }
 

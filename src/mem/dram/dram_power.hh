@@ -112,7 +112,9 @@ class DramRankPower {
     void takeUntil(Tick end);  // applies the pending commands issued by `end`
     static constexpr std::size_t kBatch = 32;
     std::int64_t cycleOf(Tick t) const { return std::int64_t((t + spec.tCK - 1) / spec.tCK) - cycleOffset; }
-    void apply(DramCommand cmd, unsigned bank, std::int64_t cycle);
+    // (the cycle is needed only when the rank goes from all banks closed to
+    // one open or back: worked out only then, a division saved otherwise)
+    void apply(DramCommand cmd, unsigned bank, Tick at);
     void endWindow(std::int64_t cycle);  // DRAMPower's end-of-window NOP
     DramWindowEnergy windowEnergy() const;
     void clearCounters(std::int64_t cycle);
