@@ -24,12 +24,13 @@ RAS, RC, RP, RFC = 39, 56, 17, 421
 BURST_CYCLES = 8 // 2           # BL8, two beats per clock
 DEVICES = 8
 # currents (mA) and voltages (V); VDD2 feeds the IDDx2 currents
-IDD0, IDD02, IDD2N, IDD3N, IDD3N2, IDD4R, IDD5 = 48, 3, 34, 43, 3, 135, 250
+IDD0, IDD02, IDD2N, IDD3N, IDD3N2, IDD4R, IDD4W, IDD5 = 48, 3, 34, 43, 3, 135, 123, 250
 VDD, VDD2 = 1.2, 2.5
 # pJ per cycle for the whole rank: mA * V * ns
 ACT_PJ = RAS * 0.833 * ((IDD0 - IDD3N) * VDD + (IDD02 - IDD3N2) * VDD2) * DEVICES
 PRE_PJ = (RC - RAS) * 0.833 * ((IDD0 - IDD2N) * VDD + (IDD02 - 0) * VDD2) * DEVICES
 READ_PJ = BURST_CYCLES * 0.833 * ((IDD4R - IDD3N) * VDD + (0 - IDD3N2) * VDD2) * DEVICES
+WRITE_PJ = BURST_CYCLES * 0.833 * ((IDD4W - IDD3N) * VDD + (0 - IDD3N2) * VDD2) * DEVICES
 REF_PJ = RFC * 0.833 * ((IDD5 - IDD3N) * VDD + (0 - IDD3N2) * VDD2) * DEVICES
 ACT_BACK_PJ_PER_CYCLE = 0.833 * (IDD3N * VDD + IDD3N2 * VDD2) * DEVICES
 PRE_BACK_PJ_PER_CYCLE = 0.833 * (IDD2N * VDD) * DEVICES
@@ -141,10 +142,10 @@ def test_every_cycle_is_background_once_under_load():
         assert acts == pytest.approx(round(acts)) and pres == pytest.approx(round(pres))
         assert 0 <= round(acts) - round(pres) <= 16
         total_reads += s["readEnergy"] / READ_PJ
-        total_writes += s["writeEnergy"]
-    # read energy is per burst, as the controller counts them
+        total_writes += s["writeEnergy"] / WRITE_PJ
+    # read and write energy are per burst, as the controller counts them
     assert total_reads == pytest.approx(dram["readBursts"])
-    assert total_writes > 0
+    assert dram["writeBursts"] > 0 and total_writes == pytest.approx(dram["writeBursts"])
 
 
 def test_a_reset_drops_what_came_before():
@@ -170,9 +171,13 @@ def test_presets_without_currents_report_zero_energy():
     # gem5 gives its HBM2 (and LPDDR5) presets no IDD values
     system = build(dram=HBM_2000_4H_1x64(range="0:256MiB"), cmds=[READ] * 4, addrs=[0, 4096, 1 << 20, 64])
     run_until_done("system.req")
+    end = npusim.curTick()
     r0 = rank(stats_dict(system.mem_ctrl.dram), 0)
     assert all(r0[e] == 0 for e in ENERGIES) and r0["totalEnergy"] == 0
-    assert r0["pwrStateTime::ACT"] > 0
+    # the power states are kept all the same: IDLE until the first
+    # activation (on arrival, at tick 0), the rest of the run ACT or IDLE
+    assert r0["pwrStateTime::IDLE"] + r0["pwrStateTime::ACT"] == end and r0["pwrStateTime::ACT"] > 0
+    assert r0["pwrStateTime::REF"] == 0
 
 
 @pytest.mark.parametrize("param, value, message", [

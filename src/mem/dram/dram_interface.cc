@@ -277,12 +277,10 @@ DRAMInterface::DRAMInterface(const Params &p)
         if (!(w.vdd >= 0.0)) p.error("VDD", "a voltage must not be negative");
         if (!(w.vdd2 >= 0.0)) p.error("VDD2", "a voltage must not be negative");
         w.devicesPerRank = devicesPerRank;
-        for (unsigned i = 0; i < ranksPerChannel; ++i) {
+        for (unsigned i = 0; i < ranksPerChannel; ++i)
             rankPowerStats.push_back(std::make_unique<DramRankPowerStats>(this, i, ranks[i].power,
                                                                           ranks[i].powerStates,
                                                                           ranks[i].numBanksActive));
-            ranks[i].powerStats = rankPowerStats.back().get();
-        }
     }
 
     perBankRdBursts.init(std::size_t(banksPerRank) * ranksPerChannel);

@@ -95,11 +95,10 @@ struct DramRank {
     Tick refreshUntil = 0;   // no bursts to this rank before this tick
     Tick lastPreDoneAt = 0;  // when the latest precharge completes
     std::uint64_t refreshes = 0;
-    // Every command booked for this rank goes to its energy model; the
-    // windows dumps close go to its stats.
+    // Every command booked for this rank goes to its energy model and its
+    // power states (read by its DramRankPowerStats at dumps).
     DramRankPower power;
     DramPowerStates powerStates;
-    DramRankPowerStats *powerStats = nullptr;
     // The other rank of a two-rank channel (null otherwise): each burst
     // delays it by the rank-to-rank switch, without indexing.
     DramRank *otherRank = nullptr;

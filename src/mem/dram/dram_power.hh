@@ -140,11 +140,11 @@ class DramRankPowerStats : public stats::Group {
     // `openBanks`: the rank's count of open banks (as booked)
     DramRankPowerStats(stats::Group *parent, unsigned rank, DramRankPower &model, DramPowerStates &states,
                        const unsigned &openBanks);
-    void add(const DramWindowEnergy &e);
     void preDumpStats() override;
     void resetStats() override;
 
   private:
+    void add(const DramWindowEnergy &e);
     DramRankPower &model;
     DramPowerStates &states;
     const unsigned &openBanks;
